@@ -1,0 +1,60 @@
+package dev.lockstep.api.v1alpha1;
+
+import com.fasterxml.jackson.annotation.JsonInclude;
+import com.fasterxml.jackson.annotation.JsonPropertyDescription;
+import java.util.List;
+
+/** The most recent runner Job of this resource and its outcome, as the runner reported it. */
+@JsonInclude(JsonInclude.Include.NON_NULL)
+public class LastRun {
+    @JsonPropertyDescription("Name of the runner Job; it is kept, with its pod, so its logs stay readable.")
+    private String job;
+
+    @JsonPropertyDescription("Hash of the spec fields the Job was made from; a new Job is made only when it changes.")
+    private String specHash;
+
+    @JsonPropertyDescription("The revision the Job was asked to reach.")
+    private String targetRevision;
+
+    @JsonPropertyDescription("Running, Succeeded or Failed.")
+    private String result;
+
+    @JsonPropertyDescription("When the Job started (RFC 3339).")
+    private String startedAt;
+
+    @JsonPropertyDescription("When the Job finished (RFC 3339).")
+    private String finishedAt;
+
+    @JsonPropertyDescription("Revision before the run.")
+    private String fromRevision;
+
+    @JsonPropertyDescription("Revision after the run.")
+    private String toRevision;
+
+    @JsonPropertyDescription("Versions the run applied, in order.")
+    private List<AppliedMigration> applied;
+
+    @JsonPropertyDescription("Why the run failed, when it did.")
+    private RunError error;
+
+    public String getJob() { return job; }
+    public void setJob(String job) { this.job = job; }
+    public String getSpecHash() { return specHash; }
+    public void setSpecHash(String specHash) { this.specHash = specHash; }
+    public String getTargetRevision() { return targetRevision; }
+    public void setTargetRevision(String targetRevision) { this.targetRevision = targetRevision; }
+    public String getResult() { return result; }
+    public void setResult(String result) { this.result = result; }
+    public String getStartedAt() { return startedAt; }
+    public void setStartedAt(String startedAt) { this.startedAt = startedAt; }
+    public String getFinishedAt() { return finishedAt; }
+    public void setFinishedAt(String finishedAt) { this.finishedAt = finishedAt; }
+    public String getFromRevision() { return fromRevision; }
+    public void setFromRevision(String fromRevision) { this.fromRevision = fromRevision; }
+    public String getToRevision() { return toRevision; }
+    public void setToRevision(String toRevision) { this.toRevision = toRevision; }
+    public List<AppliedMigration> getApplied() { return applied; }
+    public void setApplied(List<AppliedMigration> applied) { this.applied = applied; }
+    public RunError getError() { return error; }
+    public void setError(RunError error) { this.error = error; }
+}

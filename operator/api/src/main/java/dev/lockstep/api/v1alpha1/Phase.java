@@ -1,0 +1,15 @@
+package dev.lockstep.api.v1alpha1;
+
+/** The life-cycle phase shown in {@code status.phase} and the Phase printer column. */
+public enum Phase {
+    /** Waiting for something outside the operator: a Secret, a ConfigMap, a pod to start. */
+    Pending,
+    /** A runner Job is applying migrations. */
+    Migrating,
+    /** The database is at the target revision. */
+    Ready,
+    /** Needs a person: see the Stalled condition for what and how. */
+    Failed,
+    /** {@code spec.suspend} is true; no new work starts. */
+    Suspended
+}

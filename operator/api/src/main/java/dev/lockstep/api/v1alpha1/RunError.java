@@ -1,0 +1,29 @@
+package dev.lockstep.api.v1alpha1;
+
+import com.fasterxml.jackson.annotation.JsonInclude;
+import com.fasterxml.jackson.annotation.JsonPropertyDescription;
+
+/** Why a runner Job failed, as far as it could tell. */
+@JsonInclude(JsonInclude.Include.NON_NULL)
+public class RunError {
+    @JsonPropertyDescription("SQL, VALIDATION, CONNECTION, ARGUMENTS, INTERNAL, or POD when the runner never reported (e.g. OOMKilled, deadline).")
+    private String category;
+
+    @JsonPropertyDescription("PostgreSQL SQLSTATE, when the database reported one.")
+    private String sqlState;
+
+    @JsonPropertyDescription("The script that failed, when one did.")
+    private String script;
+
+    @JsonPropertyDescription("The error message.")
+    private String message;
+
+    public String getCategory() { return category; }
+    public void setCategory(String category) { this.category = category; }
+    public String getSqlState() { return sqlState; }
+    public void setSqlState(String sqlState) { this.sqlState = sqlState; }
+    public String getScript() { return script; }
+    public void setScript(String script) { this.script = script; }
+    public String getMessage() { return message; }
+    public void setMessage(String message) { this.message = message; }
+}

@@ -1,0 +1,51 @@
+package dev.lockstep.api.v1alpha1;
+
+import com.fasterxml.jackson.annotation.JsonInclude;
+import com.fasterxml.jackson.annotation.JsonPropertyDescription;
+import io.fabric8.generator.annotation.Pattern;
+import io.fabric8.generator.annotation.Required;
+
+/** What the database should look like: a revision, where the database is, and where the migrations come from. */
+@JsonInclude(JsonInclude.Include.NON_NULL)
+public class SchemaMigrationSpec {
+    /** Accepted values of {@code targetRevision}: a Flyway version such as {@code 7} or {@code 2.1}, or {@code latest}. */
+    public static final String REVISION_PATTERN = "^(latest|[0-9]+(\\.[0-9]+)*)$";
+
+    @Required
+    @Pattern(REVISION_PATTERN)
+    @JsonPropertyDescription("The revision the database should be at: a Flyway version such as \"7\" or \"2.1\", or \"latest\" for every migration in the source.")
+    private String targetRevision;
+
+    @Required
+    @JsonPropertyDescription("The PostgreSQL database to migrate.")
+    private DatabaseSpec database;
+
+    @Required
+    @JsonPropertyDescription("Where the migration scripts come from: exactly one of configMapRef or image.")
+    private SourceSpec source;
+
+    @JsonPropertyDescription("Adopt a database that already has a schema: versions up to and including baseline.version are recorded as applied without running them.")
+    private BaselineSpec baseline;
+
+    @JsonPropertyDescription("Overrides for the runner Job.")
+    private RunnerSpec runner;
+
+    @JsonPropertyDescription("When true the operator starts no new work for this resource; a runner Job already running is left to finish.")
+    private Boolean suspend;
+
+    public String getTargetRevision() { return targetRevision; }
+    public void setTargetRevision(String targetRevision) { this.targetRevision = targetRevision; }
+    public DatabaseSpec getDatabase() { return database; }
+    public void setDatabase(DatabaseSpec database) { this.database = database; }
+    public SourceSpec getSource() { return source; }
+    public void setSource(SourceSpec source) { this.source = source; }
+    public BaselineSpec getBaseline() { return baseline; }
+    public void setBaseline(BaselineSpec baseline) { this.baseline = baseline; }
+    public RunnerSpec getRunner() { return runner; }
+    public void setRunner(RunnerSpec runner) { this.runner = runner; }
+    public Boolean getSuspend() { return suspend; }
+    public void setSuspend(Boolean suspend) { this.suspend = suspend; }
+
+    /** {@code spec.suspend} with its default. */
+    public boolean suspended() { return Boolean.TRUE.equals(suspend); }
+}

@@ -1,0 +1,32 @@
+package dev.lockstep.api.v1alpha1;
+
+import com.fasterxml.jackson.annotation.JsonInclude;
+import com.fasterxml.jackson.annotation.JsonPropertyDescription;
+import io.fabric8.generator.annotation.Required;
+
+/** A Secret in the SchemaMigration's namespace, and the keys in it that hold the user name and password. */
+@JsonInclude(JsonInclude.Include.NON_NULL)
+public class SecretKeysReference {
+    public static final String DEFAULT_USERNAME_KEY = "username";
+    public static final String DEFAULT_PASSWORD_KEY = "password";
+
+    @Required
+    @JsonPropertyDescription("Name of the Secret.")
+    private String name;
+
+    @JsonPropertyDescription("Key of the user name in the Secret. Defaults to \"username\".")
+    private String usernameKey;
+
+    @JsonPropertyDescription("Key of the password in the Secret. Defaults to \"password\".")
+    private String passwordKey;
+
+    public String getName() { return name; }
+    public void setName(String name) { this.name = name; }
+    public String getUsernameKey() { return usernameKey; }
+    public void setUsernameKey(String usernameKey) { this.usernameKey = usernameKey; }
+    public String getPasswordKey() { return passwordKey; }
+    public void setPasswordKey(String passwordKey) { this.passwordKey = passwordKey; }
+
+    public String usernameKeyOrDefault() { return usernameKey == null || usernameKey.isBlank() ? DEFAULT_USERNAME_KEY : usernameKey; }
+    public String passwordKeyOrDefault() { return passwordKey == null || passwordKey.isBlank() ? DEFAULT_PASSWORD_KEY : passwordKey; }
+}

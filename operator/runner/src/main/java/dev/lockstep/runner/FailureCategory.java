@@ -1,0 +1,20 @@
+package dev.lockstep.runner;
+
+/** What kind of failure a run ended in; each maps to one {@link ExitCode}. */
+public enum FailureCategory {
+    ARGUMENTS(ExitCode.ARGUMENTS),
+    CONNECTION(ExitCode.CONNECTION),
+    VALIDATION(ExitCode.VALIDATION),
+    SQL(ExitCode.SQL),
+    INTERNAL(ExitCode.INTERNAL);
+
+    private final ExitCode exitCode;
+
+    FailureCategory(ExitCode exitCode) {
+        this.exitCode = exitCode;
+    }
+
+    public ExitCode exitCode() {
+        return exitCode;
+    }
+}

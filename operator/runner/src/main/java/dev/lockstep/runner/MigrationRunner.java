@@ -1,0 +1,267 @@
+package dev.lockstep.runner;
+
+import dev.lockstep.runner.RunResult.Applied;
+import dev.lockstep.runner.RunResult.Failure;
+import dev.lockstep.runner.RunResult.Outcome;
+import java.sql.SQLException;
+import java.util.Arrays;
+import java.util.List;
+import org.flywaydb.core.Flyway;
+import org.flywaydb.core.api.CoreErrorCode;
+import org.flywaydb.core.api.FlywayException;
+import org.flywaydb.core.api.MigrationInfo;
+import org.flywaydb.core.api.MigrationInfoService;
+import org.flywaydb.core.api.MigrationState;
+import org.flywaydb.core.api.MigrationVersion;
+import org.flywaydb.core.api.exception.FlywayValidateException;
+import org.flywaydb.core.api.output.MigrateOutput;
+import org.flywaydb.core.api.output.MigrateResult;
+import org.flywaydb.core.api.output.ValidateResult;
+import org.flywaydb.core.internal.exception.FlywayMigrateException;
+import org.flywaydb.core.internal.exception.FlywaySqlException;
+import org.flywaydb.database.postgresql.PostgreSQLConfigurationExtension;
+import org.postgresql.ds.PGSimpleDataSource;
+
+/**
+ * Runs Flyway against one PostgreSQL database: migrate, info and validate, each ending in a {@link RunResult}
+ * rather than an exception, so every failure is reported the same way and maps to one exit code.
+ */
+public final class MigrationRunner {
+
+    public RunResult migrate(MigrationSettings settings) {
+        return run("migrate", settings, flyway -> {
+            // Read the history without a target: Flyway refuses to even describe a target it cannot find.
+            MigrationInfoService before = configure(settings, MigrationSettings.LATEST).info();
+            String from = version(before.current());
+            Failure badTarget = checkTarget(settings, before);
+            if (badTarget != null) {
+                return new RunResult("migrate", Outcome.FAILED, settings.targetRevision(), from, from, List.of(),
+                        pendingVersions(before), badTarget, null);
+            }
+            try {
+                MigrateResult result = flyway.migrate();
+                List<Applied> applied = applied(result);
+                return new RunResult("migrate", Outcome.SUCCEEDED, settings.targetRevision(), from,
+                        version(flyway.info().current()), applied, pendingVersions(flyway.info()), null, null);
+            } catch (FlywayMigrateException e) {
+                List<Applied> applied = e.getErrorResult() == null ? List.of() : applied(e.getErrorResult());
+                String to = applied.isEmpty() ? from : applied.get(applied.size() - 1).version();
+                List<String> pending = before.pending().length == 0 ? List.of() : pendingAfter(before, to);
+                return new RunResult("migrate", Outcome.FAILED, settings.targetRevision(), from, to, applied, pending,
+                        migrationFailure(e, settings), null);
+            }
+        });
+    }
+
+    public RunResult info(MigrationSettings settings) {
+        return run("info", settings, flyway -> {
+            MigrationInfoService info = flyway.info();
+            String current = version(info.current());
+            return new RunResult("info", Outcome.SUCCEEDED, settings.targetRevision(), current, current, List.of(),
+                    pendingVersions(info), null, null);
+        });
+    }
+
+    public RunResult validate(MigrationSettings settings) {
+        return run("validate", settings, flyway -> {
+            ValidateResult result = flyway.validateWithResult();
+            String current = version(flyway.info().current());
+            if (result.validationSuccessful) {
+                return new RunResult("validate", Outcome.SUCCEEDED, settings.targetRevision(), current, current,
+                        List.of(), pendingVersions(flyway.info()), null, null);
+            }
+            String message = result.invalidMigrations == null || result.invalidMigrations.isEmpty()
+                    ? result.getAllErrorMessages()
+                    : result.invalidMigrations.stream()
+                            .map(m -> (m.version == null || m.version.isEmpty() ? m.description : m.version) + ": " + m.errorDetails.errorMessage)
+                            .reduce((a, b) -> a + "; " + b).orElse("");
+            return new RunResult("validate", Outcome.FAILED, settings.targetRevision(), current, current, List.of(),
+                    List.of(), new Failure(FailureCategory.VALIDATION, null, null, null,
+                            Redaction.text(message, settings.password())), null);
+        });
+    }
+
+    private interface FlywayAction {
+        RunResult apply(Flyway flyway);
+    }
+
+    private RunResult run(String command, MigrationSettings settings, FlywayAction action) {
+        try {
+            settings.validated();
+        } catch (MigrationSettings.InvalidSettingsException e) {
+            return RunResult.failed(command, settings.targetRevision(),
+                    new Failure(FailureCategory.ARGUMENTS, null, null, null, e.getMessage()));
+        }
+        try {
+            return action.apply(configure(settings));
+        } catch (FlywayException e) {
+            return RunResult.failed(command, settings.targetRevision(), classify(e, settings));
+        } catch (RuntimeException e) {
+            return RunResult.failed(command, settings.targetRevision(), new Failure(FailureCategory.INTERNAL, null,
+                    null, null, Redaction.text(e.toString(), settings.password())));
+        }
+    }
+
+    static Flyway configure(MigrationSettings settings) {
+        return configure(settings, settings.targetRevision());
+    }
+
+    private static Flyway configure(MigrationSettings settings, String target) {
+        var config = Flyway.configure()
+                .dataSource(dataSource(settings))
+                .locations("filesystem:" + settings.location().toAbsolutePath())
+                .schemas(settings.schemas().toArray(String[]::new))
+                .target(target)
+                .cleanDisabled(true)
+                .validateMigrationNaming(true)
+                .failOnMissingLocations(true)
+                // Not yet applied is not invalid: validate checks what the history holds. ("*:future" is Flyway's default.)
+                .ignoreMigrationPatterns("*:future", "*:pending");
+        // Flyway's PostgreSQL advisory lock is transactional by default, which makes a non-transactional script
+        // such as CREATE INDEX CONCURRENTLY wait forever on the lock's own transaction. A session lock does not.
+        config.getConfigurationExtension(PostgreSQLConfigurationExtension.class).setTransactionalLock(false);
+        if (settings.baselineVersion() != null) {
+            config.baselineOnMigrate(true)
+                    .baselineVersion(settings.baselineVersion())
+                    .baselineDescription("adopted by lockstep");
+        }
+        return config.load();
+    }
+
+    /** Timeouts go in the startup packet, so every connection Flyway opens, including its lock's, has them. */
+    private static PGSimpleDataSource dataSource(MigrationSettings settings) {
+        PGSimpleDataSource ds = new PGSimpleDataSource();
+        ds.setURL(settings.url());
+        ds.setUser(settings.username());
+        ds.setPassword(settings.password());
+        ds.setOptions(settings.sessionOptions());
+        ds.setApplicationName("lockstep");
+        return ds;
+    }
+
+    /** A target version must exist in the source and must not be below the database; Flyway alone would only warn. */
+    private static Failure checkTarget(MigrationSettings settings, MigrationInfoService info) {
+        if (MigrationSettings.LATEST.equals(settings.targetRevision())) {
+            return null;
+        }
+        MigrationVersion target = MigrationVersion.fromVersion(settings.targetRevision());
+        MigrationInfo current = info.current();
+        if (current != null && current.getVersion() != null && current.getVersion().compareTo(target) > 0) {
+            return new Failure(FailureCategory.ARGUMENTS, null, null, null, "the database is at revision "
+                    + current.getVersion() + ", above the target " + target + "; going down is not supported: "
+                    + "set the target to " + current.getVersion() + " or higher");
+        }
+        boolean known = Arrays.stream(info.all())
+                .anyMatch(m -> m.getVersion() != null && m.getVersion().compareTo(target) == 0);
+        if (!known) {
+            List<String> versions = Arrays.stream(info.all()).filter(m -> m.getVersion() != null)
+                    .map(m -> m.getVersion().getVersion()).toList();
+            return new Failure(FailureCategory.ARGUMENTS, null, null, null, "target revision " + target
+                    + " is not a version in the migrations source " + versions + ": add its script or pick one of those");
+        }
+        return null;
+    }
+
+    private static Failure migrationFailure(FlywayMigrateException e, MigrationSettings settings) {
+        String script = e.getMigration() == null ? null : e.getMigration().getScript();
+        String sqlState = e.getSqlState();
+        Throwable cause = e.getCause();
+        String message = cause instanceof SQLException sql ? sql.getMessage() : e.getMessage();
+        Integer line = e.getLineNumber() > 0 ? e.getLineNumber() : null;
+        if (!e.isExecutableInTransaction()) {
+            message = message + " (the script ran outside a transaction: statements before the failing one stay "
+                    + "applied; an index built CONCURRENTLY may be left INVALID and must be dropped before a retry)";
+        }
+        return new Failure(FailureCategory.SQL, sqlState, script, line, Redaction.text(message, settings.password()));
+    }
+
+    static Failure classify(FlywayException e, MigrationSettings settings) {
+        String message = Redaction.text(firstLine(e.getMessage()), settings.password());
+        if (e instanceof FlywayValidateException) {
+            return new Failure(FailureCategory.VALIDATION, null, null, null, message);
+        }
+        if (e instanceof FlywaySqlException sql && isConnectionState(sql.getSqlState())) {
+            return new Failure(FailureCategory.CONNECTION, sql.getSqlState(), null, null,
+                    Redaction.text(firstLine(rootMessage(sql)), settings.password()));
+        }
+        if (e.getErrorCode() == CoreErrorCode.DB_CONNECTION) {
+            return new Failure(FailureCategory.CONNECTION, null, null, null, message);
+        }
+        if (e.getErrorCode() == CoreErrorCode.NON_EMPTY_SCHEMA_WITHOUT_SCHEMA_HISTORY_TABLE) {
+            return new Failure(FailureCategory.VALIDATION, null, null, null, "schema " + settings.schemas().get(0)
+                    + " already has objects but no migration history: to adopt it, set the baseline version to the "
+                    + "revision it matches (spec.baseline.version, or --baseline-version)");
+        }
+        if (e.getErrorCode() instanceof CoreErrorCode code && code.name().contains("MISMATCH")
+                || e.getErrorCode() == CoreErrorCode.VALIDATE_ERROR
+                || e.getErrorCode() == CoreErrorCode.APPLIED_VERSIONED_MIGRATION_NOT_RESOLVED) {
+            return new Failure(FailureCategory.VALIDATION, null, null, null, message);
+        }
+        if (e.getErrorCode() == CoreErrorCode.CONFIGURATION) {
+            return new Failure(FailureCategory.ARGUMENTS, null, null, null, message);
+        }
+        if (e instanceof FlywaySqlException sql) {
+            return new Failure(FailureCategory.SQL, sql.getSqlState(), null, null, message);
+        }
+        return new Failure(FailureCategory.INTERNAL, null, null, null, message);
+    }
+
+    /** SQLSTATE classes 08 (connection), 28 (authorization), 3D000 (no such database), 57P03 (starting up). */
+    private static boolean isConnectionState(String sqlState) {
+        return sqlState != null && (sqlState.startsWith("08") || sqlState.startsWith("28")
+                || sqlState.equals("3D000") || sqlState.equals("57P03"));
+    }
+
+    private static String rootMessage(Throwable e) {
+        Throwable t = e;
+        while (t.getCause() != null && t.getCause() != t) {
+            t = t.getCause();
+        }
+        return t.getMessage() == null ? t.toString() : t.getMessage();
+    }
+
+    private static String firstLine(String message) {
+        if (message == null) {
+            return "";
+        }
+        return message.lines().map(String::strip).filter(l -> !l.isEmpty() && !l.startsWith("-"))
+                .reduce((a, b) -> a + " " + b).orElse(message).strip();
+    }
+
+    private static List<Applied> applied(MigrateResult result) {
+        List<MigrateOutput> succeeded = result.getSuccessfulMigrations() != null
+                ? result.getSuccessfulMigrations() : result.migrations;
+        if (succeeded == null) {
+            return List.of();
+        }
+        return succeeded.stream()
+                .filter(m -> m.version != null && !m.version.isEmpty())
+                .filter(m -> !"BASELINE".equalsIgnoreCase(m.type))
+                .map(MigrationRunner::applied)
+                .toList();
+    }
+
+    private static Applied applied(MigrateOutput m) {
+        String script = m.filepath == null ? null : m.filepath.substring(m.filepath.lastIndexOf('/') + 1);
+        return new Applied(m.version, m.description, script, m.executionTime);
+    }
+
+    private static List<String> pendingVersions(MigrationInfoService info) {
+        return Arrays.stream(info.all())
+                .filter(m -> m.getState() == MigrationState.PENDING || m.getState() == MigrationState.ABOVE_TARGET)
+                .filter(m -> m.getVersion() != null)
+                .map(m -> m.getVersion().getVersion())
+                .toList();
+    }
+
+    private static List<String> pendingAfter(MigrationInfoService before, String to) {
+        MigrationVersion reached = to == null ? MigrationVersion.EMPTY : MigrationVersion.fromVersion(to);
+        return pendingVersions(before).stream()
+                .filter(v -> MigrationVersion.fromVersion(v).compareTo(reached) > 0)
+                .toList();
+    }
+
+    private static String version(MigrationInfo info) {
+        return info == null || info.getVersion() == null ? null : info.getVersion().getVersion();
+    }
+}

@@ -1,0 +1,105 @@
+package dev.lockstep.runner;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.Locale;
+import java.util.Objects;
+import java.util.regex.Pattern;
+
+/**
+ * Everything a run needs. Built by the CLI from arguments, environment and mounted files; checked here so a bad
+ * value fails before a connection is opened.
+ *
+ * @param url              JDBC URL without credentials
+ * @param username         database user
+ * @param password         its password; never printed (see {@link #toString()})
+ * @param schemas          managed schemas; the first holds the history table
+ * @param location         directory of the migration scripts
+ * @param targetRevision   a version or "latest"
+ * @param baselineVersion  when set, a non-empty database without history is adopted at this version
+ * @param lockTimeout      PostgreSQL lock_timeout of the session (zero = none)
+ * @param statementTimeout PostgreSQL statement_timeout of the session (zero = none)
+ */
+public record MigrationSettings(
+        String url,
+        String username,
+        String password,
+        List<String> schemas,
+        Path location,
+        String targetRevision,
+        String baselineVersion,
+        Duration lockTimeout,
+        Duration statementTimeout) {
+
+    public static final String LATEST = "latest";
+    private static final Pattern VERSION = Pattern.compile("[0-9]+(\\.[0-9]+)*");
+    private static final Pattern SCHEMA = Pattern.compile("[a-z_][a-z0-9_$]{0,62}");
+    private static final Pattern CREDENTIAL_PARAMETER = Pattern.compile("(?i)[?&](user|password)=");
+
+    public MigrationSettings {
+        schemas = schemas == null || schemas.isEmpty() ? List.of("public") : List.copyOf(schemas);
+        targetRevision = targetRevision == null || targetRevision.isBlank() ? LATEST : targetRevision.trim();
+        lockTimeout = Objects.requireNonNullElse(lockTimeout, Duration.ofSeconds(10));
+        statementTimeout = Objects.requireNonNullElse(statementTimeout, Duration.ZERO);
+    }
+
+    /**
+     * Checks every field and throws {@link InvalidSettingsException} naming the first bad one and its fix.
+     */
+    public MigrationSettings validated() {
+        if (url == null || url.isBlank()) {
+            throw new InvalidSettingsException("--url (or LOCKSTEP_DB_URL) is required, e.g. jdbc:postgresql://db:5432/orders");
+        }
+        if (!url.startsWith("jdbc:postgresql://")) {
+            throw new InvalidSettingsException("--url must be a PostgreSQL JDBC URL starting with jdbc:postgresql://, got "
+                    + Redaction.url(url));
+        }
+        if (url.substring("jdbc:postgresql://".length()).contains("@") || CREDENTIAL_PARAMETER.matcher(url).find()) {
+            throw new InvalidSettingsException("--url must not carry credentials: pass the user with --username or "
+                    + "LOCKSTEP_DB_USERNAME and the password with --password-file or LOCKSTEP_DB_PASSWORD");
+        }
+        if (username == null || username.isBlank()) {
+            throw new InvalidSettingsException("a database user is required: --username, --username-file or LOCKSTEP_DB_USERNAME");
+        }
+        for (String schema : schemas) {
+            if (!SCHEMA.matcher(schema).matches()) {
+                throw new InvalidSettingsException("--schemas: '" + schema + "' is not a plain lower-case PostgreSQL identifier");
+            }
+        }
+        if (location == null || !Files.isDirectory(location)) {
+            throw new InvalidSettingsException("--location: " + location + " is not a directory of migration scripts");
+        }
+        if (!LATEST.equals(targetRevision) && !VERSION.matcher(targetRevision).matches()) {
+            throw new InvalidSettingsException("--target: '" + targetRevision + "' is neither 'latest' nor a version such as 7 or 2.1");
+        }
+        if (baselineVersion != null && !VERSION.matcher(baselineVersion).matches()) {
+            throw new InvalidSettingsException("--baseline-version: '" + baselineVersion + "' is not a version such as 3 or 2.1");
+        }
+        if (lockTimeout.isNegative() || statementTimeout.isNegative()) {
+            throw new InvalidSettingsException("--lock-timeout and --statement-timeout must not be negative");
+        }
+        return this;
+    }
+
+    /** PostgreSQL startup options for every session, so each script runs under the timeouts. */
+    String sessionOptions() {
+        return String.format(Locale.ROOT, "-c lock_timeout=%d -c statement_timeout=%d",
+                lockTimeout.toMillis(), statementTimeout.toMillis());
+    }
+
+    @Override
+    public String toString() {
+        return "MigrationSettings[url=" + Redaction.url(url) + ", username=" + username + ", password=***, schemas="
+                + schemas + ", location=" + location + ", targetRevision=" + targetRevision + ", baselineVersion="
+                + baselineVersion + ", lockTimeout=" + lockTimeout + ", statementTimeout=" + statementTimeout + "]";
+    }
+
+    /** A setting that cannot work; the message names the option and the fix. */
+    public static final class InvalidSettingsException extends RuntimeException {
+        public InvalidSettingsException(String message) {
+            super(message);
+        }
+    }
+}

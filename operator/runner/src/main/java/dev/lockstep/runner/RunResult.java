@@ -1,0 +1,51 @@
+package dev.lockstep.runner;
+
+import com.fasterxml.jackson.annotation.JsonInclude;
+import java.util.List;
+
+/**
+ * What a runner command did, written as compact JSON to the termination log for the operator to read.
+ *
+ * @param command       migrate, info or validate
+ * @param outcome       how it ended
+ * @param targetRevision the revision asked for ("latest" or a version)
+ * @param fromRevision  the database's revision before the command ({@code null} for an empty history)
+ * @param toRevision    the database's revision after it
+ * @param applied       migrations applied by this run, in order
+ * @param pending       versions in the source that are still not applied after the run
+ * @param error         why it failed, when it did
+ * @param truncated     true when lists were shortened to keep the result within the size limit
+ */
+@JsonInclude(JsonInclude.Include.NON_NULL)
+public record RunResult(
+        String command,
+        Outcome outcome,
+        String targetRevision,
+        String fromRevision,
+        String toRevision,
+        List<Applied> applied,
+        List<String> pending,
+        Failure error,
+        Boolean truncated) {
+
+    public enum Outcome { SUCCEEDED, FAILED }
+
+    /** One migration this run applied. */
+    public record Applied(String version, String description, String script, long durationMillis) {}
+
+    /**
+     * Why the run failed.
+     *
+     * @param line the line in {@code script} of the failing statement, when known
+     */
+    @JsonInclude(JsonInclude.Include.NON_NULL)
+    public record Failure(FailureCategory category, String sqlState, String script, Integer line, String message) {}
+
+    public ExitCode exitCode() {
+        return error == null ? ExitCode.OK : error.category().exitCode();
+    }
+
+    public static RunResult failed(String command, String targetRevision, Failure failure) {
+        return new RunResult(command, Outcome.FAILED, targetRevision, null, null, List.of(), List.of(), failure, null);
+    }
+}

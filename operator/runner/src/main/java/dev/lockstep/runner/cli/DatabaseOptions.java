@@ -1,0 +1,72 @@
+package dev.lockstep.runner.cli;
+
+import dev.lockstep.runner.MigrationSettings;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import picocli.CommandLine.Option;
+
+/**
+ * Options shared by migrate, info and validate. Credentials come from the environment or mounted files, as a
+ * Kubernetes Secret provides them; a password is never accepted as an argument, where `ps` would show it.
+ */
+public class DatabaseOptions {
+    @Option(names = "--url", defaultValue = "${env:LOCKSTEP_DB_URL}",
+            description = "JDBC URL without credentials, e.g. jdbc:postgresql://db:5432/orders. Env: LOCKSTEP_DB_URL.")
+    String url;
+
+    @Option(names = "--username", defaultValue = "${env:LOCKSTEP_DB_USERNAME}",
+            description = "Database user. Env: LOCKSTEP_DB_USERNAME.")
+    String username;
+
+    @Option(names = "--username-file", description = "File holding the database user (e.g. a mounted Secret key).")
+    Path usernameFile;
+
+    @Option(names = "--password-file", description = "File holding the password (e.g. a mounted Secret key). "
+            + "Otherwise the password is read from the environment variable LOCKSTEP_DB_PASSWORD.")
+    Path passwordFile;
+
+    @Option(names = "--schemas", split = ",", defaultValue = "public",
+            description = "Comma-separated schemas to manage; the first holds the history table. Default: ${DEFAULT-VALUE}.")
+    List<String> schemas;
+
+    @Option(names = {"--location", "-l"}, defaultValue = "migrations",
+            description = "Directory of the V<version>__<description>.sql scripts. Default: ${DEFAULT-VALUE}.")
+    Path location;
+
+    @Option(names = "--target", defaultValue = "latest",
+            description = "Revision to reach: a version such as 7 or 2.1, or 'latest'. Default: ${DEFAULT-VALUE}.")
+    String target;
+
+    @Option(names = "--baseline-version",
+            description = "Adopt a database that has tables but no history: record versions up to this one as applied without running them.")
+    String baselineVersion;
+
+    @Option(names = "--lock-timeout", defaultValue = "10s", converter = DurationConverter.class,
+            description = "PostgreSQL lock_timeout for the migration session (e.g. 10s, 500ms, 0 for none). Default: ${DEFAULT-VALUE}.")
+    Duration lockTimeout;
+
+    @Option(names = "--statement-timeout", defaultValue = "0", converter = DurationConverter.class,
+            description = "PostgreSQL statement_timeout for the migration session (e.g. 15m, 0 for none). Default: ${DEFAULT-VALUE}.")
+    Duration statementTimeout;
+
+    MigrationSettings toSettings() {
+        return new MigrationSettings(url, fromFileOr(usernameFile, username), fromFileOr(passwordFile,
+                System.getenv("LOCKSTEP_DB_PASSWORD")), schemas, location, target, baselineVersion, lockTimeout,
+                statementTimeout);
+    }
+
+    private static String fromFileOr(Path file, String fallback) {
+        if (file == null) {
+            return fallback;
+        }
+        try {
+            return Files.readString(file).strip();
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot read " + file + ": " + e.getMessage(), e);
+        }
+    }
+}

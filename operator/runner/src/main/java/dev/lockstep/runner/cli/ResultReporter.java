@@ -1,0 +1,74 @@
+package dev.lockstep.runner.cli;
+
+import dev.lockstep.runner.MigrationSettings;
+import dev.lockstep.runner.Redaction;
+import dev.lockstep.runner.ResultJson;
+import dev.lockstep.runner.RunResult;
+import java.io.IOException;
+import java.io.PrintWriter;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+
+/** Writes a result twice: a summary for people on stdout, and compact JSON for the operator in the result file. */
+final class ResultReporter {
+    private ResultReporter() {}
+
+    static int report(RunResult result, MigrationSettings settings, Path resultFile, PrintWriter out, PrintWriter err) {
+        out.println(summary(result, settings));
+        out.flush();
+        if (resultFile != null) {
+            try {
+                Files.writeString(resultFile, ResultJson.write(result), StandardCharsets.UTF_8);
+            } catch (IOException | SecurityException e) {
+                // The summary above still tells what happened; only the machine-readable copy is missing.
+                err.println("lockstep: cannot write the result to " + resultFile + ": " + e.getMessage());
+                err.flush();
+            }
+        }
+        return result.exitCode().code();
+    }
+
+    static String summary(RunResult r, MigrationSettings settings) {
+        StringBuilder s = new StringBuilder();
+        s.append("lockstep ").append(r.command()).append(": ").append(Redaction.url(settings.url()))
+                .append(" schemas ").append(String.join(",", settings.schemas()))
+                .append(", target ").append(r.targetRevision()).append('\n');
+        if (r.applied() != null) {
+            for (RunResult.Applied a : r.applied()) {
+                s.append("  applied ").append(a.version()).append(" ").append(a.description())
+                        .append(" (").append(a.durationMillis()).append(" ms)\n");
+            }
+        }
+        if (r.error() == null) {
+            s.append("  ok: database at revision ").append(orNone(r.toRevision()));
+            if (r.fromRevision() != null || r.toRevision() != null) {
+                s.append(" (was ").append(orNone(r.fromRevision())).append(')');
+            }
+        } else {
+            RunResult.Failure f = r.error();
+            s.append("  FAILED (").append(f.category()).append(", exit ").append(r.exitCode().code()).append(")");
+            if (f.script() != null) {
+                s.append(" in ").append(f.script());
+                if (f.line() != null) {
+                    s.append(" line ").append(f.line());
+                }
+            }
+            if (f.sqlState() != null) {
+                s.append(" SQLSTATE ").append(f.sqlState());
+            }
+            s.append(": ").append(f.message());
+            if (r.toRevision() != null || r.fromRevision() != null) {
+                s.append("\n  database at revision ").append(orNone(r.toRevision()));
+            }
+        }
+        if (r.pending() != null && !r.pending().isEmpty()) {
+            s.append("\n  pending: ").append(String.join(", ", r.pending()));
+        }
+        return s.toString();
+    }
+
+    private static String orNone(String revision) {
+        return revision == null ? "none" : revision;
+    }
+}

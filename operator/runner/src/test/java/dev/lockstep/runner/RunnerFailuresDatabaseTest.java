@@ -1,0 +1,189 @@
+package dev.lockstep.runner;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.lockstep.runner.testing.TestDatabase;
+import dev.lockstep.runner.testing.TestPostgres;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.sql.Connection;
+import java.sql.Statement;
+import java.time.Duration;
+import java.util.List;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** Database layer: how the runner fails, and that each failure leaves the database as it was. */
+class RunnerFailuresDatabaseTest {
+    private final MigrationRunner runner = new MigrationRunner();
+    private TestDatabase db;
+    @TempDir
+    Path scripts;
+
+    @BeforeEach
+    void createDatabase() {
+        db = TestPostgres.createDatabase();
+    }
+
+    @AfterEach
+    void dropDatabase() {
+        db.close();
+    }
+
+    private MigrationSettings settings(String target, String baseline) {
+        return new MigrationSettings(db.url(), db.username(), db.password(), List.of("public"), scripts, target,
+                baseline, Duration.ofSeconds(2), Duration.ZERO);
+    }
+
+    private void script(String name, String sql) throws IOException {
+        Files.writeString(scripts.resolve(name), sql);
+    }
+
+    @Test
+    void failedScriptReportsSqlStateAndScriptAndLeavesLastGoodRevision() throws IOException {
+        script("V1__create_orders.sql", "CREATE TABLE orders (id bigint PRIMARY KEY);");
+        script("V2__add_customer.sql", "ALTER TABLE orders ADD COLUMN customer_id bigint;\n"
+                + "CREATE INDEX orders_customer_idx ON no_such_table (customer_id);");
+
+        RunResult result = runner.migrate(settings("latest", null));
+
+        assertThat(result.outcome()).isEqualTo(RunResult.Outcome.FAILED);
+        assertThat(result.exitCode()).isEqualTo(ExitCode.SQL);
+        assertThat(result.error().sqlState()).isEqualTo("42P01");
+        assertThat(result.error().script()).isEqualTo("V2__add_customer.sql");
+        assertThat(result.error().message()).contains("no_such_table");
+        assertThat(result.applied()).extracting(RunResult.Applied::version).containsExactly("1");
+        assertThat(result.toRevision()).isEqualTo("1");
+        assertThat(result.pending()).containsExactly("2");
+        // Transactional DDL: the first statement of V2 was rolled back with the second.
+        assertThat(db.column("SELECT column_name FROM information_schema.columns WHERE table_name = 'orders'"))
+                .containsExactly("id");
+        assertThat(db.column("SELECT max(version::int) FROM flyway_schema_history WHERE success")).containsExactly("1");
+    }
+
+    @Test
+    void changedChecksumOfAnAppliedScriptFailsValidationAndAppliesNothing() throws IOException {
+        script("V1__create_orders.sql", "CREATE TABLE orders (id bigint PRIMARY KEY);");
+        assertThat(runner.migrate(settings("latest", null)).error()).isNull();
+        script("V1__create_orders.sql", "CREATE TABLE orders (id bigint PRIMARY KEY, note text);");
+        script("V2__create_items.sql", "CREATE TABLE items (id bigint PRIMARY KEY);");
+
+        RunResult result = runner.migrate(settings("latest", null));
+
+        assertThat(result.exitCode()).isEqualTo(ExitCode.VALIDATION);
+        assertThat(result.error().message()).containsIgnoringCase("checksum");
+        assertThat(db.tables("public")).doesNotContain("items");
+        assertThat(runner.validate(settings("latest", null)).exitCode()).isEqualTo(ExitCode.VALIDATION);
+    }
+
+    @Test
+    void populatedDatabaseWithoutHistoryIsRefusedUnlessABaselineAdoptsIt() throws IOException {
+        script("V1__create_orders.sql", "CREATE TABLE orders (id bigint PRIMARY KEY);");
+        script("V2__add_status.sql", "ALTER TABLE orders ADD COLUMN status text NOT NULL DEFAULT 'new';");
+        script("V3__create_items.sql", "CREATE TABLE items (order_id bigint REFERENCES orders, sku text);");
+        // A live schema made by other means, matching V2, with data in it.
+        db.execute("CREATE TABLE orders (id bigint PRIMARY KEY, status text NOT NULL DEFAULT 'new');"
+                + "INSERT INTO orders VALUES (1, 'paid'), (2, 'new');");
+
+        RunResult refused = runner.migrate(settings("latest", null));
+        assertThat(refused.exitCode()).isEqualTo(ExitCode.VALIDATION);
+        assertThat(refused.error().message()).contains("baseline");
+        assertThat(db.tables("public")).containsExactly("orders");
+
+        RunResult adopted = runner.migrate(settings("latest", "2"));
+
+        assertThat(adopted.error()).isNull();
+        assertThat(adopted.applied()).extracting(RunResult.Applied::version).containsExactly("3");
+        assertThat(adopted.toRevision()).isEqualTo("3");
+        assertThat(db.tables("public")).contains("orders", "items");
+        assertThat(db.column("SELECT status FROM orders ORDER BY id")).containsExactly("paid", "new");
+    }
+
+    @Test
+    void unreachableDatabaseIsAConnectionFailure() throws IOException {
+        script("V1__create_orders.sql", "CREATE TABLE orders (id bigint PRIMARY KEY);");
+        MigrationSettings nowhere = new MigrationSettings("jdbc:postgresql://127.0.0.1:1/nothing", "postgres", "s3cret-pw",
+                List.of("public"), scripts, "latest", null, null, null);
+
+        RunResult result = runner.migrate(nowhere);
+
+        assertThat(result.exitCode()).isEqualTo(ExitCode.CONNECTION);
+        assertThat(result.error().sqlState()).startsWith("08");
+        assertThat(ResultJson.write(result)).doesNotContain("s3cret-pw");
+    }
+
+    @Test
+    void missingDatabaseIsAConnectionFailureNamingIt() throws IOException {
+        script("V1__create_orders.sql", "CREATE TABLE orders (id bigint PRIMARY KEY);");
+        MigrationSettings missing = new MigrationSettings(db.url() + "_missing", db.username(), db.password(),
+                List.of("public"), scripts, "latest", null, null, null);
+
+        RunResult result = runner.migrate(missing);
+
+        assertThat(result.exitCode()).isEqualTo(ExitCode.CONNECTION);
+        assertThat(result.error().message()).contains(db.name() + "_missing");
+    }
+
+    @Test
+    void credentialsInTheUrlAreRefusedBeforeConnecting() throws IOException {
+        MigrationSettings leaky = new MigrationSettings(db.url() + "?password=hunter22", db.username(), null,
+                List.of("public"), scripts, "latest", null, null, null);
+
+        RunResult result = runner.migrate(leaky);
+
+        assertThat(result.exitCode()).isEqualTo(ExitCode.ARGUMENTS);
+        assertThat(result.error().message()).contains("--url must not carry credentials");
+        assertThat(ResultJson.write(result)).doesNotContain("hunter22");
+    }
+
+    @Test
+    void unknownTargetRevisionIsABadArgument() throws IOException {
+        script("V1__create_orders.sql", "CREATE TABLE orders (id bigint PRIMARY KEY);");
+
+        RunResult result = runner.migrate(settings("9", null));
+
+        assertThat(result.exitCode()).isEqualTo(ExitCode.ARGUMENTS);
+        assertThat(result.error().message()).contains("target revision 9", "[1]");
+        assertThat(db.tables("public")).isEmpty();
+    }
+
+    @Test
+    void targetBelowTheDatabaseIsRefused() throws IOException {
+        script("V1__create_orders.sql", "CREATE TABLE orders (id bigint PRIMARY KEY);");
+        script("V2__create_items.sql", "CREATE TABLE items (id bigint PRIMARY KEY);");
+        runner.migrate(settings("latest", null));
+
+        RunResult result = runner.migrate(settings("1", null));
+
+        assertThat(result.exitCode()).isEqualTo(ExitCode.ARGUMENTS);
+        assertThat(result.error().message()).contains("at revision 2, above the target 1");
+        assertThat(db.tables("public")).contains("items");
+    }
+
+    @Test
+    void lockTimeoutStopsAMigrationWaitingOnABusyTable() throws Exception {
+        script("V1__create_orders.sql", "CREATE TABLE orders (id bigint PRIMARY KEY);");
+        runner.migrate(settings("latest", null));
+        script("V2__add_note.sql", "ALTER TABLE orders ADD COLUMN note text;");
+
+        try (Connection holder = db.connect(); Statement st = holder.createStatement()) {
+            holder.setAutoCommit(false);
+            st.execute("LOCK TABLE orders IN ACCESS SHARE MODE");
+
+            long started = System.nanoTime();
+            RunResult result = runner.migrate(settings("latest", null));
+            Duration took = Duration.ofNanos(System.nanoTime() - started);
+
+            assertThat(result.exitCode()).isEqualTo(ExitCode.SQL);
+            assertThat(result.error().sqlState()).isEqualTo("55P03");
+            assertThat(result.error().script()).isEqualTo("V2__add_note.sql");
+            assertThat(took).isLessThan(Duration.ofSeconds(30));
+            holder.rollback();
+        }
+        assertThat(db.column("SELECT column_name FROM information_schema.columns WHERE table_name = 'orders'"))
+                .containsExactly("id");
+    }
+}
