@@ -13,10 +13,13 @@ public class LastRun {
     @JsonPropertyDescription("Hash of the spec fields the Job was made from; a new Job is made only when it changes.")
     private String specHash;
 
+    @JsonPropertyDescription("1 for the first Job of this spec hash; a Job whose pod never started (e.g. its Secret was missing until the deadline) is replaced by the next attempt.")
+    private Integer attempt;
+
     @JsonPropertyDescription("The revision the Job was asked to reach.")
     private String targetRevision;
 
-    @JsonPropertyDescription("Running, Succeeded or Failed.")
+    @JsonPropertyDescription("Running, NotStarted (the pod cannot start yet), Succeeded or Failed.")
     private String result;
 
     @JsonPropertyDescription("When the Job started (RFC 3339).")
@@ -41,6 +44,8 @@ public class LastRun {
     public void setJob(String job) { this.job = job; }
     public String getSpecHash() { return specHash; }
     public void setSpecHash(String specHash) { this.specHash = specHash; }
+    public Integer getAttempt() { return attempt; }
+    public void setAttempt(Integer attempt) { this.attempt = attempt; }
     public String getTargetRevision() { return targetRevision; }
     public void setTargetRevision(String targetRevision) { this.targetRevision = targetRevision; }
     public String getResult() { return result; }

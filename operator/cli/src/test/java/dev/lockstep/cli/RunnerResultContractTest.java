@@ -1,0 +1,63 @@
+package dev.lockstep.cli;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.lockstep.operator.RunnerReport;
+import dev.lockstep.runner.FailureCategory;
+import dev.lockstep.runner.MigrationRunner;
+import dev.lockstep.runner.MigrationSettings;
+import dev.lockstep.runner.ResultJson;
+import dev.lockstep.runner.RunResult;
+import dev.lockstep.runner.testing.TestDatabase;
+import dev.lockstep.runner.testing.TestPostgres;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * The runner writes its result, the controller reads it, and neither module depends on the other: this checks that
+ * what one writes is what the other understands, with real runs against PostgreSQL.
+ */
+class RunnerResultContractTest {
+    @TempDir
+    Path scripts;
+
+    @Test
+    void controllerReadsWhatTheRunnerWritesOnSuccessAndOnFailure() throws Exception {
+        Files.writeString(scripts.resolve("V1__create_orders.sql"), "CREATE TABLE orders (id bigint PRIMARY KEY);");
+        Files.writeString(scripts.resolve("V2__broken.sql"), "ALTER TABLE orders\n  ADD COLUMN total numeric REFERENCES nowhere;");
+        try (TestDatabase db = TestPostgres.createDatabase()) {
+            MigrationSettings toOne = new MigrationSettings(db.url(), db.username(), db.password(), List.of("public"),
+                    scripts, "1", null, Duration.ofSeconds(5), Duration.ZERO);
+            RunResult succeeded = new MigrationRunner().migrate(toOne);
+
+            RunnerReport ok = RunnerReport.parse(ResultJson.write(succeeded)).orElseThrow();
+            assertThat(ok.succeeded()).isTrue();
+            assertThat(ok.toRevision()).isEqualTo("1");
+            assertThat(ok.appliedOrEmpty()).extracting(RunnerReport.Applied::version).containsExactly("1");
+            assertThat(ok.pendingOrEmpty()).containsExactly("2");
+
+            MigrationSettings toLatest = new MigrationSettings(db.url(), db.username(), db.password(), List.of("public"),
+                    scripts, "latest", null, Duration.ofSeconds(5), Duration.ZERO);
+            RunResult failed = new MigrationRunner().migrate(toLatest);
+            assertThat(failed.error().category()).isEqualTo(FailureCategory.SQL);
+
+            RunnerReport bad = RunnerReport.parse(ResultJson.write(failed)).orElseThrow();
+            assertThat(bad.succeeded()).isFalse();
+            assertThat(bad.toRevision()).isEqualTo("1");
+            assertThat(bad.error().category()).isEqualTo("SQL");
+            assertThat(bad.error().sqlState()).isEqualTo("42P01");
+            assertThat(bad.error().script()).isEqualTo("V2__broken.sql");
+            assertThat(bad.error().message()).contains("nowhere");
+        }
+    }
+
+    @Test
+    void aLogTailIsNotMistakenForAResult() {
+        assertThat(RunnerReport.parse("Exception in thread \"main\" java.lang.OutOfMemoryError")).isEmpty();
+        assertThat(RunnerReport.parse("{\"unrelated\":true}")).isEmpty();
+    }
+}

@@ -1,0 +1,66 @@
+package dev.lockstep.operator;
+
+import dev.lockstep.api.v1alpha1.SchemaMigration;
+import io.fabric8.kubernetes.api.model.EventBuilder;
+import io.fabric8.kubernetes.client.KubernetesClient;
+import io.fabric8.kubernetes.client.KubernetesClientException;
+import java.time.Clock;
+import java.time.Instant;
+import java.time.temporal.ChronoUnit;
+import java.util.UUID;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Writes Kubernetes Events about a SchemaMigration. The reconciler calls it on transitions only, so a resource that
+ * sits in one state does not fill the namespace with copies of the same Event.
+ */
+public class EventRecorder {
+    private static final Logger LOG = LoggerFactory.getLogger(EventRecorder.class);
+    static final String COMPONENT = "lockstep-operator";
+
+    private final KubernetesClient client;
+    private final Clock clock;
+
+    public EventRecorder(KubernetesClient client, Clock clock) {
+        this.client = client;
+        this.clock = clock;
+    }
+
+    public void normal(SchemaMigration sm, Reason reason, String message) {
+        record(sm, "Normal", reason, message);
+    }
+
+    public void warning(SchemaMigration sm, Reason reason, String message) {
+        record(sm, "Warning", reason, message);
+    }
+
+    private void record(SchemaMigration sm, String type, Reason reason, String message) {
+        String now = Instant.now(clock).truncatedTo(ChronoUnit.SECONDS).toString();
+        String name = sm.getMetadata().getName() + "." + UUID.randomUUID().toString().replace("-", "").substring(0, 16);
+        try {
+            client.v1().events().inNamespace(sm.getMetadata().getNamespace()).resource(new EventBuilder()
+                    .withNewMetadata().withName(name).withNamespace(sm.getMetadata().getNamespace()).endMetadata()
+                    .withNewInvolvedObject()
+                        .withApiVersion(sm.getApiVersion())
+                        .withKind(sm.getKind())
+                        .withName(sm.getMetadata().getName())
+                        .withNamespace(sm.getMetadata().getNamespace())
+                        .withUid(sm.getMetadata().getUid())
+                        .withResourceVersion(sm.getMetadata().getResourceVersion())
+                    .endInvolvedObject()
+                    .withType(type)
+                    .withReason(reason.name())
+                    .withMessage(message.length() > 1024 ? message.substring(0, 1021) + "..." : message)
+                    .withNewSource().withComponent(COMPONENT).endSource()
+                    .withReportingComponent(COMPONENT)
+                    .withFirstTimestamp(now)
+                    .withLastTimestamp(now)
+                    .withCount(1)
+                    .build()).create();
+        } catch (KubernetesClientException e) {
+            // An Event is a courtesy; status carries the same facts. Never fail a reconcile over one.
+            LOG.warn("could not record event {} for {}/{}: {}", reason, sm.getMetadata().getNamespace(), sm.getMetadata().getName(), e.getMessage());
+        }
+    }
+}

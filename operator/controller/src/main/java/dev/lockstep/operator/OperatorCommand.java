@@ -1,0 +1,82 @@
+package dev.lockstep.operator;
+
+import io.fabric8.kubernetes.client.KubernetesClient;
+import io.fabric8.kubernetes.client.KubernetesClientBuilder;
+import io.javaoperatorsdk.operator.Operator;
+import io.javaoperatorsdk.operator.api.config.LeaderElectionConfiguration;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.List;
+import java.util.concurrent.Callable;
+import java.util.concurrent.CountDownLatch;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+/** `lockstep operator`: runs the controller against the cluster of the current kubeconfig or service account. */
+@Command(name = "operator", mixinStandardHelpOptions = true,
+        description = "Run the operator: reconcile SchemaMigrations by running runner Jobs. Uses the in-cluster "
+                + "service account, or the current kubeconfig context outside a cluster.")
+public class OperatorCommand implements Callable<Integer> {
+    private static final Logger LOG = LoggerFactory.getLogger(OperatorCommand.class);
+
+    @Option(names = "--runner-image", defaultValue = "${env:LOCKSTEP_RUNNER_IMAGE}", required = true,
+            description = "Image of runner pods (this operator's own image). Env: LOCKSTEP_RUNNER_IMAGE.")
+    String runnerImage;
+
+    @Option(names = "--runner-image-pull-policy", defaultValue = "${env:LOCKSTEP_RUNNER_IMAGE_PULL_POLICY:-IfNotPresent}",
+            description = "Pull policy of runner pods. Default: ${DEFAULT-VALUE}.")
+    String runnerImagePullPolicy;
+
+    @Option(names = "--namespaces", split = ",", defaultValue = "${env:LOCKSTEP_WATCH_NAMESPACES}",
+            description = "Namespaces to watch, comma-separated. Default: all. Env: LOCKSTEP_WATCH_NAMESPACES.")
+    List<String> namespaces;
+
+    @Option(names = "--leader-election", negatable = true, defaultValue = "true", fallbackValue = "true",
+            description = "Take a Lease before acting, so only one of several replicas works. Default: ${DEFAULT-VALUE}.")
+    boolean leaderElection;
+
+    @Option(names = "--lease-name", defaultValue = "lockstep-operator", description = "Name of the Lease. Default: ${DEFAULT-VALUE}.")
+    String leaseName;
+
+    @Option(names = "--lease-namespace", defaultValue = "${env:POD_NAMESPACE}",
+            description = "Namespace of the Lease. Default: the operator pod's namespace (env POD_NAMESPACE).")
+    String leaseNamespace;
+
+    @Override
+    public Integer call() throws InterruptedException {
+        KubernetesClient client = new KubernetesClientBuilder().build();
+        Operator operator = start(client, new OperatorSettings(runnerImage, runnerImagePullPolicy), namespaces,
+                leaderElection ? new LeaderElectionConfiguration(leaseName, leaseNamespace) : null);
+        operator.installShutdownHook(Duration.ofSeconds(10));
+        LOG.info("lockstep operator started (namespaces: {}, leader election: {})",
+                namespaces == null || namespaces.isEmpty() ? "all" : namespaces, leaderElection ? leaseName : "off");
+        new CountDownLatch(1).await();
+        return 0;
+    }
+
+    /** Builds, registers and starts the operator; tests use this with their own client. */
+    public static Operator start(KubernetesClient client, OperatorSettings settings, List<String> namespaces,
+                                 LeaderElectionConfiguration leaderElection) {
+        return start(client, settings, namespaces, leaderElection, true);
+    }
+
+    public static Operator start(KubernetesClient client, OperatorSettings settings, List<String> namespaces,
+                                 LeaderElectionConfiguration leaderElection, boolean serverSideApplyStatus) {
+        Operator operator = new Operator(o -> {
+            // The caller owns the client: tests reuse theirs across operator restarts.
+            o.withKubernetesClient(client).withCloseClientOnStop(false).withUseSSAToPatchPrimaryResource(serverSideApplyStatus);
+            if (leaderElection != null) {
+                o.withLeaderElectionConfiguration(leaderElection);
+            }
+        });
+        operator.register(new SchemaMigrationReconciler(settings, Clock.systemUTC()), c -> {
+            if (namespaces != null && !namespaces.isEmpty()) {
+                c.settingNamespaces(namespaces.toArray(String[]::new));
+            }
+        });
+        operator.start();
+        return operator;
+    }
+}

@@ -1,0 +1,18 @@
+package dev.lockstep.operator;
+
+/** Condition reasons: CamelCase, stable, documented in docs/status.md. Tools match on them; never rename one. */
+public enum Reason {
+    InvalidSpec,
+    Suspended,
+    MigrationPending,
+    MigrationRunning,
+    MigrationSucceeded,
+    MigrationFailed,
+    RunnerFailed,
+    SecretNotFound,
+    ConfigMapNotFound,
+    ImagePullFailed,
+    AtTarget,
+    BelowTarget,
+    Unknown
+}

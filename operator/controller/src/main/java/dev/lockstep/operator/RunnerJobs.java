@@ -1,0 +1,91 @@
+package dev.lockstep.operator;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.SerializationFeature;
+import dev.lockstep.api.v1alpha1.SchemaMigration;
+import dev.lockstep.api.v1alpha1.SchemaMigrationSpec;
+import java.nio.charset.StandardCharsets;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.util.HexFormat;
+import java.util.LinkedHashMap;
+import java.util.Locale;
+import java.util.Map;
+import java.util.TreeMap;
+
+/**
+ * Names and labels of runner Jobs. A Job's name is a function of the resource's name, the target revision and a
+ * hash of everything that shapes the run, so a restarted operator finds the Job it made instead of making another.
+ */
+public final class RunnerJobs {
+    public static final String LABEL_SCHEMA_MIGRATION = "lockstep.dev/schema-migration";
+    public static final String LABEL_SPEC_HASH = "lockstep.dev/spec-hash";
+    public static final String LABEL_COMPONENT = "app.kubernetes.io/component";
+    public static final String LABEL_MANAGED_BY = "app.kubernetes.io/managed-by";
+    public static final String COMPONENT_RUNNER = "runner";
+    public static final String MANAGED_BY = "lockstep";
+    /** Selects every runner Job and pod of every SchemaMigration. */
+    public static final String RUNNER_SELECTOR = LABEL_MANAGED_BY + "=" + MANAGED_BY + "," + LABEL_COMPONENT + "=" + COMPONENT_RUNNER;
+    /** Changing this annotation's value asks for a new run of a failed migration. */
+    public static final String RETRY_ANNOTATION = "lockstep.dev/retry";
+    public static final String TARGET_ANNOTATION = "lockstep.dev/target-revision";
+
+    private static final int MAX_NAME = 63;
+    private static final ObjectMapper CANONICAL = new ObjectMapper().configure(SerializationFeature.ORDER_MAP_ENTRIES_BY_KEYS, true);
+
+    private RunnerJobs() {}
+
+    /**
+     * A short hash of the spec fields that shape a run, the migration files' content when the operator can see it,
+     * and the retry annotation. Fields that do not change what runs (suspend) are left out.
+     */
+    public static String specHash(SchemaMigration sm, String sourceContentHash) {
+        SchemaMigrationSpec spec = sm.getSpec();
+        Map<String, Object> shaping = new LinkedHashMap<>();
+        shaping.put("targetRevision", spec.getTargetRevision());
+        shaping.put("database", spec.getDatabase());
+        shaping.put("source", spec.getSource());
+        shaping.put("baseline", spec.getBaseline());
+        shaping.put("runner", spec.getRunner());
+        shaping.put("sourceContent", sourceContentHash);
+        shaping.put("retry", sm.getMetadata().getAnnotations() == null ? null
+                : sm.getMetadata().getAnnotations().get(RETRY_ANNOTATION));
+        try {
+            // Round-trip through a sorted map so field order in the model never changes the hash.
+            Object tree = CANONICAL.convertValue(shaping, TreeMap.class);
+            return sha256(CANONICAL.writeValueAsString(tree)).substring(0, 10);
+        } catch (Exception e) {
+            throw new IllegalStateException("cannot hash spec of " + sm.getMetadata().getName(), e);
+        }
+    }
+
+    /** A hash of a ConfigMap's script files, so editing a script or adding one makes a new run. */
+    public static String contentHash(Map<String, String> data) {
+        StringBuilder all = new StringBuilder();
+        new TreeMap<>(data == null ? Map.<String, String>of() : data)
+                .forEach((k, v) -> all.append(k).append('\0').append(v).append('\0'));
+        return sha256(all.toString()).substring(0, 16);
+    }
+
+    /** {@code <name>-<revision>-<hash>}, the name shortened so the whole fits a label value (63 characters). */
+    public static String jobName(String resourceName, String targetRevision, String specHash) {
+        String revision = targetRevision.toLowerCase(Locale.ROOT).replace('.', '-');
+        String suffix = "-" + revision + "-" + specHash;
+        String prefix = resourceName;
+        if (prefix.length() + suffix.length() > MAX_NAME) {
+            prefix = prefix.substring(0, MAX_NAME - suffix.length());
+            while (prefix.endsWith("-") || prefix.endsWith(".")) {
+                prefix = prefix.substring(0, prefix.length() - 1);
+            }
+        }
+        return prefix + suffix;
+    }
+
+    private static String sha256(String text) {
+        try {
+            return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(text.getBytes(StandardCharsets.UTF_8)));
+        } catch (NoSuchAlgorithmException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+}

@@ -1,0 +1,57 @@
+package dev.lockstep.operator;
+
+import com.fasterxml.jackson.annotation.JsonIgnoreProperties;
+import com.fasterxml.jackson.databind.DeserializationFeature;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import java.util.List;
+import java.util.Optional;
+
+/**
+ * The runner's JSON result as read from its pod's termination message. The controller keeps its own reading of the
+ * format (it has no dependency on the runner); a contract test in the CLI module checks the two agree.
+ */
+@JsonIgnoreProperties(ignoreUnknown = true)
+public record RunnerReport(
+        String command,
+        String outcome,
+        String targetRevision,
+        String fromRevision,
+        String toRevision,
+        List<Applied> applied,
+        List<String> pending,
+        Failure error,
+        Boolean truncated) {
+
+    @JsonIgnoreProperties(ignoreUnknown = true)
+    public record Applied(String version, String description, String script, long durationMillis) {}
+
+    @JsonIgnoreProperties(ignoreUnknown = true)
+    public record Failure(String category, String sqlState, String script, Integer line, String message) {}
+
+    private static final ObjectMapper MAPPER = new ObjectMapper().configure(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES, false);
+
+    /** The report in a termination message, or empty when the message is not one (e.g. the log tail of a crash). */
+    public static Optional<RunnerReport> parse(String terminationMessage) {
+        if (terminationMessage == null || !terminationMessage.strip().startsWith("{")) {
+            return Optional.empty();
+        }
+        try {
+            RunnerReport report = MAPPER.readValue(terminationMessage.strip(), RunnerReport.class);
+            return report.outcome() == null ? Optional.empty() : Optional.of(report);
+        } catch (Exception e) {
+            return Optional.empty();
+        }
+    }
+
+    public boolean succeeded() {
+        return "SUCCEEDED".equals(outcome) && error == null;
+    }
+
+    public List<Applied> appliedOrEmpty() {
+        return applied == null ? List.of() : applied;
+    }
+
+    public List<String> pendingOrEmpty() {
+        return pending == null ? List.of() : pending;
+    }
+}

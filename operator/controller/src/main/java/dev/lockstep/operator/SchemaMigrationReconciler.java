@@ -1,0 +1,501 @@
+package dev.lockstep.operator;
+
+import dev.lockstep.api.v1alpha1.AppliedMigration;
+import dev.lockstep.api.v1alpha1.LastRun;
+import dev.lockstep.api.v1alpha1.Phase;
+import dev.lockstep.api.v1alpha1.RunError;
+import dev.lockstep.api.v1alpha1.SchemaMigration;
+import dev.lockstep.api.v1alpha1.SchemaMigrationSpec;
+import dev.lockstep.api.v1alpha1.SchemaMigrationStatus;
+import io.fabric8.kubernetes.api.model.ConfigMap;
+import io.fabric8.kubernetes.api.model.Pod;
+import io.fabric8.kubernetes.api.model.batch.v1.Job;
+import io.fabric8.kubernetes.client.KubernetesClientException;
+import io.javaoperatorsdk.operator.api.config.informer.Informer;
+import io.javaoperatorsdk.operator.api.config.informer.InformerEventSourceConfiguration;
+import io.javaoperatorsdk.operator.api.reconciler.Context;
+import io.javaoperatorsdk.operator.api.reconciler.ControllerConfiguration;
+import io.javaoperatorsdk.operator.api.reconciler.EventSourceContext;
+import io.javaoperatorsdk.operator.api.reconciler.Reconciler;
+import io.javaoperatorsdk.operator.api.reconciler.UpdateControl;
+import io.javaoperatorsdk.operator.processing.event.ResourceID;
+import io.javaoperatorsdk.operator.processing.event.source.EventSource;
+import io.javaoperatorsdk.operator.processing.event.source.filter.OnUpdateFilter;
+import io.javaoperatorsdk.operator.processing.event.source.informer.InformerEventSource;
+import java.time.Clock;
+import java.time.Instant;
+import java.time.temporal.ChronoUnit;
+import java.util.Comparator;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.Optional;
+import java.util.Set;
+import java.util.stream.Collectors;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Reconciles a SchemaMigration: observe → validate → act (one runner Job per spec hash) → report (status, conditions,
+ * Events). It never connects to the database and never reads a Secret; everything it knows about the database comes
+ * from the runner pod's termination message.
+ */
+@ControllerConfiguration(
+        name = SchemaMigrationReconciler.NAME,
+        // Annotation-only changes (the retry annotation) must reach reconcile; see SpecOrRetryChanged.
+        generationAwareEventProcessing = false,
+        informer = @Informer(onUpdateFilter = SchemaMigrationReconciler.SpecOrRetryChanged.class))
+public class SchemaMigrationReconciler implements Reconciler<SchemaMigration> {
+    public static final String NAME = "schemamigration";
+    static final String CONFIG_MAP_INDEX = "lockstep.dev/configmap";
+    /** Finished runner Jobs kept per resource (besides the current one), so recent logs stay readable. */
+    static final int KEPT_JOBS = 3;
+    private static final Logger LOG = LoggerFactory.getLogger(SchemaMigrationReconciler.class);
+
+    private final RunnerJobFactory jobs;
+    private final Clock clock;
+    private EventRecorder events;
+
+    public SchemaMigrationReconciler(OperatorSettings settings, Clock clock) {
+        this.jobs = new RunnerJobFactory(settings);
+        this.clock = clock;
+    }
+
+    @Override
+    public List<EventSource<?, SchemaMigration>> prepareEventSources(EventSourceContext<SchemaMigration> context) {
+        this.events = new EventRecorder(context.getClient(), clock);
+        context.getPrimaryCache().addIndexer(CONFIG_MAP_INDEX, sm -> configMapName(sm)
+                .map(name -> List.of(sm.getMetadata().getNamespace() + "/" + name)).orElse(List.of()));
+
+        var jobSource = new InformerEventSource<>(InformerEventSourceConfiguration.from(Job.class, SchemaMigration.class)
+                .withName("runner-jobs")
+                .withLabelSelector(RunnerJobs.RUNNER_SELECTOR)
+                .withSecondaryToPrimaryMapper(SchemaMigrationReconciler::byMigrationLabel)
+                .build(), context);
+        var podSource = new InformerEventSource<>(InformerEventSourceConfiguration.from(Pod.class, SchemaMigration.class)
+                .withName("runner-pods")
+                .withLabelSelector(RunnerJobs.RUNNER_SELECTOR)
+                .withSecondaryToPrimaryMapper(SchemaMigrationReconciler::byMigrationLabel)
+                .build(), context);
+        var configMapSource = new InformerEventSource<>(InformerEventSourceConfiguration.from(ConfigMap.class, SchemaMigration.class)
+                .withName("migration-configmaps")
+                .withSecondaryToPrimaryMapper(cm -> context.getPrimaryCache()
+                        .byIndex(CONFIG_MAP_INDEX, cm.getMetadata().getNamespace() + "/" + cm.getMetadata().getName())
+                        .stream().map(ResourceID::fromResource).collect(Collectors.toSet()))
+                .withPrimaryToSecondaryMapper((SchemaMigration sm) -> configMapName(sm)
+                        .map(name -> Set.of(new ResourceID(name, sm.getMetadata().getNamespace()))).orElse(Set.of()))
+                .build(), context);
+        return List.of(jobSource, podSource, configMapSource);
+    }
+
+    @Override
+    public UpdateControl<SchemaMigration> reconcile(SchemaMigration sm, Context<SchemaMigration> context) {
+        if (sm.getStatus() == null) {
+            sm.setStatus(new SchemaMigrationStatus());
+        }
+        SchemaMigrationStatus status = sm.getStatus();
+        String before = signature(status);
+
+        Report report = new Report(sm, new ConditionSet(status.getConditions(), sm.getMetadata().getGeneration(), clock));
+        status.setObservedGeneration(sm.getMetadata().getGeneration());
+        status.setTargetRevision(sm.getSpec() == null ? null : sm.getSpec().getTargetRevision());
+        step(sm, context, report);
+
+        if (!signature(status).equals(before) && report.event != null) {
+            if (report.warning) {
+                events.warning(sm, report.eventReason, report.event);
+            } else {
+                events.normal(sm, report.eventReason, report.event);
+            }
+        }
+        return UpdateControl.patchStatus(sm);
+    }
+
+    /** One pass of the state diagram; each branch ends in exactly one report. */
+    private void step(SchemaMigration sm, Context<SchemaMigration> context, Report report) {
+        Optional<SpecProblem> problem = SpecValidator.validate(sm.getSpec());
+        if (problem.isPresent()) {
+            report.stalled(Phase.Failed, Reason.InvalidSpec, problem.get().message());
+            return;
+        }
+        SchemaMigrationSpec spec = sm.getSpec();
+        SchemaMigrationStatus status = sm.getStatus();
+
+        String contentHash = null;
+        if (spec.getSource().getConfigMapRef() != null) {
+            String name = spec.getSource().getConfigMapRef().getName();
+            Optional<ConfigMap> configMap = context.getSecondaryResource(ConfigMap.class);
+            if (configMap.isEmpty()) {
+                report.stalled(Phase.Pending, Reason.ConfigMapNotFound, "ConfigMap " + name + " (spec.source.configMapRef) "
+                        + "does not exist in namespace " + sm.getMetadata().getNamespace()
+                        + ": create it with one key per script, e.g. V1__init.sql; the migration starts by itself once it exists");
+                return;
+            }
+            Map<String, String> data = Objects.requireNonNullElse(configMap.get().getData(), Map.of());
+            List<String> versions = data.keySet().stream().map(Revisions::ofScript).filter(Objects::nonNull)
+                    .sorted(Revisions.ORDER).toList();
+            if (versions.isEmpty()) {
+                report.stalled(Phase.Failed, Reason.InvalidSpec, "spec.source.configMapRef: ConfigMap " + name
+                        + " holds no migration scripts: its keys must be named V<version>__<description>.sql");
+                return;
+            }
+            if (Revisions.isVersion(spec.getTargetRevision())
+                    && versions.stream().noneMatch(v -> Revisions.compare(v, spec.getTargetRevision()) == 0)) {
+                report.stalled(Phase.Failed, Reason.InvalidSpec, "spec.targetRevision: " + spec.getTargetRevision()
+                        + " is not a version in ConfigMap " + name + " " + versions + ": add its script or pick one of those");
+                return;
+            }
+            status.setPendingVersions(pendingBetween(versions, status.getCurrentRevision(), spec.getTargetRevision()));
+            contentHash = RunnerJobs.contentHash(data);
+        }
+
+        String hash = RunnerJobs.specHash(sm, contentHash);
+        LastRun last = status.getLastRun();
+        boolean sameSpec = last != null && hash.equals(last.getSpecHash());
+        int attempt = sameSpec && last.getAttempt() != null ? last.getAttempt() : 1;
+        String jobName = jobName(sm, hash, attempt);
+
+        if (sameSpec && "Succeeded".equals(last.getResult())) {
+            reportSucceeded(sm, report);
+            return;
+        }
+        if (sameSpec && "Failed".equals(last.getResult())) {
+            reportFailed(sm, report);
+            return;
+        }
+
+        Optional<Job> job = context.getSecondaryResources(Job.class).stream()
+                .filter(j -> jobName.equals(j.getMetadata().getName())).findFirst();
+        if (job.isEmpty()) {
+            if (spec.suspended()) {
+                report.suspended();
+                return;
+            }
+            createJob(sm, context, jobName, hash, attempt);
+            report.progressing(Phase.Migrating, Reason.MigrationPending, "created runner Job " + jobName + " to reach revision "
+                    + spec.getTargetRevision(), Reason.MigrationPending, "created runner Job " + jobName);
+            return;
+        }
+
+        if (status.getLastRun() == null || !jobName.equals(status.getLastRun().getJob())) {
+            // The Job exists but status does not know it: made before a restart whose status write was lost, or
+            // read from a cache that lags our own write. The Job itself says all that is needed.
+            status.setLastRun(lastRunOf(job.get(), hash, attempt));
+        }
+        RunnerState state = RunnerObserver.observe(job.get(), context.getSecondaryResources(Pod.class));
+        LOG.debug("{}/{}: job {} pods {} state {}", sm.getMetadata().getNamespace(), sm.getMetadata().getName(), jobName,
+                context.getSecondaryResources(Pod.class).size(), state);
+        if (state instanceof RunnerState.Starting s) {
+            // Result stays as it was: a pod gone missing between "cannot start" and the Job failing is still NotStarted.
+            report.progressing(Phase.Migrating, Reason.MigrationPending, s.detail(), null, null);
+        } else if (state instanceof RunnerState.Running) {
+            status.getLastRun().setResult("Running");
+            report.progressing(Phase.Migrating, Reason.MigrationRunning, "runner Job " + jobName + " is migrating towards revision "
+                    + spec.getTargetRevision(), Reason.MigrationRunning, "runner Job " + jobName + " started");
+        } else if (state instanceof RunnerState.Blocked b) {
+            status.getLastRun().setResult("NotStarted");
+            report.stalled(Phase.Pending, b.reason(), blockedMessage(sm, jobName, b));
+        } else if (state instanceof RunnerState.Succeeded s) {
+            recordReport(status.getLastRun(), s.report());
+            status.getLastRun().setResult("Succeeded");
+            status.setCurrentRevision(s.report().toRevision());
+            status.setPendingVersions(pendingAfter(s.report(), spec.getTargetRevision()));
+            reportSucceeded(sm, report);
+            pruneOldJobs(sm, context, jobName);
+        } else if (state instanceof RunnerState.Failed f) {
+            if (f.report().isEmpty() && !f.containerEverStarted() && "NotStarted".equals(status.getLastRun().getResult())) {
+                // The pod waited for a Secret (or an image) until the Job's deadline and never touched the
+                // database: replacing it is safe, and is how a Secret created late still takes effect.
+                String next = jobName(sm, hash, attempt + 1);
+                createJob(sm, context, next, hash, attempt + 1);
+                report.progressing(Phase.Pending, Reason.MigrationPending, "runner Job " + jobName + " expired before its pod "
+                        + "could start (" + f.podReason() + "); replaced it with " + next, Reason.MigrationPending,
+                        "replaced runner Job " + jobName + " that never started with " + next);
+                return;
+            }
+            recordFailure(status, f);
+            reportFailed(sm, report);
+        }
+    }
+
+    private void reportSucceeded(SchemaMigration sm, Report report) {
+        SchemaMigrationStatus status = sm.getStatus();
+        String target = sm.getSpec().getTargetRevision();
+        String current = status.getCurrentRevision();
+        boolean atTarget = Revisions.LATEST.equals(target) || (current != null && Revisions.compare(current, target) == 0);
+        if (atTarget) {
+            report.ready("database at revision " + (current == null ? "none (no migrations)" : current)
+                    + (Revisions.LATEST.equals(target) ? " (latest)" : ""), appliedSummary(status.getLastRun()));
+        } else {
+            report.stalled(Phase.Failed, Reason.MigrationFailed, "runner Job " + status.getLastRun().getJob()
+                    + " succeeded but the database is at revision " + current + ", not " + target);
+        }
+    }
+
+    private void reportFailed(SchemaMigration sm, Report report) {
+        LastRun last = sm.getStatus().getLastRun();
+        RunError error = last.getError();
+        StringBuilder message = new StringBuilder();
+        Reason reason = error != null && "POD".equals(error.getCategory()) ? Reason.RunnerFailed : Reason.MigrationFailed;
+        if (error != null && error.getScript() != null) {
+            message.append(error.getScript()).append(" failed");
+        } else {
+            message.append("migration failed");
+        }
+        if (error != null && error.getSqlState() != null) {
+            message.append(" with SQLSTATE ").append(error.getSqlState());
+        }
+        if (error != null && error.getMessage() != null) {
+            message.append(": ").append(error.getMessage());
+        }
+        message.append("; database at revision ").append(sm.getStatus().getCurrentRevision() == null ? "none" : sm.getStatus().getCurrentRevision())
+                .append(". Job ").append(last.getJob()).append(" is kept for its logs. Fix the cause and change the spec, or retry: kubectl annotate")
+                .append(" schemamigration/").append(sm.getMetadata().getName()).append(" ").append(RunnerJobs.RETRY_ANNOTATION)
+                .append("=\"$(date +%s)\" --overwrite");
+        report.stalled(Phase.Failed, reason, message.toString());
+    }
+
+    private String blockedMessage(SchemaMigration sm, String jobName, RunnerState.Blocked blocked) {
+        if (blocked.reason() == Reason.SecretNotFound) {
+            var ref = sm.getSpec().getDatabase().getCredentialsSecretRef();
+            return "runner pod of Job " + jobName + " cannot start: " + blocked.message() + ". Create Secret " + ref.getName()
+                    + " in namespace " + sm.getMetadata().getNamespace() + " with keys " + ref.usernameKeyOrDefault() + " and "
+                    + ref.passwordKeyOrDefault() + "; the migration starts by itself once it exists";
+        }
+        return "runner pod of Job " + jobName + " cannot start: " + blocked.message();
+    }
+
+    private void createJob(SchemaMigration sm, Context<SchemaMigration> context, String jobName, String hash, int attempt) {
+        Job job = jobs.create(sm, jobName, hash);
+        try {
+            context.getClient().resource(job).create();
+            LOG.info("created runner Job {}/{} for revision {}", sm.getMetadata().getNamespace(), jobName, sm.getSpec().getTargetRevision());
+        } catch (KubernetesClientException e) {
+            if (e.getCode() != 409) {
+                throw e;
+            }
+            // Made by an earlier incarnation of this operator and not yet in the informer cache: adopt it.
+            LOG.info("runner Job {}/{} already exists; adopting it", sm.getMetadata().getNamespace(), jobName);
+        }
+        LastRun previous = sm.getStatus().getLastRun();
+        LastRun run = new LastRun();
+        run.setStartedAt(previous != null && jobName.equals(previous.getJob()) ? previous.getStartedAt() : now());
+        run.setJob(jobName);
+        run.setSpecHash(hash);
+        run.setAttempt(attempt);
+        run.setTargetRevision(sm.getSpec().getTargetRevision());
+        run.setResult("Running");
+        sm.getStatus().setLastRun(run);
+    }
+
+    private static LastRun lastRunOf(Job job, String hash, int attempt) {
+        LastRun run = new LastRun();
+        run.setJob(job.getMetadata().getName());
+        run.setSpecHash(hash);
+        run.setAttempt(attempt);
+        run.setTargetRevision(job.getMetadata().getAnnotations() == null ? null
+                : job.getMetadata().getAnnotations().get(RunnerJobs.TARGET_ANNOTATION));
+        run.setStartedAt(job.getMetadata().getCreationTimestamp());
+        run.setResult("Running");
+        return run;
+    }
+
+    private void pruneOldJobs(SchemaMigration sm, Context<SchemaMigration> context, String current) {
+        List<Job> finished = context.getSecondaryResources(Job.class).stream()
+                .filter(j -> !current.equals(j.getMetadata().getName()))
+                .filter(j -> j.getStatus() != null && j.getStatus().getConditions() != null && j.getStatus().getConditions().stream()
+                        .anyMatch(c -> ("Complete".equals(c.getType()) || "Failed".equals(c.getType())) && "True".equals(c.getStatus())))
+                .sorted(Comparator.comparing((Job j) -> j.getMetadata().getCreationTimestamp()).reversed())
+                .toList();
+        for (Job old : finished.stream().skip(KEPT_JOBS).toList()) {
+            try {
+                context.getClient().resource(old).withPropagationPolicy(io.fabric8.kubernetes.api.model.DeletionPropagation.BACKGROUND).delete();
+            } catch (KubernetesClientException e) {
+                LOG.warn("could not delete old runner Job {}: {}", old.getMetadata().getName(), e.getMessage());
+            }
+        }
+    }
+
+    private void recordReport(LastRun run, RunnerReport report) {
+        run.setFromRevision(report.fromRevision());
+        run.setToRevision(report.toRevision());
+        run.setApplied(report.appliedOrEmpty().stream()
+                .map(a -> new AppliedMigration(a.version(), a.description(), a.durationMillis())).toList());
+        run.setFinishedAt(now());
+        if (report.error() != null) {
+            RunError error = new RunError();
+            error.setCategory(report.error().category());
+            error.setSqlState(report.error().sqlState());
+            error.setScript(report.error().script() == null ? null
+                    : report.error().script() + (report.error().line() == null ? "" : ":" + report.error().line()));
+            error.setMessage(report.error().message());
+            run.setError(error);
+        } else {
+            run.setError(null);
+        }
+    }
+
+    private void recordFailure(SchemaMigrationStatus status, RunnerState.Failed failed) {
+        LastRun run = status.getLastRun();
+        run.setResult("Failed");
+        if (failed.report().isPresent()) {
+            RunnerReport report = failed.report().get();
+            recordReport(run, report);
+            if (report.toRevision() != null || report.fromRevision() != null) {
+                status.setCurrentRevision(report.toRevision());
+            }
+            status.setPendingVersions(pendingAfter(report, status.getTargetRevision()));
+        } else {
+            run.setFinishedAt(now());
+            RunError error = new RunError();
+            error.setCategory("POD");
+            error.setMessage("the runner pod ended without a result: " + failed.podReason()
+                    + (failed.podMessage() == null ? "" : " (" + truncate(failed.podMessage(), 600) + ")"));
+            run.setError(error);
+        }
+    }
+
+    private static List<String> pendingBetween(List<String> versions, String current, String target) {
+        return versions.stream()
+                .filter(v -> current == null || Revisions.compare(v, current) > 0)
+                .filter(v -> Revisions.LATEST.equals(target) || Revisions.compare(v, target) <= 0)
+                .toList();
+    }
+
+    private static List<String> pendingAfter(RunnerReport report, String target) {
+        return pendingBetween(report.pendingOrEmpty(), report.toRevision(), target == null ? Revisions.LATEST : target);
+    }
+
+    private static String appliedSummary(LastRun run) {
+        if (run == null || run.getApplied() == null || run.getApplied().isEmpty()) {
+            return "nothing to apply";
+        }
+        return "applied " + run.getApplied().stream().map(AppliedMigration::getVersion).collect(Collectors.joining(", "));
+    }
+
+    private static String jobName(SchemaMigration sm, String hash, int attempt) {
+        String name = RunnerJobs.jobName(sm.getMetadata().getName(), sm.getSpec().getTargetRevision(), hash);
+        return attempt <= 1 ? name : RunnerJobs.jobName(sm.getMetadata().getName(), sm.getSpec().getTargetRevision(), hash + "-" + attempt);
+    }
+
+    private static Optional<String> configMapName(SchemaMigration sm) {
+        return Optional.ofNullable(sm.getSpec()).map(SchemaMigrationSpec::getSource)
+                .map(s -> s.getConfigMapRef()).map(r -> r.getName());
+    }
+
+    private static Set<ResourceID> byMigrationLabel(io.fabric8.kubernetes.api.model.HasMetadata resource) {
+        Map<String, String> labels = resource.getMetadata().getLabels();
+        String owner = labels == null ? null : labels.get(RunnerJobs.LABEL_SCHEMA_MIGRATION);
+        return owner == null ? Set.of() : Set.of(new ResourceID(owner, resource.getMetadata().getNamespace()));
+    }
+
+    /** Phase, the deciding reason and the Job: a change in any of them is worth an Event. */
+    private static String signature(SchemaMigrationStatus status) {
+        String reasons = status.getConditions().stream()
+                .filter(c -> "True".equals(c.getStatus()))
+                .map(c -> c.getType() + "=" + c.getReason()).sorted().collect(Collectors.joining(","));
+        return status.getPhase() + "|" + reasons + "|" + (status.getLastRun() == null ? "" : status.getLastRun().getJob());
+    }
+
+    private String now() {
+        return Instant.now(clock).truncatedTo(ChronoUnit.SECONDS).toString();
+    }
+
+    private static String truncate(String s, int max) {
+        return s.length() <= max ? s : s.substring(0, max) + "…";
+    }
+
+    /** Sets phase and all four conditions together, so they never disagree, and remembers what Event to send. */
+    private final class Report {
+        private final SchemaMigration sm;
+        private final ConditionSet conditions;
+        String event;
+        Reason eventReason;
+        boolean warning;
+
+        Report(SchemaMigration sm, ConditionSet conditions) {
+            this.sm = sm;
+            this.conditions = conditions;
+        }
+
+        void stalled(Phase phase, Reason reason, String message) {
+            sm.getStatus().setPhase(phase);
+            conditions.set(ConditionType.Ready, false, reason, message);
+            conditions.set(ConditionType.Reconciling, false, reason, "waiting for a person: see Stalled");
+            conditions.set(ConditionType.Stalled, true, reason, message);
+            schemaAtTarget();
+            event(reason, message, true);
+        }
+
+        void progressing(Phase phase, Reason reason, String message, Reason eventReason, String eventMessage) {
+            sm.getStatus().setPhase(phase);
+            conditions.set(ConditionType.Ready, false, reason, message);
+            conditions.set(ConditionType.Reconciling, true, reason, message);
+            conditions.set(ConditionType.Stalled, false, reason, "making progress");
+            schemaAtTarget();
+            if (eventReason != null) {
+                event(eventReason, eventMessage, false);
+            }
+        }
+
+        void ready(String message, String detail) {
+            sm.getStatus().setPhase(Phase.Ready);
+            conditions.set(ConditionType.Ready, true, Reason.MigrationSucceeded, message);
+            conditions.set(ConditionType.Reconciling, false, Reason.MigrationSucceeded, message);
+            conditions.set(ConditionType.Stalled, false, Reason.MigrationSucceeded, message);
+            schemaAtTarget();
+            event(Reason.MigrationSucceeded, message + "; " + detail, false);
+        }
+
+        void suspended() {
+            String current = sm.getStatus().getCurrentRevision();
+            String message = "spec.suspend is true: no runner Job is started; the database stays at revision "
+                    + (current == null ? "unknown" : current) + " until spec.suspend is false";
+            sm.getStatus().setPhase(Phase.Suspended);
+            conditions.set(ConditionType.Ready, false, Reason.Suspended, message);
+            conditions.set(ConditionType.Reconciling, false, Reason.Suspended, message);
+            conditions.set(ConditionType.Stalled, false, Reason.Suspended, message);
+            schemaAtTarget();
+            event(Reason.Suspended, message, false);
+        }
+
+        private void schemaAtTarget() {
+            String current = sm.getStatus().getCurrentRevision();
+            String target = sm.getSpec() == null ? null : sm.getSpec().getTargetRevision();
+            LastRun last = sm.getStatus().getLastRun();
+            boolean atTarget;
+            if (current == null || target == null) {
+                atTarget = false;
+            } else if (Revisions.LATEST.equals(target)) {
+                atTarget = last != null && "Succeeded".equals(last.getResult()) && Revisions.LATEST.equals(last.getTargetRevision())
+                        && sm.getStatus().getPendingVersions() != null && sm.getStatus().getPendingVersions().isEmpty();
+            } else {
+                atTarget = Revisions.isVersion(current) && Revisions.isVersion(target) && Revisions.compare(current, target) == 0;
+            }
+            conditions.set(ConditionType.SchemaAtTarget, atTarget, atTarget ? Reason.AtTarget : Reason.BelowTarget,
+                    "database at revision " + (current == null ? "unknown" : current) + ", target " + target);
+        }
+
+        private void event(Reason reason, String message, boolean warning) {
+            this.event = message;
+            this.eventReason = reason;
+            this.warning = warning;
+        }
+    }
+
+    /** Reconcile on spec changes, on the retry annotation, and on deletion; not on our own status writes. */
+    public static final class SpecOrRetryChanged implements OnUpdateFilter<SchemaMigration> {
+        @Override
+        public boolean accept(SchemaMigration newResource, SchemaMigration oldResource) {
+            return !Objects.equals(newResource.getMetadata().getGeneration(), oldResource.getMetadata().getGeneration())
+                    || !Objects.equals(retry(newResource), retry(oldResource))
+                    || newResource.isMarkedForDeletion();
+        }
+
+        private static String retry(SchemaMigration sm) {
+            var annotations = sm.getMetadata().getAnnotations();
+            return annotations == null ? null : annotations.get(RunnerJobs.RETRY_ANNOTATION);
+        }
+    }
+
+}

@@ -1,0 +1,128 @@
+package dev.lockstep.operator;
+
+import dev.lockstep.api.v1alpha1.DatabaseSpec;
+import dev.lockstep.api.v1alpha1.RunnerSpec;
+import dev.lockstep.api.v1alpha1.SchemaMigrationSpec;
+import dev.lockstep.api.v1alpha1.SourceSpec;
+import java.util.Optional;
+import java.util.regex.Pattern;
+
+/**
+ * Checks what the CRD's OpenAPI schema cannot express (one-of, cross-field rules; Kubernetes 1.20 has no CEL) and
+ * re-checks what it can, since a CRD applied without validation or an older CRD may let anything through.
+ */
+public final class SpecValidator {
+    private static final Pattern URL = Pattern.compile("jdbc:postgresql://[^@/\\s]+/[^?\\s]+(\\?.*)?");
+    private static final Pattern CREDENTIAL_PARAMETER = Pattern.compile("(?i)[?&](user|password)=");
+    private static final Pattern SCHEMA = Pattern.compile("[a-z_][a-z0-9_$]{0,62}");
+    private static final Pattern DNS_NAME = Pattern.compile("[a-z0-9]([-a-z0-9.]{0,251}[a-z0-9])?");
+    private static final Pattern ABSOLUTE_PATH = Pattern.compile("/[^\\s'\"]*");
+
+    private SpecValidator() {}
+
+    public static Optional<SpecProblem> validate(SchemaMigrationSpec spec) {
+        if (spec == null) {
+            return problem("spec", "is missing: set spec.targetRevision, spec.database and spec.source");
+        }
+        String target = spec.getTargetRevision();
+        if (target == null || !(Revisions.LATEST.equals(target) || Revisions.isVersion(target))) {
+            return problem("spec.targetRevision", "'" + target + "' is neither \"latest\" nor a version such as \"7\" or \"2.1\"");
+        }
+        Optional<SpecProblem> database = validate(spec.getDatabase());
+        if (database.isPresent()) {
+            return database;
+        }
+        Optional<SpecProblem> source = validate(spec.getSource());
+        if (source.isPresent()) {
+            return source;
+        }
+        if (spec.getBaseline() != null && !Revisions.isVersion(spec.getBaseline().getVersion())) {
+            return problem("spec.baseline.version", "'" + spec.getBaseline().getVersion() + "' is not a version such as \"3\"");
+        }
+        if (spec.getBaseline() != null && Revisions.isVersion(target)
+                && Revisions.compare(spec.getBaseline().getVersion(), target) > 0) {
+            return problem("spec.baseline.version", "is above spec.targetRevision " + target + ": the baseline is the revision the existing schema already matches, so it cannot be above the target");
+        }
+        return validate(spec.getRunner());
+    }
+
+    private static Optional<SpecProblem> validate(DatabaseSpec db) {
+        if (db == null) {
+            return problem("spec.database", "is missing: set url and credentialsSecretRef");
+        }
+        String url = db.getUrl();
+        if (url == null || !URL.matcher(url).matches()) {
+            return problem("spec.database.url", "must look like jdbc:postgresql://host:5432/dbname");
+        }
+        if (CREDENTIAL_PARAMETER.matcher(url).find()) {
+            return problem("spec.database.url", "must not carry user or password parameters: put them in the Secret named by spec.database.credentialsSecretRef");
+        }
+        if (db.getCredentialsSecretRef() == null || isBlank(db.getCredentialsSecretRef().getName())) {
+            return problem("spec.database.credentialsSecretRef.name", "is required: name a Secret with keys username and password");
+        }
+        if (!DNS_NAME.matcher(db.getCredentialsSecretRef().getName()).matches()) {
+            return problem("spec.database.credentialsSecretRef.name", "'" + db.getCredentialsSecretRef().getName() + "' is not a valid Secret name");
+        }
+        if (db.getSchemas() != null) {
+            for (int i = 0; i < db.getSchemas().size(); i++) {
+                String schema = db.getSchemas().get(i);
+                if (schema == null || !SCHEMA.matcher(schema).matches()) {
+                    return problem("spec.database.schemas[" + i + "]", "'" + schema + "' is not a plain lower-case PostgreSQL identifier");
+                }
+            }
+        }
+        return Optional.empty();
+    }
+
+    private static Optional<SpecProblem> validate(SourceSpec source) {
+        if (source == null) {
+            return problem("spec.source", "is missing: set configMapRef.name or image");
+        }
+        boolean configMap = source.getConfigMapRef() != null;
+        boolean image = !isBlank(source.getImage());
+        if (configMap == image) {
+            return problem("spec.source", configMap ? "sets both configMapRef and image: keep exactly one"
+                    : "sets neither configMapRef nor image: set exactly one");
+        }
+        if (configMap && (isBlank(source.getConfigMapRef().getName()) || !DNS_NAME.matcher(source.getConfigMapRef().getName()).matches())) {
+            return problem("spec.source.configMapRef.name", "must name a ConfigMap in this namespace");
+        }
+        if (configMap && source.getPath() != null) {
+            return problem("spec.source.path", "applies to spec.source.image only: remove it, or use an image");
+        }
+        if (image && !ABSOLUTE_PATH.matcher(source.pathOrDefault()).matches()) {
+            return problem("spec.source.path", "'" + source.getPath() + "' must be an absolute directory path inside the image, e.g. /migrations");
+        }
+        return Optional.empty();
+    }
+
+    private static Optional<SpecProblem> validate(RunnerSpec runner) {
+        if (runner == null) {
+            return Optional.empty();
+        }
+        if (runner.getActiveDeadlineSeconds() != null && runner.getActiveDeadlineSeconds() < 1) {
+            return problem("spec.runner.activeDeadlineSeconds", "must be at least 1");
+        }
+        if (runner.getBackoffLimit() != null && (runner.getBackoffLimit() < 0 || runner.getBackoffLimit() > 10)) {
+            return problem("spec.runner.backoffLimit", "must be between 0 and 10");
+        }
+        if (runner.getLockTimeoutSeconds() != null && runner.getLockTimeoutSeconds() < 0) {
+            return problem("spec.runner.lockTimeoutSeconds", "must not be negative (0 means no timeout)");
+        }
+        if (runner.getStatementTimeoutSeconds() != null && runner.getStatementTimeoutSeconds() < 0) {
+            return problem("spec.runner.statementTimeoutSeconds", "must not be negative (0 means no timeout)");
+        }
+        if (runner.getServiceAccountName() != null && !DNS_NAME.matcher(runner.getServiceAccountName()).matches()) {
+            return problem("spec.runner.serviceAccountName", "'" + runner.getServiceAccountName() + "' is not a valid ServiceAccount name");
+        }
+        return Optional.empty();
+    }
+
+    private static Optional<SpecProblem> problem(String field, String problem) {
+        return Optional.of(new SpecProblem(field, problem));
+    }
+
+    private static boolean isBlank(String s) {
+        return s == null || s.isBlank();
+    }
+}

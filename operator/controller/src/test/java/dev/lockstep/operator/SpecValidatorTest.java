@@ -1,0 +1,62 @@
+package dev.lockstep.operator;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.lockstep.api.v1alpha1.BaselineSpec;
+import dev.lockstep.api.v1alpha1.RunnerSpec;
+import dev.lockstep.api.v1alpha1.SchemaMigration;
+import java.util.List;
+import java.util.function.Consumer;
+import java.util.stream.Stream;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.Arguments;
+import org.junit.jupiter.params.provider.MethodSource;
+import org.junit.jupiter.api.Test;
+
+/** Unit: every invalid spec names its field and says what to do. */
+class SpecValidatorTest {
+    @Test
+    void validSpecPasses() {
+        assertThat(SpecValidator.validate(Fixtures.migration("ns", "orders", "7").getSpec())).isEmpty();
+        assertThat(SpecValidator.validate(Fixtures.migration("ns", "orders", "latest").getSpec())).isEmpty();
+    }
+
+    static Stream<Arguments> invalidSpecs() {
+        return Stream.of(
+                invalid("spec.targetRevision", "neither \"latest\" nor a version", s -> s.getSpec().setTargetRevision("v7")),
+                invalid("spec.database", "is missing", s -> s.getSpec().setDatabase(null)),
+                invalid("spec.database.url", "jdbc:postgresql://host:5432/dbname", s -> s.getSpec().getDatabase().setUrl("postgres://db/orders")),
+                invalid("spec.database.url", "must not carry user or password", s -> s.getSpec().getDatabase().setUrl("jdbc:postgresql://db:5432/orders?password=x")),
+                invalid("spec.database.credentialsSecretRef.name", "is required", s -> s.getSpec().getDatabase().getCredentialsSecretRef().setName("")),
+                invalid("spec.database.schemas[1]", "not a plain lower-case", s -> s.getSpec().getDatabase().setSchemas(List.of("public", "Orders;drop"))),
+                invalid("spec.source", "sets neither", s -> s.getSpec().getSource().setConfigMapRef(null)),
+                invalid("spec.source", "sets both", s -> s.getSpec().getSource().setImage("img:1")),
+                invalid("spec.source.path", "applies to spec.source.image only", s -> s.getSpec().getSource().setPath("/x")),
+                invalid("spec.baseline.version", "is above spec.targetRevision", s -> {
+                    BaselineSpec b = new BaselineSpec();
+                    b.setVersion("9");
+                    s.getSpec().setBaseline(b);
+                }),
+                invalid("spec.runner.backoffLimit", "between 0 and 10", s -> {
+                    RunnerSpec r = new RunnerSpec();
+                    r.setBackoffLimit(11);
+                    s.getSpec().setRunner(r);
+                }));
+    }
+
+    private static Arguments invalid(String field, String hint, Consumer<SchemaMigration> breakIt) {
+        return Arguments.of(field, hint, breakIt);
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("invalidSpecs")
+    void invalidSpecNamesTheFieldAndTheFix(String field, String hint, Consumer<SchemaMigration> breakIt) {
+        SchemaMigration sm = Fixtures.migration("ns", "orders", "7");
+        breakIt.accept(sm);
+
+        SpecProblem problem = SpecValidator.validate(sm.getSpec()).orElseThrow();
+
+        assertThat(problem.field()).isEqualTo(field);
+        assertThat(problem.message()).startsWith(field + ": ").contains(hint);
+    }
+}
