@@ -156,6 +156,24 @@ class SchemaMigrationMockServerTest {
     }
 
     @Test
+    void baselineAdoptsAnExistingSchemaThroughTheRunner() {
+        client.resource(Fixtures.scripts(namespace, 5)).create();
+        SchemaMigration sm = Fixtures.migration(namespace, "legacy", "latest");
+        var baseline = new dev.lockstep.api.v1alpha1.BaselineSpec();
+        baseline.setVersion("3");
+        sm.getSpec().setBaseline(baseline);
+        apply(sm);
+
+        Job job = awaitSingleJob();
+        assertThat(job.getSpec().getTemplate().getSpec().getContainers().get(0).getArgs())
+                .containsSubsequence("--baseline-version", "3");
+        kubelet.succeed(job.getMetadata().getName(), Fixtures.succeeded("3", "5", 4, 5));
+        SchemaMigration ready = awaitCondition("legacy", ConditionType.Ready, "True", Reason.MigrationSucceeded);
+        assertThat(ready.getStatus().getLastRun().getFromRevision()).isEqualTo("3");
+        assertThat(ready.getStatus().getLastRun().getApplied()).extracting(a -> a.getVersion()).containsExactly("4", "5");
+    }
+
+    @Test
     void imageSourceIsCopiedByAnInitContainer() {
         SchemaMigration sm = Fixtures.migration(namespace, "orders", "3");
         sm.getSpec().getSource().setConfigMapRef(null);
