@@ -64,6 +64,13 @@ public class OperatorCommand implements Callable<Integer> {
 
     public static Operator start(KubernetesClient client, OperatorSettings settings, List<String> namespaces,
                                  LeaderElectionConfiguration leaderElection, boolean serverSideApplyStatus) {
+        return start(client, new SchemaMigrationReconciler(settings, Clock.systemUTC()), namespaces, leaderElection,
+                serverSideApplyStatus);
+    }
+
+    /** With a reconciler of the caller's, e.g. one that counts its calls. */
+    public static Operator start(KubernetesClient client, SchemaMigrationReconciler reconciler, List<String> namespaces,
+                                 LeaderElectionConfiguration leaderElection, boolean serverSideApplyStatus) {
         Operator operator = new Operator(o -> {
             // The caller owns the client: tests reuse theirs across operator restarts.
             o.withKubernetesClient(client).withCloseClientOnStop(false).withUseSSAToPatchPrimaryResource(serverSideApplyStatus);
@@ -71,7 +78,7 @@ public class OperatorCommand implements Callable<Integer> {
                 o.withLeaderElectionConfiguration(leaderElection);
             }
         });
-        operator.register(new SchemaMigrationReconciler(settings, Clock.systemUTC()), c -> {
+        operator.register(reconciler, c -> {
             if (namespaces != null && !namespaces.isEmpty()) {
                 c.settingNamespaces(namespaces.toArray(String[]::new));
             }

@@ -41,8 +41,9 @@ public final class MigrationRunner {
             try {
                 MigrateResult result = flyway.migrate();
                 List<Applied> applied = applied(result);
-                return new RunResult("migrate", Outcome.SUCCEEDED, settings.targetRevision(), from,
-                        version(flyway.info().current()), applied, pendingVersions(flyway.info()), null, null);
+                MigrationInfoService after = flyway.info();
+                return new RunResult("migrate", Outcome.SUCCEEDED, settings.targetRevision(), from == null ? baseline(after) : from,
+                        version(after.current()), applied, pendingVersions(after), null, null);
             } catch (FlywayMigrateException e) {
                 List<Applied> applied = e.getErrorResult() == null ? List.of() : applied(e.getErrorResult());
                 String to = applied.isEmpty() ? from : applied.get(applied.size() - 1).version();
@@ -259,6 +260,12 @@ public final class MigrationRunner {
         return pendingVersions(before).stream()
                 .filter(v -> MigrationVersion.fromVersion(v).compareTo(reached) > 0)
                 .toList();
+    }
+
+    /** The version an adopted database was baselined at, or null: what it was at before this run's scripts. */
+    private static String baseline(MigrationInfoService info) {
+        return Arrays.stream(info.applied()).filter(m -> m.getType() != null && m.getType().isBaseline())
+                .map(MigrationRunner::version).findFirst().orElse(null);
     }
 
     private static String version(MigrationInfo info) {

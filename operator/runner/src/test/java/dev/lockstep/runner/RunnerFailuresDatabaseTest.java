@@ -98,6 +98,7 @@ class RunnerFailuresDatabaseTest {
         assertThat(adopted.error()).isNull();
         assertThat(adopted.applied()).extracting(RunResult.Applied::version).containsExactly("3");
         assertThat(adopted.toRevision()).isEqualTo("3");
+        assertThat(adopted.fromRevision()).as("an adopted database was at its baseline before the run").isEqualTo("2");
         assertThat(db.tables("public")).contains("orders", "items");
         assertThat(db.column("SELECT status FROM orders ORDER BY id")).containsExactly("paid", "new");
     }

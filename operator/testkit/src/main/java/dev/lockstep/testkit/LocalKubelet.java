@@ -1,0 +1,581 @@
+package dev.lockstep.testkit;
+
+import io.fabric8.kubernetes.api.model.ConfigMap;
+import io.fabric8.kubernetes.api.model.Container;
+import io.fabric8.kubernetes.api.model.ContainerStatus;
+import io.fabric8.kubernetes.api.model.ContainerStatusBuilder;
+import io.fabric8.kubernetes.api.model.EnvVar;
+import io.fabric8.kubernetes.api.model.Pod;
+import io.fabric8.kubernetes.api.model.PodCondition;
+import io.fabric8.kubernetes.api.model.PodConditionBuilder;
+import io.fabric8.kubernetes.api.model.PodReadinessGate;
+import io.fabric8.kubernetes.api.model.PodStatus;
+import io.fabric8.kubernetes.api.model.Secret;
+import io.fabric8.kubernetes.api.model.Volume;
+import io.fabric8.kubernetes.api.model.VolumeMount;
+import io.fabric8.kubernetes.client.KubernetesClient;
+import io.fabric8.kubernetes.client.KubernetesClientException;
+import io.fabric8.kubernetes.client.informers.ResourceEventHandler;
+import io.fabric8.kubernetes.client.informers.SharedIndexInformer;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.time.Instant;
+import java.time.temporal.ChronoUnit;
+import java.util.ArrayList;
+import java.util.Base64;
+import java.util.Comparator;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.Optional;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.function.Predicate;
+import java.util.stream.Stream;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * A kubelet for a control plane without nodes. It watches pods and does what a kubelet would, as far as Lockstep
+ * can tell:
+ * <ul>
+ *   <li>runner pods (a container named {@code runner} running {@code migrate}) run the real {@code lockstep migrate}
+ *       in a child JVM, with the pod's args, its env resolved from Secrets and ConfigMaps, and its ConfigMap and
+ *       emptyDir volumes as directories; init containers that copy from an image copy from a directory registered
+ *       with {@link #provideImage}. The pod then ends Succeeded or Failed with the termination message the runner
+ *       wrote, so the real Job controller completes or fails the Job;</li>
+ *   <li>a missing Secret, key or ConfigMap keeps the pod waiting with the kubelet's own reasons
+ *       (CreateContainerConfigError, ContainerCreating) and is retried every second until it appears;</li>
+ *   <li>other pods become Running, and Ready only when their containers are ready and every readiness gate's
+ *       condition is True, re-evaluated as conditions change.</li>
+ * </ul>
+ * Faults can be injected per pod: delays, a pod that never starts, an OOM kill, a lost node.
+ */
+public final class LocalKubelet implements AutoCloseable {
+    private static final Logger LOG = LoggerFactory.getLogger(LocalKubelet.class);
+    private static final int MAX_TERMINATION_MESSAGE = 4096;
+    private static final int LOG_TAIL_BYTES = 2048;
+
+    /** Things that go wrong on real nodes. */
+    public enum Fault {
+        /** The pod is never started: it stays Pending with no status, as on a node that never picks it up. */
+        NEVER_START,
+        /** The runner container is killed for memory before it writes a result: exit 137, reason OOMKilled. */
+        OOM_KILLED,
+        /** The node stops reporting: the pod shows Running then Ready=False (NodeLost) and never ends. */
+        NODE_LOST
+    }
+
+    private record Rule(Predicate<Pod> matches, Fault fault, Duration startDelay) {}
+
+    private final KubernetesClient client;
+    private final List<String> lockstepCommand;
+    private final Path workDir;
+    private final Map<String, Path> images = new ConcurrentHashMap<>();
+    private final List<Rule> rules = new CopyOnWriteArrayList<>();
+    private final Map<String, PodRun> runs = new ConcurrentHashMap<>();
+    private final ExecutorService executor = Executors.newCachedThreadPool(r -> {
+        Thread t = new Thread(r, "local-kubelet");
+        t.setDaemon(true);
+        return t;
+    });
+    private SharedIndexInformer<Pod> informer;
+
+    /**
+     * @param lockstepCommand how to start the `lockstep` program, e.g. {@code [java, -cp, <classpath>, dev.lockstep.cli.Lockstep]}
+     * @param workDir where pod sandboxes (volumes, logs, termination messages) go
+     */
+    public LocalKubelet(KubernetesClient client, List<String> lockstepCommand, Path workDir) {
+        this.client = client;
+        this.lockstepCommand = List.copyOf(lockstepCommand);
+        this.workDir = workDir;
+    }
+
+    /** `lockstep` run by this JVM's java with this JVM's classpath. */
+    public static List<String> sameJvmCommand() {
+        String java = ProcessHandle.current().info().command().orElse("java");
+        return List.of(java, "-XX:TieredStopAtLevel=1", "-Xshare:auto", "-cp", System.getProperty("java.class.path"),
+                "dev.lockstep.cli.Lockstep");
+    }
+
+    public LocalKubelet start() {
+        informer = client.pods().inAnyNamespace().inform(new ResourceEventHandler<>() {
+            @Override
+            public void onAdd(Pod pod) {
+                submit(pod);
+            }
+
+            @Override
+            public void onUpdate(Pod oldPod, Pod newPod) {
+                submit(newPod);
+            }
+
+            @Override
+            public void onDelete(Pod pod, boolean unknown) {
+                PodRun run = runs.remove(pod.getMetadata().getUid());
+                if (run != null) {
+                    run.kill();
+                }
+            }
+        }, 1000); // resync every second: how blocked pods retry and readiness is re-checked
+        return this;
+    }
+
+    /** Makes {@code image} pullable: its filesystem is {@code root}. */
+    public LocalKubelet provideImage(String image, Path root) {
+        images.put(image, root);
+        return this;
+    }
+
+    public LocalKubelet inject(Predicate<Pod> pods, Fault fault) {
+        rules.add(new Rule(pods, fault, Duration.ZERO));
+        return this;
+    }
+
+    public LocalKubelet delayStart(Predicate<Pod> pods, Duration delay) {
+        rules.add(new Rule(pods, null, delay));
+        return this;
+    }
+
+    public static Predicate<Pod> namePrefix(String prefix) {
+        return p -> p.getMetadata().getName().startsWith(prefix);
+    }
+
+    public static Predicate<Pod> inNamespace(String namespace) {
+        return p -> namespace.equals(p.getMetadata().getNamespace());
+    }
+
+    /** What the pod's containers printed, as `kubectl logs` would show it (runner pods only). */
+    public String logs(String namespace, String pod) {
+        Path log = workDir.resolve(namespace).resolve(pod).resolve("container.log");
+        try {
+            return Files.exists(log) ? Files.readString(log) : "";
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    @Override
+    public void close() {
+        if (informer != null) {
+            informer.stop();
+        }
+        runs.values().forEach(PodRun::kill);
+        executor.shutdownNow();
+    }
+
+    private void submit(Pod pod) {
+        if (pod.getMetadata().getDeletionTimestamp() != null) {
+            return;
+        }
+        String phase = pod.getStatus() == null ? null : pod.getStatus().getPhase();
+        if ("Succeeded".equals(phase) || "Failed".equals(phase)) {
+            return;
+        }
+        PodRun run = runs.computeIfAbsent(pod.getMetadata().getUid(), uid -> new PodRun());
+        if (!run.busy.compareAndSet(false, true)) {
+            return; // one worker per pod at a time; the next resync brings it back
+        }
+        executor.execute(() -> {
+            try {
+                handle(pod, run);
+            } catch (KubernetesClientException e) {
+                if (e.getCode() != 404 && e.getCode() != 409) {
+                    LOG.warn("pod {}/{}: {}", pod.getMetadata().getNamespace(), pod.getMetadata().getName(), e.getMessage());
+                }
+            } catch (RuntimeException e) {
+                LOG.warn("pod {}/{}", pod.getMetadata().getNamespace(), pod.getMetadata().getName(), e);
+            } finally {
+                run.busy.set(false);
+            }
+        });
+    }
+
+    private void handle(Pod pod, PodRun run) {
+        if (run.started) {
+            if (!run.runner) {
+                syncReadiness(pod);
+            }
+            return;
+        }
+        Optional<Rule> fault = rules.stream().filter(r -> r.fault() != null && r.matches().test(pod)).findFirst();
+        if (fault.isPresent() && fault.get().fault() == Fault.NEVER_START) {
+            return;
+        }
+        Duration delay = rules.stream().filter(r -> r.fault() == null && r.matches().test(pod))
+                .map(Rule::startDelay).max(Comparator.naturalOrder()).orElse(Duration.ZERO);
+        if (!delay.isZero() && run.firstSeen.plus(delay).isAfter(Instant.now())) {
+            return; // not yet: a resync brings it back
+        }
+        if (isRunner(pod)) {
+            startRunner(pod, run, fault.map(Rule::fault).orElse(null));
+        } else {
+            startApp(pod, run, fault.map(Rule::fault).orElse(null));
+        }
+    }
+
+    // ---- application pods ----
+
+    private void startApp(Pod pod, PodRun run, Fault fault) {
+        run.started = true;
+        String now = now();
+        editStatus(pod, status -> {
+            status.setPhase("Running");
+            status.setStartTime(now);
+            status.setPodIP("10.244.0." + (1 + Math.abs(pod.getMetadata().getUid().hashCode() % 250)));
+            status.setInitContainerStatuses(pod.getSpec().getInitContainers().stream().map(c -> terminatedStatus(c, 0, "Completed", null, now)).toList());
+            status.setContainerStatuses(pod.getSpec().getContainers().stream().map(c -> runningStatus(c, fault != Fault.NODE_LOST, now)).toList());
+            setCondition(status, "PodScheduled", true, null, now);
+            setCondition(status, "Initialized", true, null, now);
+            setCondition(status, "ContainersReady", fault != Fault.NODE_LOST, fault == Fault.NODE_LOST ? "NodeLost" : null, now);
+            setCondition(status, "Ready", fault != Fault.NODE_LOST && gatesOpen(pod, status), readyReason(pod, status, fault), now);
+        });
+        if (fault == Fault.NODE_LOST) {
+            run.lost = true;
+        }
+    }
+
+    private void syncReadiness(Pod pod) {
+        if (runs.get(pod.getMetadata().getUid()) != null && runs.get(pod.getMetadata().getUid()).lost) {
+            return;
+        }
+        PodStatus current = pod.getStatus();
+        if (current == null) {
+            return;
+        }
+        boolean containersReady = current.getContainerStatuses() != null && current.getContainerStatuses().stream().allMatch(ContainerStatus::getReady);
+        boolean ready = containersReady && gatesOpen(pod, current);
+        boolean shown = conditionTrue(current, "Ready");
+        if (ready != shown) {
+            String now = now();
+            editStatus(pod, status -> setCondition(status, "Ready", ready, readyReason(pod, status, null), now));
+        }
+    }
+
+    private static boolean gatesOpen(Pod pod, PodStatus status) {
+        List<PodReadinessGate> gates = pod.getSpec().getReadinessGates() == null ? List.of() : pod.getSpec().getReadinessGates();
+        return gates.stream().allMatch(g -> conditionTrue(status, g.getConditionType()));
+    }
+
+    private static String readyReason(Pod pod, PodStatus status, Fault fault) {
+        if (fault == Fault.NODE_LOST) {
+            return "NodeLost";
+        }
+        return gatesOpen(pod, status) ? null : "ReadinessGatesNotReady";
+    }
+
+    // ---- runner pods ----
+
+    private static boolean isRunner(Pod pod) {
+        return pod.getSpec().getContainers().stream()
+                .anyMatch(c -> "runner".equals(c.getName()) && c.getArgs() != null && !c.getArgs().isEmpty() && "migrate".equals(c.getArgs().get(0)));
+    }
+
+    private void startRunner(Pod pod, PodRun run, Fault fault) {
+        String ns = pod.getMetadata().getNamespace();
+        Path sandbox = workDir.resolve(ns).resolve(pod.getMetadata().getName());
+        Container runner = pod.getSpec().getContainers().stream().filter(c -> "runner".equals(c.getName())).findFirst().orElseThrow();
+
+        Map<String, Path> volumes = new LinkedHashMap<>();
+        for (Volume volume : pod.getSpec().getVolumes()) {
+            Path dir = sandbox.resolve("volumes").resolve(volume.getName());
+            if (volume.getConfigMap() != null) {
+                ConfigMap cm = client.configMaps().inNamespace(ns).withName(volume.getConfigMap().getName()).get();
+                if (cm == null) {
+                    waiting(pod, runner, "ContainerCreating", "MountVolume.SetUp failed for volume \"" + volume.getName()
+                            + "\" : configmap \"" + volume.getConfigMap().getName() + "\" not found");
+                    return;
+                }
+                writeFiles(dir, cm.getData() == null ? Map.of() : cm.getData());
+            } else {
+                createDirectories(dir);
+            }
+            volumes.put(volume.getName(), dir);
+        }
+
+        Map<String, String> env = new LinkedHashMap<>();
+        for (EnvVar var : Objects.requireNonNullElse(runner.getEnv(), List.<EnvVar>of())) {
+            Optional<String> problem = resolve(ns, var, env);
+            if (problem.isPresent()) {
+                waiting(pod, runner, "CreateContainerConfigError", problem.get());
+                return;
+            }
+        }
+
+        for (Container init : pod.getSpec().getInitContainers()) {
+            Path image = images.get(init.getImage());
+            if (image == null) {
+                waitingInit(pod, init, "ErrImagePull", "image \"" + init.getImage() + "\" is not provided to the local kubelet");
+                return;
+            }
+            copyInit(init, image, pod, volumes);
+        }
+
+        run.started = true;
+        run.runner = true;
+        String startedAt = now();
+        editStatus(pod, status -> {
+            status.setPhase("Running");
+            status.setStartTime(startedAt);
+            status.setInitContainerStatuses(pod.getSpec().getInitContainers().stream().map(c -> terminatedStatus(c, 0, "Completed", null, startedAt)).toList());
+            status.setContainerStatuses(List.of(runningStatus(runner, true, startedAt)));
+            setCondition(status, "PodScheduled", true, null, startedAt);
+            setCondition(status, "Initialized", true, null, startedAt);
+            setCondition(status, "ContainersReady", true, null, startedAt);
+            setCondition(status, "Ready", true, null, startedAt);
+        });
+
+        if (fault == Fault.NODE_LOST) {
+            run.lost = true;
+            editStatus(pod, status -> setCondition(status, "Ready", false, "NodeLost", now()));
+            return;
+        }
+        if (fault == Fault.OOM_KILLED) {
+            finish(pod, runner, 137, "OOMKilled", "", startedAt);
+            return;
+        }
+        executor.execute(() -> runRunner(pod, runner, run, sandbox, volumes, env, startedAt));
+    }
+
+    private void runRunner(Pod pod, Container runner, PodRun run, Path sandbox, Map<String, Path> volumes,
+                           Map<String, String> env, String startedAt) {
+        Path terminationLog = sandbox.resolve("termination-log");
+        Path log = sandbox.resolve("container.log");
+        List<String> command = new ArrayList<>(lockstepCommand);
+        String terminationPath = runner.getTerminationMessagePath() == null ? "/dev/termination-log" : runner.getTerminationMessagePath();
+        for (String arg : runner.getArgs()) {
+            command.add(mapPath(arg, runner, volumes, terminationPath, terminationLog));
+        }
+        try {
+            Files.writeString(terminationLog, "");
+            ProcessBuilder pb = new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(log.toFile());
+            Map<String, String> processEnv = pb.environment();
+            processEnv.keySet().removeIf(k -> k.startsWith("LOCKSTEP_") || k.equals("JAVA_TOOL_OPTIONS"));
+            env.forEach((k, v) -> {
+                if (!k.equals("JAVA_TOOL_OPTIONS")) {
+                    processEnv.put(k, mapPath(v, runner, volumes, terminationPath, terminationLog));
+                }
+            });
+            Process process = pb.start();
+            run.process = process;
+            int exit = process.waitFor();
+            if (run.killed) {
+                return;
+            }
+            String message = Files.readString(terminationLog, StandardCharsets.UTF_8);
+            if (message.length() > MAX_TERMINATION_MESSAGE) {
+                message = message.substring(0, MAX_TERMINATION_MESSAGE);
+            }
+            if (message.isBlank() && exit != 0 && "FallbackToLogsOnError".equals(runner.getTerminationMessagePolicy())) {
+                String all = Files.readString(log, StandardCharsets.UTF_8);
+                message = all.length() > LOG_TAIL_BYTES ? all.substring(all.length() - LOG_TAIL_BYTES) : all;
+            }
+            finish(pod, runner, exit, exit == 0 ? "Completed" : "Error", message, startedAt);
+        } catch (IOException e) {
+            LOG.warn("runner pod {}/{} could not run: {}", pod.getMetadata().getNamespace(), pod.getMetadata().getName(), e.getMessage());
+            finish(pod, runner, 128, "StartError", e.getMessage(), startedAt);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+
+    private void finish(Pod pod, Container runner, int exit, String reason, String message, String startedAt) {
+        String now = now();
+        editStatus(pod, status -> {
+            status.setPhase(exit == 0 ? "Succeeded" : "Failed");
+            status.setContainerStatuses(List.of(terminatedStatus(runner, exit, reason, message, startedAt, now)));
+            setCondition(status, "ContainersReady", false, "PodCompleted", now);
+            setCondition(status, "Ready", false, "PodCompleted", now);
+        });
+    }
+
+    /** Rewrites a container path (a mount, or the termination-message path) to its place in the sandbox. */
+    private static String mapPath(String value, Container container, Map<String, Path> volumes, String terminationPath, Path terminationLog) {
+        if (value.equals(terminationPath)) {
+            return terminationLog.toString();
+        }
+        for (VolumeMount mount : Objects.requireNonNullElse(container.getVolumeMounts(), List.<VolumeMount>of())) {
+            String mountPath = mount.getMountPath();
+            if (value.equals(mountPath) || value.startsWith(mountPath + "/")) {
+                return volumes.get(mount.getName()) + value.substring(mountPath.length());
+            }
+        }
+        return value;
+    }
+
+    private void copyInit(Container init, Path imageRoot, Pod pod, Map<String, Path> volumes) {
+        List<String> command = init.getCommand();
+        if (command == null || command.size() != 4 || !command.get(0).equals("cp") || !command.get(1).equals("-R")) {
+            throw new IllegalStateException("the local kubelet runs only `cp -R <from>/. <to>/` init containers, not " + command);
+        }
+        String from = command.get(2).endsWith("/.") ? command.get(2).substring(0, command.get(2).length() - 2) : command.get(2);
+        Path source = imageRoot.resolve(from.startsWith("/") ? from.substring(1) : from);
+        Path target = Path.of(mapPath(command.get(3).replaceAll("/$", ""), init, volumes, "", Path.of("")));
+        try (Stream<Path> files = Files.walk(source)) {
+            for (Path file : files.toList()) {
+                Path dest = target.resolve(source.relativize(file).toString());
+                if (Files.isDirectory(file)) {
+                    Files.createDirectories(dest);
+                } else {
+                    Files.copy(file, dest, java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+                }
+            }
+        } catch (IOException e) {
+            throw new UncheckedIOException("cp -R " + source + " " + target + " (pod " + pod.getMetadata().getName() + ")", e);
+        }
+    }
+
+    /** Resolves one env var into {@code env}; on failure, the kubelet's own message. */
+    private Optional<String> resolve(String ns, EnvVar var, Map<String, String> env) {
+        if (var.getValueFrom() == null) {
+            env.put(var.getName(), Objects.requireNonNullElse(var.getValue(), ""));
+            return Optional.empty();
+        }
+        var secretRef = var.getValueFrom().getSecretKeyRef();
+        if (secretRef != null) {
+            Secret secret = client.secrets().inNamespace(ns).withName(secretRef.getName()).get();
+            if (secret == null) {
+                return Boolean.TRUE.equals(secretRef.getOptional()) ? Optional.empty()
+                        : Optional.of("secret \"" + secretRef.getName() + "\" not found");
+            }
+            String value = secret.getData() != null && secret.getData().containsKey(secretRef.getKey())
+                    ? new String(Base64.getDecoder().decode(secret.getData().get(secretRef.getKey())), StandardCharsets.UTF_8)
+                    : secret.getStringData() == null ? null : secret.getStringData().get(secretRef.getKey());
+            if (value == null) {
+                return Optional.of("couldn't find key " + secretRef.getKey() + " in Secret " + ns + "/" + secretRef.getName());
+            }
+            env.put(var.getName(), value);
+            return Optional.empty();
+        }
+        var configMapRef = var.getValueFrom().getConfigMapKeyRef();
+        if (configMapRef != null) {
+            ConfigMap cm = client.configMaps().inNamespace(ns).withName(configMapRef.getName()).get();
+            if (cm == null || cm.getData() == null || !cm.getData().containsKey(configMapRef.getKey())) {
+                return Optional.of("configmap \"" + configMapRef.getName() + "\" not found or has no key " + configMapRef.getKey());
+            }
+            env.put(var.getName(), cm.getData().get(configMapRef.getKey()));
+            return Optional.empty();
+        }
+        return Optional.empty();
+    }
+
+    private void waiting(Pod pod, Container container, String reason, String message) {
+        String now = now();
+        editStatus(pod, status -> {
+            status.setPhase("Pending");
+            status.setContainerStatuses(List.of(new ContainerStatusBuilder().withName(container.getName()).withImage(container.getImage())
+                    .withImageID("").withReady(false).withRestartCount(0)
+                    .withNewState().withNewWaiting().withReason(reason).withMessage(message).endWaiting().endState().build()));
+            setCondition(status, "PodScheduled", true, null, now);
+        });
+    }
+
+    private void waitingInit(Pod pod, Container init, String reason, String message) {
+        String now = now();
+        editStatus(pod, status -> {
+            status.setPhase("Pending");
+            status.setInitContainerStatuses(List.of(new ContainerStatusBuilder().withName(init.getName()).withImage(init.getImage())
+                    .withImageID("").withReady(false).withRestartCount(0)
+                    .withNewState().withNewWaiting().withReason(reason).withMessage(message).endWaiting().endState().build()));
+            setCondition(status, "PodScheduled", true, null, now);
+        });
+    }
+
+    private void editStatus(Pod pod, java.util.function.Consumer<PodStatus> change) {
+        client.pods().inNamespace(pod.getMetadata().getNamespace()).withName(pod.getMetadata().getName()).editStatus(p -> {
+            if (p.getStatus() == null) {
+                p.setStatus(new PodStatus());
+            }
+            if (p.getStatus().getConditions() == null) {
+                p.getStatus().setConditions(new ArrayList<>());
+            }
+            change.accept(p.getStatus());
+            return p;
+        });
+    }
+
+    private static ContainerStatus runningStatus(Container c, boolean ready, String startedAt) {
+        return new ContainerStatusBuilder().withName(c.getName()).withImage(c.getImage()).withImageID("local://" + c.getImage())
+                .withContainerID("local://" + c.getName()).withReady(ready).withStarted(true).withRestartCount(0)
+                .withNewState().withNewRunning().withStartedAt(startedAt).endRunning().endState().build();
+    }
+
+    private static ContainerStatus terminatedStatus(Container c, int exit, String reason, String message, String startedAt) {
+        return terminatedStatus(c, exit, reason, message, startedAt, startedAt);
+    }
+
+    private static ContainerStatus terminatedStatus(Container c, int exit, String reason, String message, String startedAt, String finishedAt) {
+        return new ContainerStatusBuilder().withName(c.getName()).withImage(c.getImage()).withImageID("local://" + c.getImage())
+                .withContainerID("local://" + c.getName()).withReady(false).withStarted(false).withRestartCount(0)
+                .withNewState().withNewTerminated().withExitCode(exit).withReason(reason)
+                .withMessage(message == null || message.isEmpty() ? null : message)
+                .withStartedAt(startedAt).withFinishedAt(finishedAt).endTerminated().endState().build();
+    }
+
+    private static void setCondition(PodStatus status, String type, boolean value, String reason, String now) {
+        List<PodCondition> conditions = status.getConditions();
+        Optional<PodCondition> existing = conditions.stream().filter(c -> type.equals(c.getType())).findFirst();
+        String text = value ? "True" : "False";
+        if (existing.isPresent() && text.equals(existing.get().getStatus()) && Objects.equals(reason, existing.get().getReason())) {
+            return;
+        }
+        PodCondition updated = new PodConditionBuilder().withType(type).withStatus(text).withReason(reason)
+                .withLastProbeTime(null).withLastTransitionTime(now).build();
+        existing.ifPresentOrElse(c -> conditions.set(conditions.indexOf(c), updated), () -> conditions.add(updated));
+    }
+
+    private static boolean conditionTrue(PodStatus status, String type) {
+        return status.getConditions() != null && status.getConditions().stream()
+                .anyMatch(c -> type.equals(c.getType()) && "True".equals(c.getStatus()));
+    }
+
+    private static void writeFiles(Path dir, Map<String, String> data) {
+        createDirectories(dir);
+        data.forEach((name, content) -> {
+            try {
+                Files.writeString(dir.resolve(name), content, StandardCharsets.UTF_8);
+            } catch (IOException e) {
+                throw new UncheckedIOException(e);
+            }
+        });
+    }
+
+    private static void createDirectories(Path dir) {
+        try {
+            Files.createDirectories(dir);
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    private static String now() {
+        return Instant.now().truncatedTo(ChronoUnit.SECONDS).toString();
+    }
+
+    /** What the kubelet knows of one pod. */
+    private static final class PodRun {
+        final java.util.concurrent.atomic.AtomicBoolean busy = new java.util.concurrent.atomic.AtomicBoolean();
+        final Instant firstSeen = Instant.now();
+        volatile boolean started;
+        volatile boolean runner;
+        volatile boolean lost;
+        volatile boolean killed;
+        volatile Process process;
+
+        void kill() {
+            killed = true;
+            Process p = process;
+            if (p != null) {
+                p.descendants().forEach(ProcessHandle::destroyForcibly);
+                p.destroyForcibly();
+            }
+        }
+    }
+}

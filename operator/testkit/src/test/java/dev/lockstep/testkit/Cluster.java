@@ -1,0 +1,152 @@
+package dev.lockstep.testkit;
+
+import static org.awaitility.Awaitility.await;
+
+import dev.lockstep.api.v1alpha1.SchemaMigration;
+import dev.lockstep.operator.OperatorCommand;
+import dev.lockstep.operator.OperatorSettings;
+import dev.lockstep.runner.testing.TestDatabase;
+import dev.lockstep.runner.testing.TestPostgres;
+import io.fabric8.kubernetes.api.model.Condition;
+import io.fabric8.kubernetes.api.model.ConfigMap;
+import io.fabric8.kubernetes.api.model.ConfigMapBuilder;
+import io.fabric8.kubernetes.api.model.Event;
+import io.fabric8.kubernetes.api.model.SecretBuilder;
+import io.fabric8.kubernetes.api.model.batch.v1.Job;
+import io.fabric8.kubernetes.client.KubernetesClient;
+import io.javaoperatorsdk.operator.Operator;
+import io.javaoperatorsdk.operator.api.config.LeaderElectionConfiguration;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.stream.Stream;
+
+/** One test's view of the shared control plane: its namespace, its operators, its databases. */
+public final class Cluster {
+    public static final String RUNNER_IMAGE = "lockstep:test";
+    public static final Path MIGRATIONS = ControlPlaneExtension.REPO.resolve("migrations");
+
+    private final ControlPlaneExtension.Shared shared;
+    private final String namespace;
+    private final Map<Operator, KubernetesClient> operators = new LinkedHashMap<>();
+    private final List<TestDatabase> databases = new ArrayList<>();
+
+    Cluster(ControlPlaneExtension.Shared shared, String namespace) {
+        this.shared = shared;
+        this.namespace = namespace;
+    }
+
+    public String namespace() { return namespace; }
+    public KubernetesClient client() { return shared.client(); }
+    public LocalKubelet kubelet() { return shared.kubelet(); }
+    public ControlPlane controlPlane() { return shared.controlPlane(); }
+
+    /** The operator, in this JVM, watching this test's namespace. */
+    public Operator startOperator() {
+        return startOperator(null);
+    }
+
+    public Operator startOperator(LeaderElectionConfiguration leaderElection) {
+        // Each operator has a client of its own, as separate processes would.
+        KubernetesClient client = shared.controlPlane().client();
+        Operator operator = OperatorCommand.start(client, new OperatorSettings(RUNNER_IMAGE, "IfNotPresent"),
+                List.of(namespace), leaderElection);
+        operators.put(operator, client);
+        return operator;
+    }
+
+    public void stop(Operator operator) {
+        operator.stop();
+        KubernetesClient client = operators.remove(operator);
+        if (client != null) {
+            client.close();
+        }
+    }
+
+    public TestDatabase database() {
+        TestDatabase db = TestPostgres.createDatabase();
+        databases.add(db);
+        return db;
+    }
+
+    /** A Secret with the database's login, as a user would make it. */
+    public void credentialsSecret(String name, TestDatabase db) {
+        client().secrets().inNamespace(namespace).resource(new SecretBuilder().withNewMetadata().withName(name).endMetadata()
+                .addToStringData("username", db.username())
+                .addToStringData("password", db.password() == null ? "unused-with-trust-auth" : db.password())
+                .build()).create();
+    }
+
+    /** A ConfigMap of every script in {@code dir}, as `kubectl create configmap --from-file=dir` makes it. */
+    public ConfigMap scriptsConfigMap(String name, Path dir) {
+        Map<String, String> data = new LinkedHashMap<>();
+        try (Stream<Path> files = Files.list(dir)) {
+            for (Path f : files.sorted().toList()) {
+                data.put(f.getFileName().toString(), Files.readString(f));
+            }
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+        return scriptsConfigMap(name, data);
+    }
+
+    public ConfigMap scriptsConfigMap(String name, Map<String, String> scripts) {
+        ConfigMap cm = new ConfigMapBuilder().withNewMetadata().withName(name).endMetadata().withData(scripts).build();
+        return client().configMaps().inNamespace(namespace).resource(cm).createOr(existing -> existing.update());
+    }
+
+    public SchemaMigration apply(SchemaMigration sm) {
+        sm.getMetadata().setNamespace(namespace);
+        return client().resource(sm).inNamespace(namespace).create();
+    }
+
+    public SchemaMigration get(String name) {
+        return client().resources(SchemaMigration.class).inNamespace(namespace).withName(name).get();
+    }
+
+    public List<Job> jobs() {
+        return client().batch().v1().jobs().inNamespace(namespace).list().getItems();
+    }
+
+    public List<Event> events(String involvedName) {
+        return client().v1().events().inNamespace(namespace).list().getItems().stream()
+                .filter(e -> involvedName.equals(e.getInvolvedObject().getName())).toList();
+    }
+
+    public static Optional<Condition> condition(SchemaMigration sm, String type) {
+        if (sm == null || sm.getStatus() == null) {
+            return Optional.empty();
+        }
+        return sm.getStatus().getConditions().stream().filter(c -> type.equals(c.getType())).findFirst();
+    }
+
+    /** Waits until condition {@code type} has {@code status} and {@code reason}; returns the resource then. */
+    public SchemaMigration awaitCondition(String name, String type, String status, String reason, Duration timeout) {
+        await().atMost(timeout).pollInterval(Duration.ofMillis(100)).until(() -> condition(get(name), type)
+                .filter(c -> status.equals(c.getStatus()) && reason.equals(c.getReason())).isPresent());
+        return get(name);
+    }
+
+    public SchemaMigration awaitCondition(String name, String type, String status, String reason) {
+        return awaitCondition(name, type, status, reason, Duration.ofSeconds(60));
+    }
+
+    void close() {
+        for (Operator operator : List.copyOf(operators.keySet())) {
+            stop(operator);
+        }
+        try {
+            client().namespaces().withName(namespace).delete();
+        } catch (RuntimeException ignored) {
+            // the next run starts a new control plane anyway
+        }
+        databases.forEach(TestDatabase::close);
+    }
+}

@@ -1,0 +1,142 @@
+package dev.lockstep.testkit;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import dev.lockstep.api.v1alpha1.Phase;
+import dev.lockstep.api.v1alpha1.RunnerSpec;
+import dev.lockstep.api.v1alpha1.SchemaMigration;
+import dev.lockstep.runner.testing.TestDatabase;
+import io.fabric8.kubernetes.api.model.Pod;
+import io.fabric8.kubernetes.api.model.batch.v1.Job;
+import java.time.Duration;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
+
+/** What goes wrong, on the real control plane: SQL errors, bad specs, missing Secrets, dying pods. */
+@ExtendWith(ControlPlaneExtension.class)
+class FailuresApiServerIT {
+    private static final Map<String, String> BROKEN = Map.of(
+            "V1__create_orders.sql", "CREATE TABLE orders (id bigint PRIMARY KEY);",
+            "V2__add_customer.sql", "ALTER TABLE orders ADD COLUMN customer_id bigint;\nCREATE INDEX orders_customer_idx ON customers (id);");
+
+    @Test
+    void failedScriptStallsWithTheSqlErrorKeepsTheJobAndRetriesOnlyWhenAsked(Cluster cluster) {
+        TestDatabase db = cluster.database();
+        cluster.credentialsSecret("orders-db", db);
+        cluster.scriptsConfigMap("orders-migrations", BROKEN);
+        cluster.startOperator();
+
+        cluster.apply(Migrations.fromConfigMap("orders", "2", db, "orders-db", "orders-migrations"));
+
+        SchemaMigration stalled = cluster.awaitCondition("orders", "Stalled", "True", "MigrationFailed");
+        String message = Cluster.condition(stalled, "Stalled").orElseThrow().getMessage();
+        assertThat(message).contains("V2__add_customer.sql:2 failed with SQLSTATE 42P01", "\"customers\" does not exist",
+                "database at revision 1", "lockstep.dev/retry");
+        assertThat(stalled.getStatus().getPhase()).isEqualTo(Phase.Failed);
+        assertThat(stalled.getStatus().getCurrentRevision()).isEqualTo("1");
+        assertThat(stalled.getStatus().getPendingVersions()).containsExactly("2");
+        // Transactional DDL: V2's first statement did not stay behind.
+        assertThat(db.column("SELECT column_name FROM information_schema.columns WHERE table_name = 'orders'")).containsExactly("id");
+
+        // The failed Job and its pod are kept, logs and all; nothing is resubmitted by itself.
+        Job failed = cluster.jobs().get(0);
+        assertThat(failed.getStatus().getFailed()).isEqualTo(1);
+        Pod pod = cluster.client().pods().inNamespace(cluster.namespace()).withLabel("job-name", failed.getMetadata().getName())
+                .list().getItems().get(0);
+        assertThat(cluster.kubelet().logs(cluster.namespace(), pod.getMetadata().getName())).contains("FAILED (SQL, exit 5)");
+        await().during(Duration.ofSeconds(4)).atMost(Duration.ofSeconds(6)).until(() -> cluster.jobs().size() == 1);
+
+        cluster.client().resources(SchemaMigration.class).inNamespace(cluster.namespace()).withName("orders")
+                .edit(sm -> { sm.getMetadata().setAnnotations(Map.of("lockstep.dev/retry", "1")); return sm; });
+        await().atMost(Duration.ofSeconds(30)).until(() -> cluster.jobs().size() == 2);
+        await().atMost(Duration.ofSeconds(60)).until(() -> cluster.jobs().stream().allMatch(j -> j.getStatus().getFailed() != null
+                && j.getStatus().getFailed() == 1));
+        cluster.awaitCondition("orders", "Stalled", "True", "MigrationFailed");
+
+        // Fixing the script is a spec change (the ConfigMap's content): the next run goes through.
+        cluster.scriptsConfigMap("orders-migrations", Map.of(
+                "V1__create_orders.sql", BROKEN.get("V1__create_orders.sql"),
+                "V2__add_customer.sql", "ALTER TABLE orders ADD COLUMN customer_id bigint;"));
+        SchemaMigration ready = cluster.awaitCondition("orders", "Ready", "True", "MigrationSucceeded");
+        assertThat(ready.getStatus().getCurrentRevision()).isEqualTo("2");
+        assertThat(Cluster.condition(ready, "Stalled").orElseThrow().getStatus()).isEqualTo("False");
+    }
+
+    @Test
+    void invalidSpecIsStalledNamingTheFieldAndStartsNoJob(Cluster cluster) {
+        TestDatabase db = cluster.database();
+        cluster.startOperator();
+        SchemaMigration sm = Migrations.fromConfigMap("orders", "2", db, "orders-db", "orders-migrations");
+        sm.getSpec().getSource().setImage("registry.example/orders-migrations:1");
+
+        cluster.apply(sm);
+
+        SchemaMigration stalled = cluster.awaitCondition("orders", "Stalled", "True", "InvalidSpec");
+        assertThat(Cluster.condition(stalled, "Stalled").orElseThrow().getMessage())
+                .isEqualTo("spec.source: sets both configMapRef and image: keep exactly one");
+        await().during(Duration.ofSeconds(2)).atMost(Duration.ofSeconds(4)).until(() -> cluster.jobs().isEmpty());
+    }
+
+    @Test
+    void missingSecretIsAWaitingReasonThatClearsWhenTheSecretAppears(Cluster cluster) {
+        TestDatabase db = cluster.database();
+        cluster.scriptsConfigMap("accounts-migrations", Cluster.MIGRATIONS);
+        cluster.startOperator();
+
+        cluster.apply(Migrations.fromConfigMap("accounts", "6", db, "accounts-db", "accounts-migrations"));
+
+        SchemaMigration waiting = cluster.awaitCondition("accounts", "Stalled", "True", "SecretNotFound");
+        assertThat(waiting.getStatus().getPhase()).isEqualTo(Phase.Pending);
+        assertThat(Cluster.condition(waiting, "Stalled").orElseThrow().getMessage())
+                .contains("secret \"accounts-db\" not found", "Create Secret accounts-db", "keys username and password");
+
+        cluster.credentialsSecret("accounts-db", db);
+
+        SchemaMigration ready = cluster.awaitCondition("accounts", "Ready", "True", "MigrationSucceeded");
+        assertThat(ready.getStatus().getCurrentRevision()).isEqualTo("6");
+        assertThat(cluster.jobs()).hasSize(1);
+    }
+
+    @Test
+    void jobThatExpiresWaitingForItsSecretIsReplacedAndTheLateSecretStillWorks(Cluster cluster) {
+        TestDatabase db = cluster.database();
+        cluster.scriptsConfigMap("accounts-migrations", Cluster.MIGRATIONS);
+        cluster.startOperator();
+        SchemaMigration sm = Migrations.fromConfigMap("accounts", "6", db, "accounts-db", "accounts-migrations");
+        RunnerSpec runner = new RunnerSpec();
+        runner.setActiveDeadlineSeconds(3L);
+        sm.getSpec().setRunner(runner);
+
+        cluster.apply(sm);
+        cluster.awaitCondition("accounts", "Stalled", "True", "SecretNotFound");
+
+        // The real Job controller fails the first Job at its deadline; the operator replaces it.
+        await().atMost(Duration.ofSeconds(60)).until(() -> cluster.jobs().size() >= 2
+                && cluster.get("accounts").getStatus().getLastRun().getAttempt() >= 2);
+        assertThat(cluster.jobs()).anySatisfy(j -> assertThat(j.getStatus().getConditions())
+                .anySatisfy(c -> assertThat(c.getReason()).isEqualTo("DeadlineExceeded")));
+        assertThat(db.tables("public")).isEmpty();
+
+        cluster.credentialsSecret("accounts-db", db);
+        SchemaMigration ready = cluster.awaitCondition("accounts", "Ready", "True", "MigrationSucceeded", Duration.ofSeconds(90));
+        assertThat(ready.getStatus().getCurrentRevision()).isEqualTo("6");
+    }
+
+    @Test
+    void runnerKilledForMemoryIsReportedWithThePodsReason(Cluster cluster) {
+        TestDatabase db = cluster.database();
+        cluster.credentialsSecret("accounts-db", db);
+        cluster.scriptsConfigMap("accounts-migrations", Cluster.MIGRATIONS);
+        cluster.kubelet().inject(LocalKubelet.inNamespace(cluster.namespace()), LocalKubelet.Fault.OOM_KILLED);
+        cluster.startOperator();
+
+        cluster.apply(Migrations.fromConfigMap("accounts", "6", db, "accounts-db", "accounts-migrations"));
+
+        SchemaMigration stalled = cluster.awaitCondition("accounts", "Stalled", "True", "RunnerFailed");
+        assertThat(Cluster.condition(stalled, "Stalled").orElseThrow().getMessage()).contains("OOMKilled");
+        assertThat(cluster.jobs()).hasSize(1);
+        assertThat(db.tables("public")).isEmpty();
+    }
+}

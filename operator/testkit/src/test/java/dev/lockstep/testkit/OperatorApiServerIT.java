@@ -1,0 +1,159 @@
+package dev.lockstep.testkit;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.awaitility.Awaitility.await;
+
+import dev.lockstep.api.v1alpha1.SchemaMigration;
+import dev.lockstep.operator.OperatorCommand;
+import dev.lockstep.operator.OperatorSettings;
+import dev.lockstep.operator.SchemaMigrationReconciler;
+import dev.lockstep.runner.testing.TestDatabase;
+import io.fabric8.kubernetes.api.model.GenericKubernetesResource;
+import io.fabric8.kubernetes.api.model.coordination.v1.Lease;
+import io.fabric8.kubernetes.client.KubernetesClient;
+import io.fabric8.kubernetes.client.KubernetesClientException;
+import io.javaoperatorsdk.operator.Operator;
+import io.javaoperatorsdk.operator.api.config.LeaderElectionConfiguration;
+import io.javaoperatorsdk.operator.api.reconciler.Context;
+import io.javaoperatorsdk.operator.api.reconciler.UpdateControl;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
+
+/** The operator as a Kubernetes citizen: CRD schema, printer columns, kubectl wait, restarts, leader election. */
+@ExtendWith(ControlPlaneExtension.class)
+class OperatorApiServerIT {
+
+    @Test
+    void crdSchemaRejectsInvalidSpecsOnTheServer(Cluster cluster) {
+        GenericKubernetesResource bad = new GenericKubernetesResource();
+        bad.setApiVersion("lockstep.dev/v1alpha1");
+        bad.setKind("SchemaMigration");
+        bad.setMetadata(new io.fabric8.kubernetes.api.model.ObjectMetaBuilder().withName("bad").withNamespace(cluster.namespace()).build());
+        bad.setAdditionalProperty("spec", Map.of("targetRevision", "v7",
+                "database", Map.of("url", "jdbc:postgresql://user:pw@db:5432/x", "credentialsSecretRef", Map.of()),
+                "source", Map.of("configMapRef", Map.of("name", "m"))));
+
+        assertThatThrownBy(() -> cluster.client().resource(bad).create())
+                .isInstanceOf(KubernetesClientException.class)
+                .satisfies(e -> assertThat(((KubernetesClientException) e).getCode()).isEqualTo(422))
+                .hasMessageContaining("spec.targetRevision")
+                .hasMessageContaining("spec.database.url")
+                .hasMessageContaining("spec.database.credentialsSecretRef.name: Required value");
+    }
+
+    @Test
+    void printerColumnsAndKubectlWaitWork(Cluster cluster) {
+        TestDatabase db = cluster.database();
+        cluster.credentialsSecret("accounts-db", db);
+        cluster.scriptsConfigMap("accounts-migrations", Cluster.MIGRATIONS);
+        cluster.startOperator();
+        cluster.apply(Migrations.fromConfigMap("accounts", "6", db, "accounts-db", "accounts-migrations"));
+
+        ControlPlane.Result wait = cluster.controlPlane().kubectl("-n", cluster.namespace(), "wait", "--for=condition=Ready",
+                "sm/accounts", "--timeout=90s");
+        assertThat(wait.exit()).as(wait.output()).isZero();
+        assertThat(wait.stdout()).contains("condition met");
+
+        ControlPlane.Result get = cluster.controlPlane().kubectl("-n", cluster.namespace(), "get", "sm");
+        List<String> lines = get.stdout().lines().toList();
+        assertThat(lines.get(0).split("\\s+")).containsExactly("NAME", "AGE", "TARGET", "READY", "CURRENT", "PHASE");
+        assertThat(lines.get(1).split("\\s+")).startsWith("accounts").contains("6", "True", "Ready");
+        assertThat(cluster.controlPlane().kubectl("-n", cluster.namespace(), "get", "schemamigrations", "accounts").exit()).isZero();
+    }
+
+    @Test
+    void restartedOperatorAdoptsItsRunningJobAndLeavesStatusAlone(Cluster cluster) {
+        TestDatabase db = cluster.database();
+        cluster.credentialsSecret("accounts-db", db);
+        cluster.scriptsConfigMap("accounts-migrations", Cluster.MIGRATIONS);
+        // Hold the runner pod back long enough to restart the operator mid-run.
+        cluster.kubelet().delayStart(LocalKubelet.inNamespace(cluster.namespace()), Duration.ofSeconds(4));
+        Operator first = cluster.startOperator();
+        cluster.apply(Migrations.fromConfigMap("accounts", "6", db, "accounts-db", "accounts-migrations"));
+        await().atMost(Duration.ofSeconds(30)).until(() -> cluster.jobs().size() == 1);
+        String job = cluster.jobs().get(0).getMetadata().getName();
+
+        cluster.stop(first);
+        Operator second = cluster.startOperator();
+
+        SchemaMigration ready = cluster.awaitCondition("accounts", "Ready", "True", "MigrationSucceeded");
+        assertThat(cluster.jobs()).extracting(j -> j.getMetadata().getName()).containsExactly(job);
+        assertThat(ready.getStatus().getLastRun().getJob()).isEqualTo(job);
+
+        String since = Cluster.condition(ready, "Ready").orElseThrow().getLastTransitionTime();
+        String resourceVersion = ready.getMetadata().getResourceVersion();
+        cluster.stop(second);
+        Operator third = cluster.startOperator();
+        await().during(Duration.ofSeconds(3)).atMost(Duration.ofSeconds(5)).until(() -> cluster.jobs().size() == 1);
+        SchemaMigration after = cluster.get("accounts");
+        assertThat(Cluster.condition(after, "Ready").orElseThrow().getLastTransitionTime()).isEqualTo(since);
+        assertThat(after.getStatus().getCurrentRevision()).isEqualTo("6");
+        assertThat(after.getMetadata().getResourceVersion()).as("a restart writes nothing new").isEqualTo(resourceVersion);
+        cluster.stop(third);
+    }
+
+    /** A reconciler that counts its calls, to tell which of two operators acted. */
+    static final class CountingReconciler extends SchemaMigrationReconciler {
+        final AtomicInteger calls = new AtomicInteger();
+
+        CountingReconciler() {
+            super(new OperatorSettings(Cluster.RUNNER_IMAGE, "IfNotPresent"), Clock.systemUTC());
+        }
+
+        @Override
+        public UpdateControl<SchemaMigration> reconcile(SchemaMigration sm, Context<SchemaMigration> context) {
+            calls.incrementAndGet();
+            return super.reconcile(sm, context);
+        }
+    }
+
+    @Test
+    void withLeaderElectionOnlyOneOfTwoOperatorsActsAndTheOtherTakesOver(Cluster cluster) {
+        TestDatabase db = cluster.database();
+        cluster.credentialsSecret("accounts-db", db);
+        cluster.scriptsConfigMap("accounts-migrations", Cluster.MIGRATIONS);
+        KubernetesClient clientA = cluster.controlPlane().client();
+        KubernetesClient clientB = cluster.controlPlane().client();
+        CountingReconciler a = new CountingReconciler();
+        CountingReconciler b = new CountingReconciler();
+        Operator operatorA = OperatorCommand.start(clientA, a, List.of(cluster.namespace()), lease(cluster, "a"), true);
+        await().atMost(Duration.ofSeconds(20)).until(() -> "a".equals(holder(cluster)));
+        Operator operatorB = OperatorCommand.start(clientB, b, List.of(cluster.namespace()), lease(cluster, "b"), true);
+        try {
+            cluster.apply(Migrations.fromConfigMap("accounts", "6", db, "accounts-db", "accounts-migrations"));
+            cluster.awaitCondition("accounts", "Ready", "True", "MigrationSucceeded");
+            assertThat(a.calls.get()).isPositive();
+            assertThat(b.calls.get()).isZero();
+            assertThat(cluster.jobs()).hasSize(1);
+
+            operatorA.stop();
+            await().atMost(Duration.ofSeconds(30)).until(() -> "b".equals(holder(cluster)));
+            TestDatabase second = cluster.database();
+            cluster.credentialsSecret("second-db", second);
+            cluster.apply(Migrations.fromConfigMap("second", "2", second, "second-db", "accounts-migrations"));
+            cluster.awaitCondition("second", "Ready", "True", "MigrationSucceeded");
+            assertThat(b.calls.get()).isPositive();
+            assertThat(cluster.jobs()).hasSize(2);
+        } finally {
+            operatorB.stop();
+            clientA.close();
+            clientB.close();
+        }
+    }
+
+    private static LeaderElectionConfiguration lease(Cluster cluster, String identity) {
+        return new LeaderElectionConfiguration("lockstep-operator", cluster.namespace(), Duration.ofSeconds(4),
+                Duration.ofSeconds(3), Duration.ofMillis(500), identity, null, false);
+    }
+
+    private static String holder(Cluster cluster) {
+        Lease lease = cluster.client().leases().inNamespace(cluster.namespace()).withName("lockstep-operator").get();
+        return lease == null || lease.getSpec() == null ? null : lease.getSpec().getHolderIdentity();
+    }
+}

@@ -1,0 +1,223 @@
+#!/usr/bin/env bash
+# A real Kubernetes control plane on loopback for Lockstep's API-server tests and local demo:
+# etcd + kube-apiserver + kube-controller-manager (Kubernetes 1.20), built from Debian 12's source package.
+# There is no kubelet and no scheduler: tests run their own in-process kubelet (dev.lockstep.testkit.LocalKubelet).
+#
+#   test-infra/control-plane.sh build    install build deps (apt), build the binaries once into the cache
+#   test-infra/control-plane.sh up       start on random loopback ports; prints the admin kubeconfig path
+#   test-infra/control-plane.sh down     stop and remove the state directory
+#   test-infra/control-plane.sh status   what runs, where, and its memory
+#
+# Environment:
+#   LOCKSTEP_K8S_CACHE  binaries (default ~/.cache/lockstep/k8s-1.20); ~240 MB
+#   LOCKSTEP_K8S_DIR    state: pki, etcd data, logs, kubeconfig (default /tmp/lockstep-k8s-$UID)
+# `build` needs root or sudo (apt-get) and Debian's package archive; nothing else from the network.
+set -euo pipefail
+
+CACHE=${LOCKSTEP_K8S_CACHE:-$HOME/.cache/lockstep/k8s-1.20}
+DIR=${LOCKSTEP_K8S_DIR:-/tmp/lockstep-k8s-$(id -u)}
+BIN=$CACHE/bin
+SUDO=""; [ "$(id -u)" -eq 0 ] || SUDO=sudo
+DEB_SRC=/etc/apt/sources.list.d/lockstep-k8s-src.sources
+
+say() { echo "[control-plane] $*" >&2; }
+fail() { say "ERROR: $*"; exit 1; }
+
+built() { [ -x "$BIN/kube-apiserver" ] && [ -x "$BIN/kube-controller-manager" ] && [ -x "$BIN/kubectl" ]; }
+
+drop_deb_src() {
+  if [ -f "$DEB_SRC" ]; then $SUDO rm -f "$DEB_SRC"; $SUDO apt-get update -qq >&2 || true; fi
+}
+
+build() {
+  if built; then say "binaries present in $BIN"; return 0; fi
+  local started=$SECONDS
+  command -v apt-get >/dev/null || fail "building needs apt-get (Debian 12); or set LOCKSTEP_K8S_CACHE to a directory with bin/ already built"
+  export DEBIAN_FRONTEND=noninteractive
+  $SUDO apt-get update -qq >&2
+  $SUDO apt-get install -y -qq golang-go etcd-server rsync build-essential dpkg-dev openssl curl >&2
+  # The kubernetes source package needs a deb-src entry; add one (a copy of the deb entry) only for the fetch.
+  if ! apt-cache showsrc kubernetes 2>/dev/null | grep -q '^Package: kubernetes'; then
+    trap drop_deb_src EXIT
+    if [ -f /etc/apt/sources.list.d/debian.sources ]; then
+      sed 's/^Types:.*/Types: deb-src/' /etc/apt/sources.list.d/debian.sources | $SUDO tee "$DEB_SRC" >/dev/null
+    else
+      sed -nE 's/^deb\s+(\[[^]]*\]\s+)?(\S+)\s+(\S+)\s+(.*)$/Types: deb-src\nURIs: \2\nSuites: \3\nComponents: \4\n/p' \
+        /etc/apt/sources.list | $SUDO tee "$DEB_SRC" >/dev/null
+    fi
+    $SUDO apt-get update -qq >&2
+  fi
+  local work=$CACHE/src
+  rm -rf "$work"; mkdir -p "$work" "$BIN"
+  (
+    cd "$work"
+    apt-get source -qq kubernetes >&2
+    apt-get download -qq kubernetes-client golang-github-modern-go-reflect2-dev >&2
+  )
+  drop_deb_src; trap - EXIT
+  local src
+  src=$(find "$work" -maxdepth 1 -type d -name 'kubernetes-1.20.*' | head -n 1)
+  [ -n "$src" ] || fail "the kubernetes source package is not 1.20.x; this harness is pinned to it"
+  # kubectl of the same version, from the binary package (extracted, so no other kubectl package is disturbed).
+  dpkg-deb -x "$work"/kubernetes-client_*.deb "$work/client"
+  cp "$work/client/usr/bin/kubectl" "$BIN/kubectl"
+  # Kubernetes 1.20 vendors reflect2 1.0.1, which crashes under Go >= 1.18 on the first custom-resource write.
+  dpkg-deb -x "$work"/golang-github-modern-go-reflect2-dev_*.deb "$work/reflect2"
+  rm -f "$src"/vendor/github.com/modern-go/reflect2/*.go "$src"/vendor/github.com/modern-go/reflect2/*.s
+  cp "$work"/reflect2/usr/share/gocode/src/github.com/modern-go/reflect2/*.{go,s} "$src/vendor/github.com/modern-go/reflect2/"
+  mkdir -p "$src/.go/src/k8s.io" "$work/home"
+  ln -sfn ../../.. "$src/.go/src/k8s.io/kubernetes"
+  (cd "$src" && env GOPATH="$src/.go" CGO_ENABLED=0 HOME="$work/home" PATH="/usr/lib/go/bin:$PATH" \
+    make WHAT="cmd/kube-apiserver cmd/kube-controller-manager" >&2)
+  cp "$src/_output/bin/kube-apiserver" "$src/_output/bin/kube-controller-manager" "$BIN/"
+  {
+    echo "source: $(basename "$src")"
+    go version
+    etcd --version | head -n 1
+    "$BIN/kube-apiserver" --version
+  } > "$BIN/VERSIONS"
+  rm -rf "$work"
+  say "built in $((SECONDS - started)) s"; cat "$BIN/VERSIONS" >&2
+}
+
+random_ports() {  # N free loopback ports
+  local wanted=$1 picked="" port
+  while [ "$(wc -w <<<"$picked")" -lt "$wanted" ]; do
+    port=$((20000 + RANDOM % 40000))
+    case " $picked " in *" $port "*) continue ;; esac
+    (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null && continue
+    picked="$picked $port"
+  done
+  echo $picked
+}
+
+await_healthy() {  # what url seconds [curl options]
+  local what=$1 url=$2 tries=$(($3 * 10)); shift 3
+  for _ in $(seq 1 "$tries"); do
+    curl -fsk --max-time 1 "$@" "$url" >/dev/null 2>&1 && return 0
+    sleep 0.1
+  done
+  fail "$what is not healthy at $url after $(($tries / 10)) s; logs: $DIR/logs/"
+}
+
+launch() {  # name command...
+  local name=$1; shift
+  nohup "$@" >"$DIR/logs/$name.log" 2>&1 &
+  echo $! >"$DIR/$name.pid"
+}
+
+write_kubeconfig() {  # file port token user
+  cat >"$1" <<KUBECONFIG
+apiVersion: v1
+kind: Config
+clusters:
+- name: lockstep-test
+  cluster: {server: "https://127.0.0.1:$2", certificate-authority: "$DIR/pki/ca.crt"}
+users:
+- name: $4
+  user: {token: "$3"}
+contexts:
+- name: lockstep-test
+  context: {cluster: lockstep-test, user: $4, namespace: default}
+current-context: lockstep-test
+KUBECONFIG
+  chmod 600 "$1"
+}
+
+up() {
+  built || fail "no control plane binaries in $BIN: run $0 build"
+  command -v etcd >/dev/null || fail "etcd is not installed: apt-get install etcd-server (or run $0 build)"
+  if [ -f "$DIR/apiserver.pid" ] && kill -0 "$(cat "$DIR/apiserver.pid")" 2>/dev/null; then
+    say "already up"; echo "$DIR/admin.kubeconfig"; return 0
+  fi
+  rm -rf "$DIR"
+  local started=$SECONDS pki=$DIR/pki
+  mkdir -p "$DIR/logs" "$pki" "$DIR/etcd" "$DIR/certs" "$DIR/flexvolume"
+  openssl req -x509 -newkey rsa:2048 -nodes -keyout "$pki/ca.key" -out "$pki/ca.crt" -days 365 -subj /CN=lockstep-test-ca 2>/dev/null
+  openssl req -newkey rsa:2048 -nodes -keyout "$pki/apiserver.key" -out "$pki/apiserver.csr" -subj /CN=kube-apiserver 2>/dev/null
+  printf 'subjectAltName=IP:127.0.0.1,IP:10.0.0.1,DNS:localhost,DNS:kubernetes,DNS:kubernetes.default,DNS:kubernetes.default.svc\nextendedKeyUsage=serverAuth\n' >"$pki/san.cnf"
+  openssl x509 -req -in "$pki/apiserver.csr" -CA "$pki/ca.crt" -CAkey "$pki/ca.key" -CAcreateserial \
+    -out "$pki/apiserver.crt" -days 365 -extfile "$pki/san.cnf" 2>/dev/null
+  openssl genrsa -out "$pki/sa.key" 2048 2>/dev/null
+  openssl rsa -in "$pki/sa.key" -pubout -out "$pki/sa.pub" 2>/dev/null
+  local admin_token kcm_token
+  admin_token=$(openssl rand -hex 24); kcm_token=$(openssl rand -hex 24)
+  # The controller manager uses its own identity for every controller, so it needs full rights.
+  printf '%s,admin,admin,"system:masters"\n%s,system:kube-controller-manager,kcm,"system:masters"\n' \
+    "$admin_token" "$kcm_token" >"$pki/tokens.csv"
+  chmod 600 "$pki"/*.key "$pki/tokens.csv"
+
+  local etcd_port peer_port api_port kcm_port
+  read -r etcd_port peer_port api_port kcm_port < <(random_ports 4)
+  launch etcd etcd --name lockstep --data-dir "$DIR/etcd" \
+    --listen-client-urls "http://127.0.0.1:$etcd_port" --advertise-client-urls "http://127.0.0.1:$etcd_port" \
+    --listen-peer-urls "http://127.0.0.1:$peer_port" --initial-advertise-peer-urls "http://127.0.0.1:$peer_port" \
+    --initial-cluster "lockstep=http://127.0.0.1:$peer_port"
+  await_healthy etcd "http://127.0.0.1:$etcd_port/health" 30
+
+  # --endpoint-reconciler-type=none: a loopback advertise address is refused for the `kubernetes` Endpoints.
+  launch apiserver "$BIN/kube-apiserver" --etcd-servers="http://127.0.0.1:$etcd_port" \
+    --bind-address=127.0.0.1 --advertise-address=127.0.0.1 --secure-port="$api_port" --insecure-port=0 \
+    --tls-cert-file="$pki/apiserver.crt" --tls-private-key-file="$pki/apiserver.key" --cert-dir="$DIR/certs" \
+    --client-ca-file="$pki/ca.crt" --token-auth-file="$pki/tokens.csv" --authorization-mode=RBAC \
+    --service-account-issuer=https://kubernetes.default.svc --service-account-key-file="$pki/sa.pub" \
+    --service-account-signing-key-file="$pki/sa.key" --service-cluster-ip-range=10.0.0.0/24 \
+    --endpoint-reconciler-type=none
+  await_healthy kube-apiserver "https://127.0.0.1:$api_port/readyz" 120 --cacert "$pki/ca.crt"
+  write_kubeconfig "$DIR/admin.kubeconfig" "$api_port" "$admin_token" admin
+  write_kubeconfig "$DIR/kcm.kubeconfig" "$api_port" "$kcm_token" kcm
+
+  # No node controllers: there are no real nodes, and they would taint or evict test pods.
+  launch controller-manager "$BIN/kube-controller-manager" --kubeconfig="$DIR/kcm.kubeconfig" \
+    --authentication-kubeconfig="$DIR/kcm.kubeconfig" --authorization-kubeconfig="$DIR/kcm.kubeconfig" \
+    --authentication-skip-lookup=true --bind-address=127.0.0.1 --secure-port="$kcm_port" --port=0 \
+    --cert-dir="$DIR/certs" --leader-elect=false --controllers='*,-nodeipam,-nodelifecycle' \
+    --flex-volume-plugin-dir="$DIR/flexvolume" --service-account-private-key-file="$pki/sa.key" \
+    --root-ca-file="$pki/ca.crt" --use-service-account-credentials=false
+  await_healthy kube-controller-manager "https://127.0.0.1:$kcm_port/healthz" 60
+
+  # The API server refuses pods until the namespace's default ServiceAccount has its token Secret.
+  for _ in $(seq 1 600); do
+    curl -fs --cacert "$pki/ca.crt" -H "Authorization: Bearer $admin_token" \
+      "https://127.0.0.1:$api_port/api/v1/namespaces/default/serviceaccounts/default" 2>/dev/null | grep -q '"secrets"' && break
+    sleep 0.1
+  done
+  say "up in $((SECONDS - started)) s: https://127.0.0.1:$api_port (etcd :$etcd_port); logs in $DIR/logs"
+  say "kubectl: $BIN/kubectl --kubeconfig $DIR/admin.kubeconfig get ns"
+  echo "$DIR/admin.kubeconfig"
+}
+
+down() {
+  local name pid
+  for name in controller-manager apiserver etcd; do
+    [ -f "$DIR/$name.pid" ] || continue
+    pid=$(cat "$DIR/$name.pid")
+    if kill "$pid" 2>/dev/null; then
+      for _ in $(seq 1 100); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+      kill -9 "$pid" 2>/dev/null || true
+    fi
+  done
+  rm -rf "$DIR"
+  say "stopped"
+}
+
+status() {
+  local name pid
+  for name in etcd apiserver controller-manager; do
+    if [ -f "$DIR/$name.pid" ] && pid=$(cat "$DIR/$name.pid") && kill -0 "$pid" 2>/dev/null; then
+      echo "$name: pid $pid, RSS $(($(awk '/VmRSS/ {print $2}' "/proc/$pid/status") / 1024)) MiB"
+    else
+      echo "$name: not running"
+    fi
+  done
+  [ -f "$DIR/admin.kubeconfig" ] && echo "kubeconfig: $DIR/admin.kubeconfig"
+  return 0
+}
+
+case "${1:-}" in
+  build) build ;;
+  up) up ;;
+  down) down ;;
+  status) status ;;
+  *) echo "usage: $0 build|up|down|status" >&2; exit 2 ;;
+esac
