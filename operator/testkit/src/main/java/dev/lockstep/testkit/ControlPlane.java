@@ -92,6 +92,10 @@ public final class ControlPlane implements AutoCloseable {
 
     /** Applies every CRD under crds/ and waits until the API server serves them. */
     public void installCrds(KubernetesClient client) {
+        installCrds(client, repo);
+    }
+
+    public static void installCrds(KubernetesClient client, Path repo) {
         List<Path> files;
         try (Stream<Path> list = Files.list(repo.resolve("crds"))) {
             files = list.filter(f -> f.toString().endsWith(".yml") || f.toString().endsWith(".yaml")).sorted().toList();

@@ -139,4 +139,36 @@ class FailuresApiServerIT {
         assertThat(cluster.jobs()).hasSize(1);
         assertThat(db.tables("public")).isEmpty();
     }
+
+    @Test
+    void missingConfigMapIsReportedAndTheRunStartsWhenItAppears(Cluster cluster) {
+        TestDatabase db = cluster.database();
+        cluster.credentialsSecret("accounts-db", db);
+        cluster.startOperator();
+
+        cluster.apply(Migrations.fromConfigMap("accounts", "6", db, "accounts-db", "accounts-migrations"));
+
+        SchemaMigration waiting = cluster.awaitCondition("accounts", "Stalled", "True", "ConfigMapNotFound");
+        assertThat(Cluster.condition(waiting, "Stalled").orElseThrow().getMessage())
+                .contains("ConfigMap accounts-migrations", cluster.namespace(), "V1__init.sql");
+        assertThat(cluster.jobs()).isEmpty();
+
+        cluster.scriptsConfigMap("accounts-migrations", Cluster.MIGRATIONS);
+        cluster.awaitCondition("accounts", "Ready", "True", "MigrationSucceeded");
+    }
+
+    @Test
+    void targetMissingFromTheScriptsIsAnInvalidSpecBeforeAnyJob(Cluster cluster) {
+        TestDatabase db = cluster.database();
+        cluster.credentialsSecret("accounts-db", db);
+        cluster.scriptsConfigMap("accounts-migrations", Cluster.MIGRATIONS);
+        cluster.startOperator();
+
+        cluster.apply(Migrations.fromConfigMap("accounts", "9", db, "accounts-db", "accounts-migrations"));
+
+        SchemaMigration stalled = cluster.awaitCondition("accounts", "Stalled", "True", "InvalidSpec");
+        assertThat(Cluster.condition(stalled, "Stalled").orElseThrow().getMessage())
+                .contains("spec.targetRevision: 9 is not a version in ConfigMap accounts-migrations [1, 2, 3, 4, 5, 6]");
+        assertThat(cluster.jobs()).isEmpty();
+    }
 }
