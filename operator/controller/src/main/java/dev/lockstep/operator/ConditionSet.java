@@ -38,7 +38,17 @@ public final class ConditionSet {
                 .withLastTransitionTime(transition)
                 .build();
         existing.ifPresentOrElse(c -> conditions.set(conditions.indexOf(c), updated), () -> conditions.add(updated));
-        conditions.sort(java.util.Comparator.comparing(c -> ConditionType.valueOf(c.getType()).ordinal()));
+        conditions.sort(java.util.Comparator.comparing(ConditionSet::order));
+    }
+
+    /** Our types in their declared order; anyone else's after them, as they were. */
+    private static int order(Condition c) {
+        for (ConditionType type : ConditionType.values()) {
+            if (type.name().equals(c.getType())) {
+                return type.ordinal();
+            }
+        }
+        return ConditionType.values().length;
     }
 
     public Optional<Condition> get(ConditionType type) {

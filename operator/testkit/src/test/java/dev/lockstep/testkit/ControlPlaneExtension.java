@@ -47,9 +47,8 @@ public final class ControlPlaneExtension implements BeforeAllCallback, BeforeEac
     @Override
     public void beforeEach(ExtensionContext context) {
         Shared shared = shared(context);
-        String namespace = "t-" + context.getRequiredTestMethod().getName().toLowerCase(Locale.ROOT)
-                .replaceAll("[^a-z0-9]", "").substring(0, Math.min(30, context.getRequiredTestMethod().getName().length()))
-                + "-" + UUID.randomUUID().toString().substring(0, 6);
+        String method = context.getRequiredTestMethod().getName().toLowerCase(Locale.ROOT).replaceAll("[^a-z0-9]", "");
+        String namespace = "t-" + method.substring(0, Math.min(30, method.length())) + "-" + UUID.randomUUID().toString().substring(0, 6);
         KubernetesClient client = shared.client();
         client.namespaces().resource(new NamespaceBuilder().withNewMetadata().withName(namespace).endMetadata().build()).create();
         // The API server refuses pods until the namespace's default ServiceAccount has its token Secret.
