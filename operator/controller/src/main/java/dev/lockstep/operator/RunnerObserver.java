@@ -67,7 +67,7 @@ public final class RunnerObserver {
                     ContainerStateWaiting waiting = s.getState().getWaiting();
                     String reason = waiting.getReason() == null ? "" : waiting.getReason();
                     String message = waiting.getMessage() == null ? reason : waiting.getMessage();
-                    if (reason.equals("CreateContainerConfigError") && message.toLowerCase().contains("secret")) {
+                    if (reason.equals("CreateContainerConfigError") && message.toLowerCase(java.util.Locale.ROOT).contains("secret")) {
                         return (RunnerState) new RunnerState.Blocked(Reason.SecretNotFound, message);
                     }
                     if (reason.equals("CreateContainerConfigError")) {
@@ -117,6 +117,11 @@ public final class RunnerObserver {
             return main;
         }
         return Stream.concat(pod.getStatus().getInitContainerStatuses().stream(), main);
+    }
+
+    /** Neither complete nor failed: its pod may be running against the database right now. */
+    public static boolean isActive(Job job) {
+        return !hasCondition(job, "Complete") && !hasCondition(job, "Failed");
     }
 
     private static boolean hasCondition(Job job, String type) {

@@ -171,6 +171,15 @@ public class SchemaMigrationReconciler implements Reconciler<SchemaMigration> {
                 report.suspended();
                 return;
             }
+            Optional<Job> active = context.getSecondaryResources(Job.class).stream().filter(RunnerObserver::isActive).findFirst();
+            if (active.isPresent()) {
+                // Two runners on one database would queue on Flyway's lock at best; let the running one finish.
+                report.progressing(Phase.Migrating, Reason.MigrationPending, "waiting for runner Job "
+                        + active.get().getMetadata().getName() + " (an earlier spec) to finish before starting one for revision "
+                        + spec.getTargetRevision(), Reason.MigrationPending, "waiting for runner Job "
+                        + active.get().getMetadata().getName() + " to finish");
+                return;
+            }
             createJob(sm, context, jobName, hash, attempt);
             report.progressing(Phase.Migrating, Reason.MigrationPending, "created runner Job " + jobName + " to reach revision "
                     + spec.getTargetRevision(), Reason.MigrationPending, "created runner Job " + jobName);
@@ -183,8 +192,6 @@ public class SchemaMigrationReconciler implements Reconciler<SchemaMigration> {
             status.setLastRun(lastRunOf(job.get(), hash, attempt));
         }
         RunnerState state = RunnerObserver.observe(job.get(), context.getSecondaryResources(Pod.class));
-        LOG.debug("{}/{}: job {} pods {} state {}", sm.getMetadata().getNamespace(), sm.getMetadata().getName(), jobName,
-                context.getSecondaryResources(Pod.class).size(), state);
         if (state instanceof RunnerState.Starting s) {
             // Result stays as it was: a pod gone missing between "cannot start" and the Job failing is still NotStarted.
             report.progressing(Phase.Migrating, Reason.MigrationPending, s.detail(), null, null);

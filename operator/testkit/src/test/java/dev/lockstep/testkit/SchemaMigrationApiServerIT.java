@@ -140,4 +140,28 @@ class SchemaMigrationApiServerIT {
         assertThat(db.column("SELECT column_name FROM information_schema.columns WHERE table_name = 'users'")).contains("locale");
         assertThat(cluster.jobs()).hasSize(2);
     }
+
+    @Test
+    void newTargetWaitsForTheRunningJobInsteadOfRacingIt(Cluster cluster) {
+        TestDatabase db = cluster.database();
+        cluster.credentialsSecret("accounts-db", db);
+        cluster.scriptsConfigMap("accounts-migrations", Cluster.MIGRATIONS);
+        cluster.kubelet().delayStart(LocalKubelet.inNamespace(cluster.namespace()), Duration.ofSeconds(4));
+        cluster.startOperator();
+        cluster.apply(Migrations.fromConfigMap("accounts", "4", db, "accounts-db", "accounts-migrations"));
+        await().atMost(Duration.ofSeconds(20)).until(() -> cluster.jobs().size() == 1);
+        String first = cluster.jobs().get(0).getMetadata().getName();
+
+        cluster.client().resources(SchemaMigration.class).inNamespace(cluster.namespace()).withName("accounts")
+                .edit(s -> { s.getSpec().setTargetRevision("6"); return s; });
+
+        await().atMost(Duration.ofSeconds(10)).until(() -> Cluster.condition(cluster.get("accounts"), "Reconciling")
+                .map(c -> c.getMessage().contains("waiting for runner Job " + first)).orElse(false));
+        assertThat(cluster.jobs()).hasSize(1);
+
+        SchemaMigration ready = cluster.awaitCondition("accounts", "Ready", "True", "MigrationSucceeded");
+        assertThat(ready.getStatus().getCurrentRevision()).isEqualTo("6");
+        assertThat(ready.getStatus().getLastRun().getFromRevision()).isEqualTo("4");
+        assertThat(cluster.jobs()).hasSize(2);
+    }
 }
