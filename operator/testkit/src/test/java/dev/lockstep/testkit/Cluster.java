@@ -16,9 +16,6 @@ import io.fabric8.kubernetes.api.model.batch.v1.Job;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.javaoperatorsdk.operator.Operator;
 import io.javaoperatorsdk.operator.api.config.LeaderElectionConfiguration;
-import java.io.IOException;
-import java.io.UncheckedIOException;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -26,7 +23,6 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
-import java.util.stream.Stream;
 
 /** One test's view of the shared control plane: its namespace, its operators, its databases. */
 public final class Cluster {
@@ -86,15 +82,7 @@ public final class Cluster {
 
     /** A ConfigMap of every script in {@code dir}, as `kubectl create configmap --from-file=dir` makes it. */
     public ConfigMap scriptsConfigMap(String name, Path dir) {
-        Map<String, String> data = new LinkedHashMap<>();
-        try (Stream<Path> files = Files.list(dir)) {
-            for (Path f : files.sorted().toList()) {
-                data.put(f.getFileName().toString(), Files.readString(f));
-            }
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
-        }
-        return scriptsConfigMap(name, data);
+        return scriptsConfigMap(name, Scripts.read(dir));
     }
 
     public ConfigMap scriptsConfigMap(String name, Map<String, String> scripts) {
