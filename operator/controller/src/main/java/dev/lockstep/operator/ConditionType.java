@@ -9,5 +9,7 @@ public enum ConditionType {
     /** True when progress needs a person: a failed script, a bad spec, a missing Secret. */
     Stalled,
     /** True when the database's revision equals the target. */
-    SchemaAtTarget
+    SchemaAtTarget,
+    /** True when no pod gated on this schema waits for a revision the database has not reached. */
+    WorkloadsReleased
 }

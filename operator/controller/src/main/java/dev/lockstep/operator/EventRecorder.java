@@ -1,6 +1,6 @@
 package dev.lockstep.operator;
 
-import dev.lockstep.api.v1alpha1.SchemaMigration;
+import io.fabric8.kubernetes.api.model.HasMetadata;
 import io.fabric8.kubernetes.api.model.EventBuilder;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.KubernetesClientException;
@@ -12,7 +12,7 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Writes Kubernetes Events about a SchemaMigration. The reconciler calls it on transitions only, so a resource that
+ * Writes Kubernetes Events about a SchemaMigration or a gated pod. The reconciler calls it on transitions only, so a resource that
  * sits in one state does not fill the namespace with copies of the same Event.
  */
 public class EventRecorder {
@@ -27,15 +27,15 @@ public class EventRecorder {
         this.clock = clock;
     }
 
-    public void normal(SchemaMigration sm, Reason reason, String message) {
+    public void normal(HasMetadata sm, Reason reason, String message) {
         record(sm, "Normal", reason, message);
     }
 
-    public void warning(SchemaMigration sm, Reason reason, String message) {
+    public void warning(HasMetadata sm, Reason reason, String message) {
         record(sm, "Warning", reason, message);
     }
 
-    private void record(SchemaMigration sm, String type, Reason reason, String message) {
+    private void record(HasMetadata sm, String type, Reason reason, String message) {
         String now = Instant.now(clock).truncatedTo(ChronoUnit.SECONDS).toString();
         String name = sm.getMetadata().getName() + "." + UUID.randomUUID().toString().replace("-", "").substring(0, 16);
         try {

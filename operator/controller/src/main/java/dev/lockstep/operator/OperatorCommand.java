@@ -1,5 +1,6 @@
 package dev.lockstep.operator;
 
+import dev.lockstep.operator.gate.PodGateReconciler;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.KubernetesClientBuilder;
 import io.javaoperatorsdk.operator.Operator;
@@ -79,6 +80,11 @@ public class OperatorCommand implements Callable<Integer> {
             }
         });
         operator.register(reconciler, c -> {
+            if (namespaces != null && !namespaces.isEmpty()) {
+                c.settingNamespaces(namespaces.toArray(String[]::new));
+            }
+        });
+        operator.register(new PodGateReconciler(Clock.systemUTC()), c -> {
             if (namespaces != null && !namespaces.isEmpty()) {
                 c.settingNamespaces(namespaces.toArray(String[]::new));
             }

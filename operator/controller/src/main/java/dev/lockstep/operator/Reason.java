@@ -13,6 +13,13 @@ public enum Reason {
     ConfigMapNotFound,
     ImagePullFailed,
     AtTarget,
+    WorkloadsHeld,
+    WorkloadsReleased,
+    NoWorkloads,
+    SchemaReady,
+    SchemaBehind,
+    SchemaMigrationNotFound,
+    InvalidRequiredRevision,
     BelowTarget,
     Unknown
 }

@@ -7,6 +7,8 @@ import dev.lockstep.api.v1alpha1.RunError;
 import dev.lockstep.api.v1alpha1.SchemaMigration;
 import dev.lockstep.api.v1alpha1.SchemaMigrationSpec;
 import dev.lockstep.api.v1alpha1.SchemaMigrationStatus;
+import dev.lockstep.api.v1alpha1.WorkloadsStatus;
+import dev.lockstep.operator.gate.PodGate;
 import io.fabric8.kubernetes.api.model.ConfigMap;
 import io.fabric8.kubernetes.api.model.Pod;
 import io.fabric8.kubernetes.api.model.batch.v1.Job;
@@ -48,6 +50,10 @@ import org.slf4j.LoggerFactory;
 public class SchemaMigrationReconciler implements Reconciler<SchemaMigration> {
     public static final String NAME = "schemamigration";
     static final String CONFIG_MAP_INDEX = "lockstep.dev/configmap";
+    static final String RUNNER_PODS = "runner-pods";
+    static final String GATED_PODS = "gated-pods";
+    /** Held pods named in status and messages, at most. */
+    static final int NAMED_PODS = 10;
     /** Finished runner Jobs kept per resource (besides the current one), so recent logs stay readable. */
     static final int KEPT_JOBS = 3;
     private static final Logger LOG = LoggerFactory.getLogger(SchemaMigrationReconciler.class);
@@ -73,7 +79,7 @@ public class SchemaMigrationReconciler implements Reconciler<SchemaMigration> {
                 .withSecondaryToPrimaryMapper(SchemaMigrationReconciler::byMigrationLabel)
                 .build(), context);
         var podSource = new InformerEventSource<>(InformerEventSourceConfiguration.from(Pod.class, SchemaMigration.class)
-                .withName("runner-pods")
+                .withName(RUNNER_PODS)
                 .withLabelSelector(RunnerJobs.RUNNER_SELECTOR)
                 .withSecondaryToPrimaryMapper(SchemaMigrationReconciler::byMigrationLabel)
                 .build(), context);
@@ -85,7 +91,13 @@ public class SchemaMigrationReconciler implements Reconciler<SchemaMigration> {
                 .withPrimaryToSecondaryMapper((SchemaMigration sm) -> configMapName(sm)
                         .map(name -> Set.of(new ResourceID(name, sm.getMetadata().getNamespace()))).orElse(Set.of()))
                 .build(), context);
-        return List.of(jobSource, podSource, configMapSource);
+        var gatedPodSource = new InformerEventSource<>(InformerEventSourceConfiguration.from(Pod.class, SchemaMigration.class)
+                .withName(GATED_PODS)
+                .withLabelSelector(PodGate.SCHEMA_LABEL)
+                .withSecondaryToPrimaryMapper(pod -> PodGate.schemaName(pod)
+                        .map(name -> Set.of(new ResourceID(name, pod.getMetadata().getNamespace()))).orElse(Set.of()))
+                .build(), context);
+        return List.of(jobSource, podSource, configMapSource, gatedPodSource);
     }
 
     @Override
@@ -100,6 +112,7 @@ public class SchemaMigrationReconciler implements Reconciler<SchemaMigration> {
         status.setObservedGeneration(sm.getMetadata().getGeneration());
         status.setTargetRevision(sm.getSpec() == null ? null : sm.getSpec().getTargetRevision());
         step(sm, context, report);
+        reportWorkloads(sm, pods(context, GATED_PODS, sm), report);
 
         if (!signature(status).equals(before) && report.event != null) {
             if (report.warning) {
@@ -191,7 +204,7 @@ public class SchemaMigrationReconciler implements Reconciler<SchemaMigration> {
             // read from a cache that lags our own write. The Job itself says all that is needed.
             status.setLastRun(lastRunOf(job.get(), hash, attempt));
         }
-        RunnerState state = RunnerObserver.observe(job.get(), context.getSecondaryResources(Pod.class));
+        RunnerState state = RunnerObserver.observe(job.get(), pods(context, RUNNER_PODS, sm));
         if (state instanceof RunnerState.Starting s) {
             // Result stays as it was: a pod gone missing between "cannot start" and the Job failing is still NotStarted.
             report.progressing(Phase.Migrating, Reason.MigrationPending, s.detail(), null, null);
@@ -223,6 +236,37 @@ public class SchemaMigrationReconciler implements Reconciler<SchemaMigration> {
             recordFailure(status, f);
             reportFailed(sm, report);
         }
+    }
+
+    /**
+     * Counts the pods gated on this schema and holds Ready back while any of them waits for a revision the
+     * database has not reached: the schema is only of use when the workloads that need it can run.
+     */
+    private void reportWorkloads(SchemaMigration sm, Set<Pod> pods, Report report) {
+        SchemaMigrationStatus status = sm.getStatus();
+        List<Pod> gated = pods.stream().filter(p -> !PodGate.terminal(p))
+                .filter(p -> PodGate.schemaName(p).map(sm.getMetadata().getName()::equals).orElse(false))
+                .sorted(Comparator.comparing(p -> p.getMetadata().getName())).toList();
+        List<Pod> held = gated.stream().filter(p -> PodGate.held(p, sm)).toList();
+        WorkloadsStatus workloads = new WorkloadsStatus();
+        workloads.setGatedPods(gated.size());
+        workloads.setHeldPods(held.size());
+        workloads.setHighestRequiredRevision(gated.stream().map(PodGate::requiredRevision).flatMap(Optional::stream)
+                .filter(Revisions::isVersion).max(Revisions.ORDER).orElse(null));
+        workloads.setHeld(held.stream().limit(NAMED_PODS)
+                .map(p -> p.getMetadata().getName() + "=" + PodGate.requiredRevision(p).orElse("?")).toList());
+        status.setWorkloads(workloads);
+        if (held.isEmpty()) {
+            report.workloadsReleased(gated.isEmpty() ? Reason.NoWorkloads : Reason.WorkloadsReleased,
+                    gated.isEmpty() ? "no pod names this SchemaMigration" : gated.size() + " gated pod(s) released");
+        } else {
+            report.workloadsHeld(held.size() + " of " + gated.size() + " gated pod(s) wait for a revision the database has not reached: "
+                    + String.join(", ", workloads.getHeld()) + (held.size() > NAMED_PODS ? ", ..." : ""));
+        }
+    }
+
+    private static Set<Pod> pods(Context<SchemaMigration> context, String source, SchemaMigration sm) {
+        return context.eventSourceRetriever().<Pod>getEventSourceFor(Pod.class, source).getSecondaryResources(sm);
     }
 
     private void reportSucceeded(SchemaMigration sm, Report report) {
@@ -464,6 +508,20 @@ public class SchemaMigrationReconciler implements Reconciler<SchemaMigration> {
             conditions.set(ConditionType.Stalled, false, Reason.Suspended, message);
             schemaAtTarget();
             event(Reason.Suspended, message, false);
+        }
+
+        void workloadsReleased(Reason reason, String message) {
+            conditions.set(ConditionType.WorkloadsReleased, true, reason, message);
+        }
+
+        /** Ready waits for held pods too; a schema at target with pods still held is Releasing. */
+        void workloadsHeld(String message) {
+            conditions.set(ConditionType.WorkloadsReleased, false, Reason.WorkloadsHeld, message);
+            if (sm.getStatus().getPhase() == Phase.Ready) {
+                sm.getStatus().setPhase(Phase.Releasing);
+                conditions.set(ConditionType.Ready, false, Reason.WorkloadsHeld, message);
+                event(Reason.WorkloadsHeld, message, false);
+            }
         }
 
         private void schemaAtTarget() {

@@ -70,6 +70,7 @@ class ExamplesTest {
         assertGranted(rules, "batch", "jobs", "watch");
         assertGranted(rules, "batch", "jobs", "delete");
         assertGranted(rules, "", "pods", "watch");
+        assertGranted(rules, "", "pods/status", "patch");
         assertGranted(rules, "", "configmaps", "watch");
         assertGranted(rules, "", "events", "create");
         assertGranted(rules, "coordination.k8s.io", "leases", "update");

@@ -6,7 +6,9 @@ public enum Phase {
     Pending,
     /** A runner Job is applying migrations. */
     Migrating,
-    /** The database is at the target revision. */
+    /** The database is at the target; pods that require a revision it has not reached are still held. */
+    Releasing,
+    /** The database is at the target revision and no gated pod is held. */
     Ready,
     /** Needs a person: see the Stalled condition for what and how. */
     Failed,

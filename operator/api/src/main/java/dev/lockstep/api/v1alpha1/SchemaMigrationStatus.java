@@ -27,7 +27,10 @@ public class SchemaMigrationStatus {
     @JsonPropertyDescription("The latest runner Job and what it did.")
     private LastRun lastRun;
 
-    @JsonPropertyDescription("Ready, Reconciling, Stalled and SchemaAtTarget, in the kstatus convention.")
+    @JsonPropertyDescription("Pods gated on this schema revision (see WorkloadsReleased).")
+    private WorkloadsStatus workloads;
+
+    @JsonPropertyDescription("Ready, Reconciling, Stalled, SchemaAtTarget and WorkloadsReleased, in the kstatus convention.")
     private List<Condition> conditions = new ArrayList<>();
 
     public Long getObservedGeneration() { return observedGeneration; }
@@ -42,6 +45,8 @@ public class SchemaMigrationStatus {
     public void setPendingVersions(List<String> pendingVersions) { this.pendingVersions = pendingVersions; }
     public LastRun getLastRun() { return lastRun; }
     public void setLastRun(LastRun lastRun) { this.lastRun = lastRun; }
+    public WorkloadsStatus getWorkloads() { return workloads; }
+    public void setWorkloads(WorkloadsStatus workloads) { this.workloads = workloads; }
     public List<Condition> getConditions() { return conditions; }
     public void setConditions(List<Condition> conditions) { this.conditions = conditions; }
 }
