@@ -15,7 +15,7 @@ class LockstepCommandTest {
         CommandLine cli = Lockstep.commandLine();
         cli.setOut(new PrintWriter(out));
         assertThat(cli.execute("--help")).isZero();
-        assertThat(out.toString()).contains("operator", "migrate", "info", "validate", "demo");
+        assertThat(out.toString()).contains("operator", "migrate", "info", "validate", "await", "demo");
     }
 
     @Test
