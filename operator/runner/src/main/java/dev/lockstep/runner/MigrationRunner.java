@@ -38,12 +38,25 @@ public final class MigrationRunner {
                 return new RunResult("migrate", Outcome.FAILED, settings.targetRevision(), from, from, List.of(),
                         pendingVersions(before), badTarget, null);
             }
+            ContractSteps.Hold hold = settings.holdContract() ? ContractSteps.of(before, settings.targetRevision())
+                    : new ContractSteps.Hold(null, List.of());
+            Flyway migrating = flyway;
+            if (hold.holds()) {
+                if (hold.stopAt() == null || (from != null && MigrationVersion.fromVersion(hold.stopAt())
+                        .compareTo(MigrationVersion.fromVersion(from)) <= 0)) {
+                    // The next pending step is a contract step: nothing to apply until it may run.
+                    return new RunResult("migrate", Outcome.SUCCEEDED, settings.targetRevision(), from, from, List.of(),
+                            pendingVersions(before), null, null, hold.held());
+                }
+                migrating = configure(settings, hold.stopAt());
+            }
             try {
-                MigrateResult result = flyway.migrate();
+                MigrateResult result = migrating.migrate();
                 List<Applied> applied = applied(result);
-                MigrationInfoService after = flyway.info();
+                MigrationInfoService after = migrating.info();
                 return new RunResult("migrate", Outcome.SUCCEEDED, settings.targetRevision(), from == null ? baseline(after) : from,
-                        version(after.current()), applied, pendingVersions(after), null, null);
+                        version(after.current()), applied, pendingVersions(after), null, null,
+                        hold.holds() ? hold.held() : null);
             } catch (FlywayMigrateException e) {
                 List<Applied> applied = e.getErrorResult() == null ? List.of() : applied(e.getErrorResult());
                 String to = applied.isEmpty() ? from : applied.get(applied.size() - 1).version();

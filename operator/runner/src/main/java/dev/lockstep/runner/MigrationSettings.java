@@ -21,6 +21,7 @@ import java.util.regex.Pattern;
  * @param baselineVersion  when set, a non-empty database without history is adopted at this version
  * @param lockTimeout      PostgreSQL lock_timeout of the session (zero = none)
  * @param statementTimeout PostgreSQL statement_timeout of the session (zero = none)
+ * @param holdContract     stop before the first pending contract script (see {@link ContractSteps})
  */
 public record MigrationSettings(
         String url,
@@ -31,12 +32,19 @@ public record MigrationSettings(
         String targetRevision,
         String baselineVersion,
         Duration lockTimeout,
-        Duration statementTimeout) {
+        Duration statementTimeout,
+        boolean holdContract) {
 
     public static final String LATEST = "latest";
     private static final Pattern VERSION = Pattern.compile("[0-9]+(\\.[0-9]+)*");
     private static final Pattern SCHEMA = Pattern.compile("[a-z_][a-z0-9_$]{0,62}");
     private static final Pattern CREDENTIAL_PARAMETER = Pattern.compile("(?i)[?&](user|password)=");
+
+    /** Settings that apply contract scripts like any other. */
+    public MigrationSettings(String url, String username, String password, List<String> schemas, Path location,
+                             String targetRevision, String baselineVersion, Duration lockTimeout, Duration statementTimeout) {
+        this(url, username, password, schemas, location, targetRevision, baselineVersion, lockTimeout, statementTimeout, false);
+    }
 
     public MigrationSettings {
         schemas = schemas == null || schemas.isEmpty() ? List.of("public") : List.copyOf(schemas);
@@ -93,7 +101,8 @@ public record MigrationSettings(
     public String toString() {
         return "MigrationSettings[url=" + Redaction.url(url) + ", username=" + username + ", password=***, schemas="
                 + schemas + ", location=" + location + ", targetRevision=" + targetRevision + ", baselineVersion="
-                + baselineVersion + ", lockTimeout=" + lockTimeout + ", statementTimeout=" + statementTimeout + "]";
+                + baselineVersion + ", lockTimeout=" + lockTimeout + ", statementTimeout=" + statementTimeout
+                + ", holdContract=" + holdContract + "]";
     }
 
     /** A setting that cannot work; the message names the option and the fix. */

@@ -15,6 +15,8 @@ import java.util.List;
  * @param pending       versions in the source that are still not applied after the run
  * @param error         why it failed, when it did
  * @param truncated     true when lists were shortened to keep the result within the size limit
+ * @param held          versions within the target left for a later run because a contract script comes first
+ *                      (with {@code --hold-contract}); the first of them is a contract script
  */
 @JsonInclude(JsonInclude.Include.NON_NULL)
 public record RunResult(
@@ -26,9 +28,15 @@ public record RunResult(
         List<Applied> applied,
         List<String> pending,
         Failure error,
-        Boolean truncated) {
+        Boolean truncated,
+        List<String> held) {
 
     public enum Outcome { SUCCEEDED, FAILED }
+
+    public RunResult(String command, Outcome outcome, String targetRevision, String fromRevision, String toRevision,
+                     List<Applied> applied, List<String> pending, Failure error, Boolean truncated) {
+        this(command, outcome, targetRevision, fromRevision, toRevision, applied, pending, error, truncated, null);
+    }
 
     /** One migration this run applied. */
     public record Applied(String version, String description, String script, long durationMillis) {}

@@ -53,10 +53,14 @@ public class DatabaseOptions {
             description = "PostgreSQL statement_timeout for the migration session (e.g. 15m, 0 for none). Default: ${DEFAULT-VALUE}.")
     Duration statementTimeout;
 
+    @Option(names = "--hold-contract",
+            description = "Apply expand scripts only: stop before the first pending V<version>__contract_*.sql and report what was held.")
+    boolean holdContract;
+
     MigrationSettings toSettings() {
         return new MigrationSettings(url, fromFileOr(usernameFile, username), fromFileOr(passwordFile,
                 System.getenv("LOCKSTEP_DB_PASSWORD")), schemas, location, target, baselineVersion, lockTimeout,
-                statementTimeout);
+                statementTimeout, holdContract);
     }
 
     private static String fromFileOr(Path file, String fallback) {

@@ -62,6 +62,9 @@ final class ResultReporter {
                 s.append("\n  database at revision ").append(orNone(r.toRevision()));
             }
         }
+        if (r.held() != null && !r.held().isEmpty()) {
+            s.append("\n  held for the contract phase: ").append(String.join(", ", r.held()));
+        }
         if (r.pending() != null && !r.pending().isEmpty()) {
             s.append("\n  pending: ").append(String.join(", ", r.pending()));
         }
