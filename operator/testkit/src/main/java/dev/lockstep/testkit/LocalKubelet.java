@@ -187,7 +187,9 @@ public final class LocalKubelet implements AutoCloseable {
             try {
                 handle(pod, run);
             } catch (KubernetesClientException e) {
-                if (e.getCode() != 404 && e.getCode() != 409) {
+                if (e.getCode() == 404 || e.getCode() == 409) {
+                    LOG.debug("pod {}/{}: {}; retried at the next resync", pod.getMetadata().getNamespace(), pod.getMetadata().getName(), e.getMessage());
+                } else {
                     LOG.warn("pod {}/{}: {}", pod.getMetadata().getNamespace(), pod.getMetadata().getName(), e.getMessage());
                 }
             } catch (RuntimeException e) {
@@ -224,7 +226,6 @@ public final class LocalKubelet implements AutoCloseable {
     // ---- application pods ----
 
     private void startApp(Pod pod, PodRun run, Fault fault) {
-        run.started = true;
         String now = now();
         editStatus(pod, status -> {
             status.setPhase("Running");
@@ -237,9 +238,9 @@ public final class LocalKubelet implements AutoCloseable {
             setCondition(status, "ContainersReady", fault != Fault.NODE_LOST, fault == Fault.NODE_LOST ? "NodeLost" : null, now);
             setCondition(status, "Ready", fault != Fault.NODE_LOST && gatesOpen(pod, status), readyReason(pod, status, fault), now);
         });
-        if (fault == Fault.NODE_LOST) {
-            run.lost = true;
-        }
+        // Only once the status is written: a write that failed (a conflict) is retried at the next resync.
+        run.lost = fault == Fault.NODE_LOST;
+        run.started = true;
     }
 
     private void syncReadiness(Pod pod) {
@@ -318,8 +319,6 @@ public final class LocalKubelet implements AutoCloseable {
             copyInit(init, image, pod, volumes);
         }
 
-        run.started = true;
-        run.runner = true;
         String startedAt = now();
         editStatus(pod, status -> {
             status.setPhase("Running");
@@ -331,6 +330,8 @@ public final class LocalKubelet implements AutoCloseable {
             setCondition(status, "ContainersReady", true, null, startedAt);
             setCondition(status, "Ready", true, null, startedAt);
         });
+        run.runner = true;
+        run.started = true;
 
         if (fault == Fault.NODE_LOST) {
             run.lost = true;
