@@ -13,6 +13,8 @@ public enum Reason {
     ConfigMapNotFound,
     ImagePullFailed,
     AtTarget,
+    ContractWaitingForPods,
+    ContractRunning,
     WorkloadsHeld,
     WorkloadsReleased,
     NoWorkloads,

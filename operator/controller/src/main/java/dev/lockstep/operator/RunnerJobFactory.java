@@ -45,6 +45,11 @@ public final class RunnerJobFactory {
     }
 
     public Job create(SchemaMigration sm, String jobName, String specHash) {
+        return create(sm, jobName, specHash, RunStep.Expand);
+    }
+
+    /** The Job of one step: Expand holds contract scripts back, Contract applies everything up to the target. */
+    public Job create(SchemaMigration sm, String jobName, String specHash, RunStep step) {
         SchemaMigrationSpec spec = sm.getSpec();
         RunnerSpec runner = Objects.requireNonNullElseGet(spec.getRunner(), RunnerSpec::new);
         Map<String, String> labels = labels(sm, specHash);
@@ -73,7 +78,7 @@ public final class RunnerJobFactory {
                 .withName(RUNNER_CONTAINER)
                 .withImage(settings.runnerImage())
                 .withImagePullPolicy(settings.runnerImagePullPolicy())
-                .withArgs(args(spec, runner))
+                .withArgs(args(spec, runner, step))
                 .withEnv(env(spec))
                 .withVolumeMounts(mount("migrations", MIGRATIONS_DIR, true), mount("tmp", "/tmp", false))
                 .withSecurityContext(restrictedContainer())
@@ -89,6 +94,7 @@ public final class RunnerJobFactory {
                     .withNamespace(sm.getMetadata().getNamespace())
                     .withLabels(labels)
                     .addToAnnotations(RunnerJobs.TARGET_ANNOTATION, spec.getTargetRevision())
+                    .addToAnnotations(RunnerJobs.STEP_ANNOTATION, step.name())
                     .withOwnerReferences(new OwnerReferenceBuilder()
                             .withApiVersion(sm.getApiVersion())
                             .withKind(sm.getKind())
@@ -133,7 +139,7 @@ public final class RunnerJobFactory {
         return labels;
     }
 
-    private static List<String> args(SchemaMigrationSpec spec, RunnerSpec runner) {
+    private static List<String> args(SchemaMigrationSpec spec, RunnerSpec runner, RunStep step) {
         List<String> args = new ArrayList<>(List.of(
                 "migrate",
                 "--location", MIGRATIONS_DIR,
@@ -143,6 +149,9 @@ public final class RunnerJobFactory {
                 "--lock-timeout", Objects.requireNonNullElse(runner.getLockTimeoutSeconds(), RunnerSpec.DEFAULT_LOCK_TIMEOUT_SECONDS) + "s",
                 "--statement-timeout", Objects.requireNonNullElse(runner.getStatementTimeoutSeconds(), RunnerSpec.DEFAULT_STATEMENT_TIMEOUT_SECONDS) + "s",
                 "--result-file", "/dev/termination-log"));
+        if (step == RunStep.Expand) {
+            args.add("--hold-contract");
+        }
         if (spec.getBaseline() != null) {
             args.add("--baseline-version");
             args.add(spec.getBaseline().getVersion());

@@ -29,6 +29,7 @@ public final class RunnerJobs {
     /** Changing this annotation's value asks for a new run of a failed migration. */
     public static final String RETRY_ANNOTATION = "lockstep.dev/retry";
     public static final String TARGET_ANNOTATION = "lockstep.dev/target-revision";
+    public static final String STEP_ANNOTATION = "lockstep.dev/step";
 
     private static final int MAX_NAME = 63;
     private static final ObjectMapper CANONICAL = new ObjectMapper().configure(SerializationFeature.ORDER_MAP_ENTRIES_BY_KEYS, true);

@@ -20,7 +20,8 @@ public record RunnerReport(
         List<Applied> applied,
         List<String> pending,
         Failure error,
-        Boolean truncated) {
+        Boolean truncated,
+        List<String> held) {
 
     @JsonIgnoreProperties(ignoreUnknown = true)
     public record Applied(String version, String description, String script, long durationMillis) {}
@@ -49,6 +50,11 @@ public record RunnerReport(
 
     public List<Applied> appliedOrEmpty() {
         return applied == null ? List.of() : applied;
+    }
+
+    /** Versions the run held back because a contract step comes first. */
+    public List<String> heldOrEmpty() {
+        return held == null ? List.of() : held;
     }
 
     public List<String> pendingOrEmpty() {

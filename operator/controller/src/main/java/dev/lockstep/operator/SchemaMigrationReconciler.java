@@ -165,11 +165,19 @@ public class SchemaMigrationReconciler implements Reconciler<SchemaMigration> {
         String hash = RunnerJobs.specHash(sm, contentHash);
         LastRun last = status.getLastRun();
         boolean sameSpec = last != null && hash.equals(last.getSpecHash());
+        if (!sameSpec) {
+            status.setHeldForContract(null);
+        }
+        RunStep step = sameSpec && RunStep.Contract.name().equals(last.getStep()) ? RunStep.Contract : RunStep.Expand;
         int attempt = sameSpec && last.getAttempt() != null ? last.getAttempt() : 1;
-        String jobName = jobName(sm, hash, attempt);
+        String jobName = jobName(sm, hash, step, attempt);
 
         if (sameSpec && "Succeeded".equals(last.getResult())) {
-            reportSucceeded(sm, report);
+            if (step == RunStep.Expand && heldForContract(status)) {
+                contractGate(sm, context, report, hash);
+            } else {
+                reportSucceeded(sm, report);
+            }
             return;
         }
         if (sameSpec && "Failed".equals(last.getResult())) {
@@ -193,16 +201,19 @@ public class SchemaMigrationReconciler implements Reconciler<SchemaMigration> {
                         + active.get().getMetadata().getName() + " to finish");
                 return;
             }
-            createJob(sm, context, jobName, hash, attempt);
-            report.progressing(Phase.Migrating, Reason.MigrationPending, "created runner Job " + jobName + " to reach revision "
-                    + spec.getTargetRevision(), Reason.MigrationPending, "created runner Job " + jobName);
+            createJob(sm, context, jobName, hash, step, attempt);
+            report.progressing(step == RunStep.Contract ? Phase.Contracting : Phase.Migrating,
+                    step == RunStep.Contract ? Reason.ContractRunning : Reason.MigrationPending,
+                    "created runner Job " + jobName + " to reach revision " + spec.getTargetRevision()
+                            + (step == RunStep.Contract ? " (contract steps " + String.join(", ", status.getHeldForContract()) + ")" : ""),
+                    Reason.MigrationPending, "created runner Job " + jobName);
             return;
         }
 
         if (status.getLastRun() == null || !jobName.equals(status.getLastRun().getJob())) {
             // The Job exists but status does not know it: made before a restart whose status write was lost, or
             // read from a cache that lags our own write. The Job itself says all that is needed.
-            status.setLastRun(lastRunOf(job.get(), hash, attempt));
+            status.setLastRun(lastRunOf(job.get(), hash, step, attempt));
         }
         RunnerState state = RunnerObserver.observe(job.get(), pods(context, RUNNER_PODS, sm));
         if (state instanceof RunnerState.Starting s) {
@@ -220,14 +231,19 @@ public class SchemaMigrationReconciler implements Reconciler<SchemaMigration> {
             status.getLastRun().setResult("Succeeded");
             status.setCurrentRevision(s.report().toRevision());
             status.setPendingVersions(pendingAfter(s.report(), spec.getTargetRevision()));
-            reportSucceeded(sm, report);
+            status.setHeldForContract(step == RunStep.Expand && !s.report().heldOrEmpty().isEmpty() ? s.report().heldOrEmpty() : null);
             pruneOldJobs(sm, context, jobName);
+            if (heldForContract(status)) {
+                contractGate(sm, context, report, hash);
+            } else {
+                reportSucceeded(sm, report);
+            }
         } else if (state instanceof RunnerState.Failed f) {
             if (f.report().isEmpty() && !f.containerEverStarted() && "NotStarted".equals(status.getLastRun().getResult())) {
                 // The pod waited for a Secret (or an image) until the Job's deadline and never touched the
                 // database: replacing it is safe, and is how a Secret created late still takes effect.
-                String next = jobName(sm, hash, attempt + 1);
-                createJob(sm, context, next, hash, attempt + 1);
+                String next = jobName(sm, hash, step, attempt + 1);
+                createJob(sm, context, next, hash, step, attempt + 1);
                 report.progressing(Phase.Pending, Reason.MigrationPending, "runner Job " + jobName + " expired before its pod "
                         + "could start (" + f.podReason() + "); replaced it with " + next, Reason.MigrationPending,
                         "replaced runner Job " + jobName + " that never started with " + next);
@@ -316,8 +332,8 @@ public class SchemaMigrationReconciler implements Reconciler<SchemaMigration> {
         return "runner pod of Job " + jobName + " cannot start: " + blocked.message();
     }
 
-    private void createJob(SchemaMigration sm, Context<SchemaMigration> context, String jobName, String hash, int attempt) {
-        Job job = jobs.create(sm, jobName, hash);
+    private void createJob(SchemaMigration sm, Context<SchemaMigration> context, String jobName, String hash, RunStep step, int attempt) {
+        Job job = jobs.create(sm, jobName, hash, step);
         try {
             context.getClient().resource(job).create();
             LOG.info("created runner Job {}/{} for revision {}", sm.getMetadata().getNamespace(), jobName, sm.getSpec().getTargetRevision());
@@ -333,16 +349,18 @@ public class SchemaMigrationReconciler implements Reconciler<SchemaMigration> {
         run.setStartedAt(previous != null && jobName.equals(previous.getJob()) ? previous.getStartedAt() : now());
         run.setJob(jobName);
         run.setSpecHash(hash);
+        run.setStep(step.name());
         run.setAttempt(attempt);
         run.setTargetRevision(sm.getSpec().getTargetRevision());
         run.setResult("Running");
         sm.getStatus().setLastRun(run);
     }
 
-    private static LastRun lastRunOf(Job job, String hash, int attempt) {
+    private static LastRun lastRunOf(Job job, String hash, RunStep step, int attempt) {
         LastRun run = new LastRun();
         run.setJob(job.getMetadata().getName());
         run.setSpecHash(hash);
+        run.setStep(step.name());
         run.setAttempt(attempt);
         run.setTargetRevision(job.getMetadata().getAnnotations() == null ? null
                 : job.getMetadata().getAnnotations().get(RunnerJobs.TARGET_ANNOTATION));
@@ -424,9 +442,44 @@ public class SchemaMigrationReconciler implements Reconciler<SchemaMigration> {
         return "applied " + run.getApplied().stream().map(AppliedMigration::getVersion).collect(Collectors.joining(", "));
     }
 
-    private static String jobName(SchemaMigration sm, String hash, int attempt) {
-        String name = RunnerJobs.jobName(sm.getMetadata().getName(), sm.getSpec().getTargetRevision(), hash);
-        return attempt <= 1 ? name : RunnerJobs.jobName(sm.getMetadata().getName(), sm.getSpec().getTargetRevision(), hash + "-" + attempt);
+    private static String jobName(SchemaMigration sm, String hash, RunStep step, int attempt) {
+        String suffix = step.hashSuffix() + (attempt <= 1 ? "" : "-" + attempt);
+        return RunnerJobs.jobName(sm.getMetadata().getName(), sm.getSpec().getTargetRevision(), hash + suffix);
+    }
+
+    private static boolean heldForContract(SchemaMigrationStatus status) {
+        return status.getHeldForContract() != null && !status.getHeldForContract().isEmpty();
+    }
+
+    /**
+     * Contract steps remove what older code uses, so they wait until no gated pod still requires a revision below
+     * the one the expand steps reached: old ReplicaSets scaled to zero, StatefulSets fully rolled, old Job and CronJob
+     * pods finished. Then the contract Job runs.
+     */
+    private void contractGate(SchemaMigration sm, Context<SchemaMigration> context, Report report, String hash) {
+        SchemaMigrationStatus status = sm.getStatus();
+        String expanded = status.getCurrentRevision();
+        List<String> held = status.getHeldForContract();
+        List<Pod> blockers = pods(context, GATED_PODS, sm).stream().filter(p -> !PodGate.terminal(p))
+                .filter(p -> PodGate.schemaName(p).map(sm.getMetadata().getName()::equals).orElse(false))
+                .filter(p -> PodGate.requiredRevision(p).filter(Revisions::isVersion)
+                        .map(r -> expanded == null || Revisions.compare(r, expanded) < 0).orElse(true))
+                .sorted(Comparator.comparing(p -> p.getMetadata().getName())).toList();
+        if (!blockers.isEmpty()) {
+            String names = blockers.stream().limit(NAMED_PODS)
+                    .map(p -> p.getMetadata().getName() + "=" + PodGate.requiredRevision(p).orElse("?"))
+                    .collect(Collectors.joining(", ")) + (blockers.size() > NAMED_PODS ? ", ..." : "");
+            report.progressing(Phase.Contracting, Reason.ContractWaitingForPods, "expand steps applied (database at "
+                    + expanded + "); contract step " + held.get(0) + " waits for " + blockers.size()
+                    + " pod(s) that still require an older revision: " + names, Reason.ContractWaitingForPods,
+                    "contract step " + held.get(0) + " waits for " + blockers.size() + " pod(s) on an older revision");
+            return;
+        }
+        String contractJob = jobName(sm, hash, RunStep.Contract, 1);
+        createJob(sm, context, contractJob, hash, RunStep.Contract, 1);
+        report.progressing(Phase.Contracting, Reason.ContractRunning, "no pod requires a revision below " + expanded
+                + ": runner Job " + contractJob + " applies contract steps " + String.join(", ", held),
+                Reason.ContractRunning, "runner Job " + contractJob + " applies contract steps " + String.join(", ", held));
     }
 
     private static Optional<String> configMapName(SchemaMigration sm) {

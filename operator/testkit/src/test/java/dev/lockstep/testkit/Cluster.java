@@ -90,6 +90,13 @@ public final class Cluster {
         return client().configMaps().inNamespace(namespace).resource(cm).createOr(existing -> existing.update());
     }
 
+    /** Replaces a Deployment's pod template by a merge patch, which no concurrent status write can conflict with. */
+    public void rollDeployment(String name, io.fabric8.kubernetes.api.model.PodTemplateSpec template) {
+        String patch = client().getKubernetesSerialization().asJson(Map.of("spec", Map.of("template", template)));
+        client().apps().deployments().inNamespace(namespace).withName(name).patch(
+                io.fabric8.kubernetes.client.dsl.base.PatchContext.of(io.fabric8.kubernetes.client.dsl.base.PatchType.JSON_MERGE), patch);
+    }
+
     public SchemaMigration apply(SchemaMigration sm) {
         sm.getMetadata().setNamespace(namespace);
         return client().resource(sm).inNamespace(namespace).create();

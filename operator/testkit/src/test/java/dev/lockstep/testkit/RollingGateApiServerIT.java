@@ -137,8 +137,7 @@ class RollingGateApiServerIT {
         cluster.scriptsConfigMap("accounts-migrations", scripts);
         cluster.client().resources(SchemaMigration.class).inNamespace(cluster.namespace()).withName("accounts")
                 .edit(sm -> { sm.getSpec().setTargetRevision("7"); return sm; });
-        cluster.client().apps().deployments().inNamespace(cluster.namespace()).withName("orders-api")
-                .edit(d -> { d.getSpec().setTemplate(template("orders-api", "accounts", "7")); return d; });
+        cluster.rollDeployment("orders-api", template("orders-api", "accounts", "7"));
 
         cluster.awaitCondition("accounts", "Stalled", "True", "MigrationFailed");
         await().atMost(Duration.ofSeconds(30)).until(() -> appPods(cluster, "orders-api").stream()

@@ -16,6 +16,9 @@ public class LastRun {
     @JsonPropertyDescription("1 for the first Job of this spec hash; a Job whose pod never started (e.g. its Secret was missing until the deadline) is replaced by the next attempt.")
     private Integer attempt;
 
+    @JsonPropertyDescription("Expand (every step up to the first contract step) or Contract (the rest, once no pod needs the old schema).")
+    private String step;
+
     @JsonPropertyDescription("The revision the Job was asked to reach.")
     private String targetRevision;
 
@@ -44,6 +47,8 @@ public class LastRun {
     public void setJob(String job) { this.job = job; }
     public String getSpecHash() { return specHash; }
     public void setSpecHash(String specHash) { this.specHash = specHash; }
+    public String getStep() { return step; }
+    public void setStep(String step) { this.step = step; }
     public Integer getAttempt() { return attempt; }
     public void setAttempt(Integer attempt) { this.attempt = attempt; }
     public String getTargetRevision() { return targetRevision; }

@@ -24,6 +24,9 @@ public class SchemaMigrationStatus {
     @JsonPropertyDescription("Versions between currentRevision and targetRevision that are not applied yet, when known.")
     private List<String> pendingVersions;
 
+    @JsonPropertyDescription("Versions held for the contract phase: the first is a contract step (V<version>__contract_*.sql); they run once no gated pod requires a revision below currentRevision.")
+    private List<String> heldForContract;
+
     @JsonPropertyDescription("The latest runner Job and what it did.")
     private LastRun lastRun;
 
@@ -43,6 +46,8 @@ public class SchemaMigrationStatus {
     public void setPhase(Phase phase) { this.phase = phase; }
     public List<String> getPendingVersions() { return pendingVersions; }
     public void setPendingVersions(List<String> pendingVersions) { this.pendingVersions = pendingVersions; }
+    public List<String> getHeldForContract() { return heldForContract; }
+    public void setHeldForContract(List<String> heldForContract) { this.heldForContract = heldForContract; }
     public LastRun getLastRun() { return lastRun; }
     public void setLastRun(LastRun lastRun) { this.lastRun = lastRun; }
     public WorkloadsStatus getWorkloads() { return workloads; }

@@ -1,0 +1,100 @@
+package dev.lockstep.testkit;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import dev.lockstep.api.v1alpha1.Phase;
+import dev.lockstep.api.v1alpha1.SchemaMigration;
+import dev.lockstep.runner.testing.TestDatabase;
+import io.fabric8.kubernetes.api.model.Pod;
+import io.fabric8.kubernetes.api.model.PodBuilder;
+import io.fabric8.kubernetes.api.model.batch.v1.Job;
+import java.time.Duration;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
+
+/** Expand / contract on the real control plane: the contract step runs only once no pod needs the old schema. */
+@ExtendWith(ControlPlaneExtension.class)
+class ContractApiServerIT {
+    private static final Map<String, String> SCRIPTS = new LinkedHashMap<>();
+
+    static {
+        SCRIPTS.put("V1__create_users.sql", "CREATE TABLE users (id bigint PRIMARY KEY, name text);");
+        SCRIPTS.put("V2__add_display_name.sql", "ALTER TABLE users ADD COLUMN display_name text;");
+        SCRIPTS.put("V3__contract_drop_name.sql", "ALTER TABLE users DROP COLUMN name;");
+    }
+
+    private static List<String> columns(TestDatabase db) {
+        return db.column("SELECT column_name FROM information_schema.columns WHERE table_name = 'users' ORDER BY 1");
+    }
+
+    private static List<Job> contractJobs(Cluster cluster) {
+        return cluster.jobs().stream().filter(j -> "Contract".equals(j.getMetadata().getAnnotations().get("lockstep.dev/step"))).toList();
+    }
+
+    @Test
+    void contractStepWaitsForTheLastPodOnTheOldRevisionThenRuns(Cluster cluster) {
+        TestDatabase db = cluster.database();
+        cluster.credentialsSecret("users-db", db);
+        cluster.scriptsConfigMap("users-migrations", SCRIPTS);
+        cluster.startOperator();
+        cluster.apply(Migrations.fromConfigMap("users", "1", db, "users-db", "users-migrations"));
+        cluster.client().apps().deployments().inNamespace(cluster.namespace())
+                .resource(RollingGateApiServerIT.deployment("users-api", "users", "1", 2)).create();
+        // A worker on the old code that no Deployment will replace: the contract step must wait for it.
+        Pod oldWorker = new PodBuilder().withNewMetadata().withName("old-worker").endMetadata()
+                .withSpec(RollingGateApiServerIT.template("users-worker", "users", "1").getSpec()).build();
+        oldWorker.getMetadata().setLabels(RollingGateApiServerIT.template("users-worker", "users", "1").getMetadata().getLabels());
+        cluster.client().pods().inNamespace(cluster.namespace()).resource(oldWorker).create();
+        cluster.awaitCondition("users", "Ready", "True", "MigrationSucceeded");
+
+        // One change moves the app to code that needs revision 2 and the schema to 3 (whose step 3 drops `name`).
+        cluster.client().resources(SchemaMigration.class).inNamespace(cluster.namespace()).withName("users")
+                .edit(sm -> { sm.getSpec().setTargetRevision("3"); return sm; });
+        cluster.rollDeployment("users-api", RollingGateApiServerIT.template("users-api", "users", "2"));
+
+        SchemaMigration waiting = cluster.awaitCondition("users", "Reconciling", "True", "ContractWaitingForPods");
+        assertThat(waiting.getStatus().getPhase()).isEqualTo(Phase.Contracting);
+        assertThat(waiting.getStatus().getCurrentRevision()).isEqualTo("2");
+        assertThat(waiting.getStatus().getHeldForContract()).containsExactly("3");
+        assertThat(Cluster.condition(waiting, "Reconciling").orElseThrow().getMessage())
+                .contains("contract step 3 waits for", "old-worker=1");
+        // The new Deployment pods are released by the expand step; the old column is still there for old-worker.
+        await().atMost(Duration.ofSeconds(60)).until(() -> Integer.valueOf(2).equals(cluster.client().apps().deployments()
+                .inNamespace(cluster.namespace()).withName("users-api").get().getStatus().getUpdatedReplicas())
+                && cluster.client().pods().inNamespace(cluster.namespace()).withLabel("app", "users-api").list().getItems().stream()
+                        .allMatch(p -> "2".equals(p.getMetadata().getLabels().get("lockstep.dev/requires-revision"))));
+        await().during(Duration.ofSeconds(3)).atMost(Duration.ofSeconds(5)).until(() -> contractJobs(cluster).isEmpty());
+        assertThat(columns(db)).containsExactly("display_name", "id", "name");
+        assertThat(Cluster.condition(cluster.get("users"), "Reconciling").orElseThrow().getMessage())
+                .contains("old-worker=1").doesNotContain("users-api");
+
+        cluster.client().pods().inNamespace(cluster.namespace()).withName("old-worker").delete();
+
+        SchemaMigration ready = cluster.awaitCondition("users", "Ready", "True", "MigrationSucceeded");
+        assertThat(ready.getStatus().getCurrentRevision()).isEqualTo("3");
+        assertThat(ready.getStatus().getHeldForContract()).isNullOrEmpty();
+        assertThat(ready.getStatus().getLastRun().getStep()).isEqualTo("Contract");
+        assertThat(contractJobs(cluster)).hasSize(1);
+        assertThat(columns(db)).containsExactly("display_name", "id");
+    }
+
+    @Test
+    void withNoPodOnTheOldRevisionTheContractStepFollowsAtOnce(Cluster cluster) {
+        TestDatabase db = cluster.database();
+        cluster.credentialsSecret("users-db", db);
+        cluster.scriptsConfigMap("users-migrations", SCRIPTS);
+        cluster.startOperator();
+
+        cluster.apply(Migrations.fromConfigMap("users", "latest", db, "users-db", "users-migrations"));
+
+        SchemaMigration ready = cluster.awaitCondition("users", "Ready", "True", "MigrationSucceeded");
+        assertThat(ready.getStatus().getCurrentRevision()).isEqualTo("3");
+        assertThat(cluster.jobs()).hasSize(2);
+        assertThat(contractJobs(cluster)).hasSize(1);
+        assertThat(columns(db)).containsExactly("display_name", "id");
+    }
+}
