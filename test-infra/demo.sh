@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The local demo: a real control plane on loopback, the Lockstep operator and a local kubelet against it, the
-# local PostgreSQL (or an embedded one), and examples/accounts applied. Leaves everything up to explore.
+# local PostgreSQL (or an embedded one), and examples/accounts (the SchemaMigration and the Deployment whose pods
+# wait for it) applied. Leaves everything up to explore.
 #
 #   test-infra/demo.sh up      start (builds what is missing first) and watch the SchemaMigration reach Ready
 #   test-infra/demo.sh down    stop everything the demo started
@@ -22,6 +23,7 @@ up() {
             \( -name '*.java' -o -name 'pom.xml' \) -not -path '*/target/*' 2>/dev/null | head -n 1)" ]; then
     say "building Lockstep (once) ..."
     (cd "$repo" && ./mvnw -B -q -DskipTests install) >&2
+    touch "$repo/operator/testkit/target/demo-classpath.txt"   # the build leaves it alone when unchanged
   fi
   local kubeconfig
   kubeconfig=$("$repo/test-infra/control-plane.sh" up)
@@ -45,6 +47,7 @@ up() {
 The demo is up. Explore it:
   export KUBECONFIG=$kubeconfig
   $kubectl -n demo get sm,jobs,pods
+  $kubectl -n demo get pods -l app=accounts-api -L lockstep.dev/requires-revision     (gated on the schema)
   $kubectl -n demo describe sm accounts
   psql -h 127.0.0.1 -U postgres lockstep_demo -c '\\dt'      (when the local PostgreSQL is used)
 Try: $kubectl -n demo patch sm accounts --type merge -p '{"spec":{"targetRevision":"9"}}'   (an InvalidSpec)

@@ -73,6 +73,11 @@ public final class Demo {
         sm.getMetadata().setNamespace(NAMESPACE);
         sm.getSpec().getDatabase().setUrl(url);
         client.resource(sm).inNamespace(NAMESPACE).createOr(existing -> existing.update());
+        // ...and the application, whose pods wait for the schema (examples/accounts/deployment.yaml).
+        try (InputStream in = Files.newInputStream(repo.resolve("examples/accounts/deployment.yaml"))) {
+            client.resource(client.getKubernetesSerialization().unmarshal(in, io.fabric8.kubernetes.api.model.apps.Deployment.class))
+                    .inNamespace(NAMESPACE).createOr(existing -> existing.update());
+        }
         LOG.info("demo running: SchemaMigration {}/{} against {}", NAMESPACE, sm.getMetadata().getName(), url);
 
         Runtime.getRuntime().addShutdownHook(new Thread(() -> {
