@@ -108,7 +108,7 @@ public class SchemaMigrationReconciler implements Reconciler<SchemaMigration> {
         SchemaMigrationStatus status = sm.getStatus();
         String before = signature(status);
 
-        Report report = new Report(sm, new ConditionSet(status.getConditions(), sm.getMetadata().getGeneration(), clock));
+        StatusReport report = new StatusReport(sm, new ConditionSet(status.getConditions(), sm.getMetadata().getGeneration(), clock));
         status.setObservedGeneration(sm.getMetadata().getGeneration());
         status.setTargetRevision(sm.getSpec() == null ? null : sm.getSpec().getTargetRevision());
         step(sm, context, report);
@@ -125,7 +125,7 @@ public class SchemaMigrationReconciler implements Reconciler<SchemaMigration> {
     }
 
     /** One pass of the state diagram; each branch ends in exactly one report. */
-    private void step(SchemaMigration sm, Context<SchemaMigration> context, Report report) {
+    private void step(SchemaMigration sm, Context<SchemaMigration> context, StatusReport report) {
         Optional<SpecProblem> problem = SpecValidator.validate(sm.getSpec());
         if (problem.isPresent()) {
             report.stalled(Phase.Failed, Reason.InvalidSpec, problem.get().message());
@@ -258,11 +258,9 @@ public class SchemaMigrationReconciler implements Reconciler<SchemaMigration> {
      * Counts the pods gated on this schema and holds Ready back while any of them waits for a revision the
      * database has not reached: the schema is only of use when the workloads that need it can run.
      */
-    private void reportWorkloads(SchemaMigration sm, Set<Pod> pods, Report report) {
+    private void reportWorkloads(SchemaMigration sm, Set<Pod> pods, StatusReport report) {
         SchemaMigrationStatus status = sm.getStatus();
-        List<Pod> gated = pods.stream().filter(p -> !PodGate.terminal(p))
-                .filter(p -> PodGate.schemaName(p).map(sm.getMetadata().getName()::equals).orElse(false))
-                .sorted(Comparator.comparing(p -> p.getMetadata().getName())).toList();
+        List<Pod> gated = PodGate.consumers(pods, sm);
         List<Pod> held = gated.stream().filter(p -> PodGate.held(p, sm)).toList();
         WorkloadsStatus workloads = new WorkloadsStatus();
         workloads.setGatedPods(gated.size());
@@ -285,7 +283,7 @@ public class SchemaMigrationReconciler implements Reconciler<SchemaMigration> {
         return context.eventSourceRetriever().<Pod>getEventSourceFor(Pod.class, source).getSecondaryResources(sm);
     }
 
-    private void reportSucceeded(SchemaMigration sm, Report report) {
+    private void reportSucceeded(SchemaMigration sm, StatusReport report) {
         SchemaMigrationStatus status = sm.getStatus();
         String target = sm.getSpec().getTargetRevision();
         String current = status.getCurrentRevision();
@@ -299,7 +297,7 @@ public class SchemaMigrationReconciler implements Reconciler<SchemaMigration> {
         }
     }
 
-    private void reportFailed(SchemaMigration sm, Report report) {
+    private void reportFailed(SchemaMigration sm, StatusReport report) {
         LastRun last = sm.getStatus().getLastRun();
         RunError error = last.getError();
         StringBuilder message = new StringBuilder();
@@ -456,15 +454,14 @@ public class SchemaMigrationReconciler implements Reconciler<SchemaMigration> {
      * the one the expand steps reached: old ReplicaSets scaled to zero, StatefulSets fully rolled, old Job and CronJob
      * pods finished. Then the contract Job runs.
      */
-    private void contractGate(SchemaMigration sm, Context<SchemaMigration> context, Report report, String hash) {
+    private void contractGate(SchemaMigration sm, Context<SchemaMigration> context, StatusReport report, String hash) {
         SchemaMigrationStatus status = sm.getStatus();
         String expanded = status.getCurrentRevision();
         List<String> held = status.getHeldForContract();
-        List<Pod> blockers = pods(context, GATED_PODS, sm).stream().filter(p -> !PodGate.terminal(p))
-                .filter(p -> PodGate.schemaName(p).map(sm.getMetadata().getName()::equals).orElse(false))
+        List<Pod> blockers = PodGate.consumers(pods(context, GATED_PODS, sm), sm).stream()
                 .filter(p -> PodGate.requiredRevision(p).filter(Revisions::isVersion)
                         .map(r -> expanded == null || Revisions.compare(r, expanded) < 0).orElse(true))
-                .sorted(Comparator.comparing(p -> p.getMetadata().getName())).toList();
+                .toList();
         if (!blockers.isEmpty()) {
             String names = blockers.stream().limit(NAMED_PODS)
                     .map(p -> p.getMetadata().getName() + "=" + PodGate.requiredRevision(p).orElse("?"))
@@ -507,98 +504,6 @@ public class SchemaMigrationReconciler implements Reconciler<SchemaMigration> {
 
     private static String truncate(String s, int max) {
         return s.length() <= max ? s : s.substring(0, max) + "…";
-    }
-
-    /** Sets phase and all four conditions together, so they never disagree, and remembers what Event to send. */
-    private final class Report {
-        private final SchemaMigration sm;
-        private final ConditionSet conditions;
-        String event;
-        Reason eventReason;
-        boolean warning;
-
-        Report(SchemaMigration sm, ConditionSet conditions) {
-            this.sm = sm;
-            this.conditions = conditions;
-        }
-
-        void stalled(Phase phase, Reason reason, String message) {
-            sm.getStatus().setPhase(phase);
-            conditions.set(ConditionType.Ready, false, reason, message);
-            conditions.set(ConditionType.Reconciling, false, reason, "waiting for a person: see Stalled");
-            conditions.set(ConditionType.Stalled, true, reason, message);
-            schemaAtTarget();
-            event(reason, message, true);
-        }
-
-        void progressing(Phase phase, Reason reason, String message, Reason eventReason, String eventMessage) {
-            sm.getStatus().setPhase(phase);
-            conditions.set(ConditionType.Ready, false, reason, message);
-            conditions.set(ConditionType.Reconciling, true, reason, message);
-            conditions.set(ConditionType.Stalled, false, reason, "making progress");
-            schemaAtTarget();
-            if (eventReason != null) {
-                event(eventReason, eventMessage, false);
-            }
-        }
-
-        void ready(String message, String detail) {
-            sm.getStatus().setPhase(Phase.Ready);
-            conditions.set(ConditionType.Ready, true, Reason.MigrationSucceeded, message);
-            conditions.set(ConditionType.Reconciling, false, Reason.MigrationSucceeded, message);
-            conditions.set(ConditionType.Stalled, false, Reason.MigrationSucceeded, message);
-            schemaAtTarget();
-            event(Reason.MigrationSucceeded, message + "; " + detail, false);
-        }
-
-        void suspended() {
-            String current = sm.getStatus().getCurrentRevision();
-            String message = "spec.suspend is true: no runner Job is started; the database stays at revision "
-                    + (current == null ? "unknown" : current) + " until spec.suspend is false";
-            sm.getStatus().setPhase(Phase.Suspended);
-            conditions.set(ConditionType.Ready, false, Reason.Suspended, message);
-            conditions.set(ConditionType.Reconciling, false, Reason.Suspended, message);
-            conditions.set(ConditionType.Stalled, false, Reason.Suspended, message);
-            schemaAtTarget();
-            event(Reason.Suspended, message, false);
-        }
-
-        void workloadsReleased(Reason reason, String message) {
-            conditions.set(ConditionType.WorkloadsReleased, true, reason, message);
-        }
-
-        /** Ready waits for held pods too; a schema at target with pods still held is Releasing. */
-        void workloadsHeld(String message) {
-            conditions.set(ConditionType.WorkloadsReleased, false, Reason.WorkloadsHeld, message);
-            if (sm.getStatus().getPhase() == Phase.Ready) {
-                sm.getStatus().setPhase(Phase.Releasing);
-                conditions.set(ConditionType.Ready, false, Reason.WorkloadsHeld, message);
-                event(Reason.WorkloadsHeld, message, false);
-            }
-        }
-
-        private void schemaAtTarget() {
-            String current = sm.getStatus().getCurrentRevision();
-            String target = sm.getSpec() == null ? null : sm.getSpec().getTargetRevision();
-            LastRun last = sm.getStatus().getLastRun();
-            boolean atTarget;
-            if (current == null || target == null) {
-                atTarget = false;
-            } else if (Revisions.LATEST.equals(target)) {
-                atTarget = last != null && "Succeeded".equals(last.getResult()) && Revisions.LATEST.equals(last.getTargetRevision())
-                        && sm.getStatus().getPendingVersions() != null && sm.getStatus().getPendingVersions().isEmpty();
-            } else {
-                atTarget = Revisions.isVersion(current) && Revisions.isVersion(target) && Revisions.compare(current, target) == 0;
-            }
-            conditions.set(ConditionType.SchemaAtTarget, atTarget, atTarget ? Reason.AtTarget : Reason.BelowTarget,
-                    "database at revision " + (current == null ? "unknown" : current) + ", target " + target);
-        }
-
-        private void event(Reason reason, String message, boolean warning) {
-            this.event = message;
-            this.eventReason = reason;
-            this.warning = warning;
-        }
     }
 
     /** Reconcile on spec changes, on the retry annotation, and on deletion; not on our own status writes. */

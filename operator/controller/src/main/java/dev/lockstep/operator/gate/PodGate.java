@@ -4,7 +4,11 @@ import dev.lockstep.api.v1alpha1.SchemaMigration;
 import dev.lockstep.operator.Reason;
 import dev.lockstep.operator.Revisions;
 import io.fabric8.kubernetes.api.model.Pod;
+import java.util.Collection;
+import java.util.Comparator;
+import java.util.List;
 import java.util.Map;
+import java.util.Objects;
 import java.util.Optional;
 
 /**
@@ -74,6 +78,15 @@ public final class PodGate {
     /** Whether the pod is held: it needs a revision the SchemaMigration has not reported. */
     public static boolean held(Pod pod, SchemaMigration sm) {
         return !decide(pod, Optional.of(sm)).open();
+    }
+
+    /** The pods among {@code pods} that consume {@code sm}'s schema and still run or may run, by name. */
+    public static List<Pod> consumers(Collection<Pod> pods, SchemaMigration sm) {
+        return pods.stream().filter(p -> !terminal(p))
+                .filter(p -> schemaName(p).map(sm.getMetadata().getName()::equals).orElse(false))
+                .filter(p -> Objects.equals(p.getMetadata().getNamespace(), sm.getMetadata().getNamespace()))
+                .sorted(Comparator.comparing(p -> p.getMetadata().getName()))
+                .toList();
     }
 
     public static boolean terminal(Pod pod) {
