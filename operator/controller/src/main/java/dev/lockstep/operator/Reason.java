@@ -15,6 +15,7 @@ public enum Reason {
     AtTarget,
     ContractWaitingForPods,
     ContractRunning,
+    ContractAwaitingApproval,
     WorkloadsHeld,
     WorkloadsReleased,
     NoWorkloads,

@@ -38,7 +38,8 @@ public final class RunnerJobs {
 
     /**
      * A short hash of the spec fields that shape a run, the migration files' content when the operator can see it,
-     * and the retry annotation. Fields that do not change what runs (suspend) are left out.
+     * and the retry annotation. Fields that do not change what a runner does (suspend, the contract approval) are left
+     * out, so changing them starts no new run.
      */
     public static String specHash(SchemaMigration sm, String sourceContentHash) {
         SchemaMigrationSpec spec = sm.getSpec();

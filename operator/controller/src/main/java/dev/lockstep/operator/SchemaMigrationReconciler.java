@@ -472,6 +472,17 @@ public class SchemaMigrationReconciler implements Reconciler<SchemaMigration> {
                     "contract step " + held.get(0) + " waits for " + blockers.size() + " pod(s) on an older revision");
             return;
         }
+        String highestHeld = held.stream().max(Revisions.ORDER).orElseThrow();
+        var contract = sm.getSpec().getContract();
+        if (contract != null && contract.approvalRequired() && (contract.getApprovedRevision() == null
+                || Revisions.compare(contract.getApprovedRevision(), highestHeld) < 0)) {
+            // An approval is a reviewed commit in Git, not a button: the spec says how far contract steps may go.
+            report.progressing(Phase.AwaitingApproval, Reason.ContractAwaitingApproval, "expand steps applied (database at "
+                    + expanded + "); contract steps " + String.join(", ", held) + " wait for approval: set"
+                    + " spec.contract.approvedRevision: \"" + highestHeld + "\"", Reason.ContractAwaitingApproval,
+                    "contract steps " + String.join(", ", held) + " wait for spec.contract.approvedRevision");
+            return;
+        }
         String contractJob = jobName(sm, hash, RunStep.Contract, 1);
         createJob(sm, context, contractJob, hash, RunStep.Contract, 1);
         report.progressing(Phase.Contracting, Reason.ContractRunning, "no pod requires a revision below " + expanded

@@ -97,4 +97,33 @@ class ContractApiServerIT {
         assertThat(contractJobs(cluster)).hasSize(1);
         assertThat(columns(db)).containsExactly("display_name", "id");
     }
+
+    @Test
+    void contractStepWaitsForAnApprovalInTheSpecWhenOneIsRequired(Cluster cluster) {
+        TestDatabase db = cluster.database();
+        cluster.credentialsSecret("users-db", db);
+        cluster.scriptsConfigMap("users-migrations", SCRIPTS);
+        cluster.startOperator();
+        SchemaMigration sm = Migrations.fromConfigMap("users", "3", db, "users-db", "users-migrations");
+        var contract = new dev.lockstep.api.v1alpha1.ContractSpec();
+        contract.setRequireApproval(true);
+        sm.getSpec().setContract(contract);
+
+        cluster.apply(sm);
+
+        SchemaMigration awaiting = cluster.awaitCondition("users", "Reconciling", "True", "ContractAwaitingApproval");
+        assertThat(awaiting.getStatus().getPhase()).isEqualTo(Phase.AwaitingApproval);
+        assertThat(Cluster.condition(awaiting, "Reconciling").orElseThrow().getMessage())
+                .contains("spec.contract.approvedRevision: \"3\"");
+        await().during(Duration.ofSeconds(3)).atMost(Duration.ofSeconds(5)).until(() -> contractJobs(cluster).isEmpty());
+        assertThat(columns(db)).contains("name");
+
+        cluster.client().resources(SchemaMigration.class).inNamespace(cluster.namespace()).withName("users")
+                .edit(s -> { s.getSpec().getContract().setApprovedRevision("3"); return s; });
+
+        SchemaMigration ready = cluster.awaitCondition("users", "Ready", "True", "MigrationSucceeded");
+        assertThat(ready.getStatus().getCurrentRevision()).isEqualTo("3");
+        assertThat(cluster.jobs()).as("the approval started no new expand run").hasSize(2);
+        assertThat(columns(db)).containsExactly("display_name", "id");
+    }
 }

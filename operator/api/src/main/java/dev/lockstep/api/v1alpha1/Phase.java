@@ -6,6 +6,8 @@ public enum Phase {
     Pending,
     /** A runner Job is applying migrations. */
     Migrating,
+    /** Expand steps are applied; contract steps wait for an approval in spec.contract.approvedRevision. */
+    AwaitingApproval,
     /** Expand steps are applied; contract steps wait for old pods to be gone, or run. */
     Contracting,
     /** The database is at the target; pods that require a revision it has not reached are still held. */

@@ -27,6 +27,9 @@ public class SchemaMigrationSpec {
     @JsonPropertyDescription("Adopt a database that already has a schema: versions up to and including baseline.version are recorded as applied without running them.")
     private BaselineSpec baseline;
 
+    @JsonPropertyDescription("How contract (destructive) steps are let through: after old pods are gone, and optionally after an approval in the spec.")
+    private ContractSpec contract;
+
     @JsonPropertyDescription("Overrides for the runner Job.")
     private RunnerSpec runner;
 
@@ -41,6 +44,8 @@ public class SchemaMigrationSpec {
     public void setSource(SourceSpec source) { this.source = source; }
     public BaselineSpec getBaseline() { return baseline; }
     public void setBaseline(BaselineSpec baseline) { this.baseline = baseline; }
+    public ContractSpec getContract() { return contract; }
+    public void setContract(ContractSpec contract) { this.contract = contract; }
     public RunnerSpec getRunner() { return runner; }
     public void setRunner(RunnerSpec runner) { this.runner = runner; }
     public Boolean getSuspend() { return suspend; }
