@@ -118,6 +118,11 @@ class RollingGateApiServerIT {
         assertThat(Cluster.condition(ready, "WorkloadsReleased").orElseThrow().getReason()).isEqualTo("WorkloadsReleased");
         await().atMost(Duration.ofSeconds(20)).until(() -> Integer.valueOf(2).equals(cluster.client().apps().deployments()
                 .inNamespace(cluster.namespace()).withName("orders-api").get().getStatus().getAvailableReplicas()));
+
+        // Deleting the SchemaMigration (a GitOps prune, a re-create) must not take serving pods out of rotation.
+        cluster.client().resources(SchemaMigration.class).inNamespace(cluster.namespace()).withName("accounts").delete();
+        await().during(Duration.ofSeconds(3)).atMost(Duration.ofSeconds(5)).until(() ->
+                appPods(cluster, "orders-api").stream().allMatch(RollingGateApiServerIT::ready));
     }
 
     @Test

@@ -78,6 +78,12 @@ public class PodGateReconciler implements Reconciler<Pod> {
         Optional<SchemaMigration> sm = context.getSecondaryResource(SchemaMigration.class);
         PodGate.Decision decision = PodGate.decide(pod, sm);
         Optional<PodCondition> shown = condition(pod);
+        if (!decision.open() && shown.map(c -> "True".equals(c.getStatus())).orElse(false)) {
+            // A released pod is serving. Closing its gate because the SchemaMigration was deleted, or its status was
+            // lost, would take it out of every Service: an outage, not safety. Schemas only move forward here.
+            LOG.debug("pod {}/{} stays released: {}", pod.getMetadata().getNamespace(), pod.getMetadata().getName(), decision.message());
+            return UpdateControl.noUpdate();
+        }
         boolean changed = shown.isEmpty() || !shown.get().getStatus().equals(decision.open() ? "True" : "False")
                 || !decision.reason().name().equals(shown.get().getReason()) || !decision.message().equals(shown.get().getMessage());
         if (!changed) {
