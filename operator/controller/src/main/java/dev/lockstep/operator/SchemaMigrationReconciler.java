@@ -466,9 +466,17 @@ public class SchemaMigrationReconciler implements Reconciler<SchemaMigration> {
             String names = blockers.stream().limit(NAMED_PODS)
                     .map(p -> p.getMetadata().getName() + "=" + PodGate.requiredRevision(p).orElse("?"))
                     .collect(Collectors.joining(", ")) + (blockers.size() > NAMED_PODS ? ", ..." : "");
+            // New pods that require the contract revision itself can never start: they wait for the contract step,
+            // which waits for the old pods, which a rolling update keeps until the new ones are Ready. Say so.
+            List<String> deadlocked = PodGate.consumers(pods(context, GATED_PODS, sm), sm).stream()
+                    .map(PodGate::requiredRevision).flatMap(Optional::stream).filter(Revisions::isVersion)
+                    .filter(r -> Revisions.compare(r, held.get(0)) >= 0).distinct().sorted(Revisions.ORDER).toList();
+            String hint = deadlocked.isEmpty() ? "" : ". Pods that require " + String.join(", ", deadlocked)
+                    + " wait for the contract step and will not become Ready before the old pods are gone: let the new code"
+                    + " require " + expanded + " (the last expand step) instead";
             report.progressing(Phase.Contracting, Reason.ContractWaitingForPods, "expand steps applied (database at "
                     + expanded + "); contract step " + held.get(0) + " waits for " + blockers.size()
-                    + " pod(s) that still require an older revision: " + names, Reason.ContractWaitingForPods,
+                    + " pod(s) that still require an older revision: " + names + hint, Reason.ContractWaitingForPods,
                     "contract step " + held.get(0) + " waits for " + blockers.size() + " pod(s) on an older revision");
             return;
         }
