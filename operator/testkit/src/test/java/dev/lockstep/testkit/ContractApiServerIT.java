@@ -126,4 +126,26 @@ class ContractApiServerIT {
         assertThat(cluster.jobs()).as("the approval started no new expand run").hasSize(2);
         assertThat(columns(db)).containsExactly("display_name", "id");
     }
+
+    @Test
+    void newPodsThatRequireTheContractRevisionItselfAreCalledOut(Cluster cluster) {
+        TestDatabase db = cluster.database();
+        cluster.credentialsSecret("users-db", db);
+        cluster.scriptsConfigMap("users-migrations", SCRIPTS);
+        cluster.startOperator();
+        Pod oldWorker = new PodBuilder().withMetadata(RollingGateApiServerIT.template("users-worker", "users", "1").getMetadata())
+                .withSpec(RollingGateApiServerIT.template("users-worker", "users", "1").getSpec()).build();
+        oldWorker.getMetadata().setName("old-worker");
+        cluster.client().pods().inNamespace(cluster.namespace()).resource(oldWorker).create();
+        Pod newWorker = new PodBuilder().withMetadata(RollingGateApiServerIT.template("users-worker", "users", "3").getMetadata())
+                .withSpec(RollingGateApiServerIT.template("users-worker", "users", "3").getSpec()).build();
+        newWorker.getMetadata().setName("new-worker");
+        cluster.client().pods().inNamespace(cluster.namespace()).resource(newWorker).create();
+
+        cluster.apply(Migrations.fromConfigMap("users", "3", db, "users-db", "users-migrations"));
+
+        SchemaMigration waiting = cluster.awaitCondition("users", "Reconciling", "True", "ContractWaitingForPods");
+        assertThat(Cluster.condition(waiting, "Reconciling").orElseThrow().getMessage())
+                .contains("old-worker=1", "Pods that require 3 wait for the contract step", "require 2 (the last expand step) instead");
+    }
 }
