@@ -8,6 +8,7 @@ import dev.lockstep.api.v1alpha1.SchemaMigration;
 import dev.lockstep.api.v1alpha1.SchemaMigrationSpec;
 import dev.lockstep.api.v1alpha1.SchemaMigrationStatus;
 import dev.lockstep.api.v1alpha1.WorkloadsStatus;
+import dev.lockstep.operator.bluegreen.BlueGreenRollout;
 import dev.lockstep.operator.gate.PodGate;
 import io.fabric8.kubernetes.api.model.ConfigMap;
 import io.fabric8.kubernetes.api.model.Pod;
@@ -113,6 +114,12 @@ public class SchemaMigrationReconciler implements Reconciler<SchemaMigration> {
         status.setTargetRevision(sm.getSpec() == null ? null : sm.getSpec().getTargetRevision());
         step(sm, context, report);
         reportWorkloads(sm, pods(context, GATED_PODS, sm), report);
+        if (sm.getSpec() != null && sm.getSpec().getRollout() != null && sm.getSpec().getRollout().blueGreen()
+                && SpecValidator.validate(sm.getSpec()).isEmpty()) {
+            BlueGreenRollout.reconcile(sm, PodGate.consumers(pods(context, GATED_PODS, sm), sm),
+                            status.getPhase() == Phase.Failed, context.getClient(), clock)
+                    .ifPresent(problem -> report.stalled(Phase.Failed, Reason.InvalidSpec, problem));
+        }
 
         if (!signature(status).equals(before) && report.event != null) {
             if (report.warning) {

@@ -43,6 +43,10 @@ public final class SpecValidator {
                 && Revisions.compare(spec.getBaseline().getVersion(), target) > 0) {
             return problem("spec.baseline.version", "is above spec.targetRevision " + target + ": the baseline is the revision the existing schema already matches, so it cannot be above the target");
         }
+        if (spec.getRollout() != null && spec.getRollout().blueGreen() && (spec.getRollout().getBlueGreen() == null
+                || isBlank(spec.getRollout().getBlueGreen().getService()))) {
+            return problem("spec.rollout.blueGreen.service", "is required with strategy BlueGreen: name the Service whose selector is switched");
+        }
         if (spec.getContract() != null && spec.getContract().getApprovedRevision() != null
                 && !Revisions.isVersion(spec.getContract().getApprovedRevision())) {
             return problem("spec.contract.approvedRevision", "'" + spec.getContract().getApprovedRevision() + "' is not a version such as \"8\"");

@@ -72,6 +72,7 @@ class ExamplesTest {
         assertGranted(rules, "", "pods", "watch");
         assertGranted(rules, "", "pods/status", "patch");
         assertGranted(rules, "", "configmaps", "watch");
+        assertGranted(rules, "", "services", "patch");
         assertGranted(rules, "", "events", "create");
         assertGranted(rules, "coordination.k8s.io", "leases", "update");
     }

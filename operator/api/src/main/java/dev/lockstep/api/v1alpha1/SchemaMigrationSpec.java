@@ -27,6 +27,9 @@ public class SchemaMigrationSpec {
     @JsonPropertyDescription("Adopt a database that already has a schema: versions up to and including baseline.version are recorded as applied without running them.")
     private BaselineSpec baseline;
 
+    @JsonPropertyDescription("How the workloads using this schema roll: Rolling (default) or BlueGreen.")
+    private RolloutSpec rollout;
+
     @JsonPropertyDescription("How contract (destructive) steps are let through: after old pods are gone, and optionally after an approval in the spec.")
     private ContractSpec contract;
 
@@ -44,6 +47,8 @@ public class SchemaMigrationSpec {
     public void setSource(SourceSpec source) { this.source = source; }
     public BaselineSpec getBaseline() { return baseline; }
     public void setBaseline(BaselineSpec baseline) { this.baseline = baseline; }
+    public RolloutSpec getRollout() { return rollout; }
+    public void setRollout(RolloutSpec rollout) { this.rollout = rollout; }
     public ContractSpec getContract() { return contract; }
     public void setContract(ContractSpec contract) { this.contract = contract; }
     public RunnerSpec getRunner() { return runner; }

@@ -30,6 +30,9 @@ public class SchemaMigrationStatus {
     @JsonPropertyDescription("The latest runner Job and what it did.")
     private LastRun lastRun;
 
+    @JsonPropertyDescription("The blue/green rollout, with strategy BlueGreen.")
+    private BlueGreenStatus blueGreen;
+
     @JsonPropertyDescription("Pods gated on this schema revision (see WorkloadsReleased).")
     private WorkloadsStatus workloads;
 
@@ -50,6 +53,8 @@ public class SchemaMigrationStatus {
     public void setHeldForContract(List<String> heldForContract) { this.heldForContract = heldForContract; }
     public LastRun getLastRun() { return lastRun; }
     public void setLastRun(LastRun lastRun) { this.lastRun = lastRun; }
+    public BlueGreenStatus getBlueGreen() { return blueGreen; }
+    public void setBlueGreen(BlueGreenStatus blueGreen) { this.blueGreen = blueGreen; }
     public WorkloadsStatus getWorkloads() { return workloads; }
     public void setWorkloads(WorkloadsStatus workloads) { this.workloads = workloads; }
     public List<Condition> getConditions() { return conditions; }
