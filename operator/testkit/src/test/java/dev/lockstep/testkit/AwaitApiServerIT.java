@@ -71,9 +71,7 @@ class AwaitApiServerIT {
 
     @Test
     void blocksUntilTheRevisionIsReportedWithReadOnlyAccessToSchemaMigrations(Cluster cluster) throws Exception {
-        TestDatabase db = cluster.database();
-        cluster.credentialsSecret("accounts-db", db);
-        cluster.scriptsConfigMap("accounts-migrations", Cluster.MIGRATIONS);
+        TestDatabase db = cluster.databaseWithScripts("accounts-db", "accounts-migrations", Cluster.MIGRATIONS);
         cluster.kubelet().delayStart(LocalKubelet.inNamespace(cluster.namespace()), Duration.ofSeconds(3));
         Path kubeconfig = serviceAccountKubeconfig(cluster, "accounts-api", true);
         cluster.startOperator();

@@ -72,6 +72,18 @@ public final class Cluster {
         return db;
     }
 
+    /** A fresh database, a Secret with its login, and a ConfigMap with the scripts in {@code dir}. */
+    public TestDatabase databaseWithScripts(String secret, String configMap, Path dir) {
+        return databaseWithScripts(secret, configMap, Scripts.read(dir));
+    }
+
+    public TestDatabase databaseWithScripts(String secret, String configMap, Map<String, String> scripts) {
+        TestDatabase db = database();
+        credentialsSecret(secret, db);
+        scriptsConfigMap(configMap, scripts);
+        return db;
+    }
+
     /** A Secret with the database's login, as a user would make it. */
     public void credentialsSecret(String name, TestDatabase db) {
         client().secrets().inNamespace(namespace).resource(new SecretBuilder().withNewMetadata().withName(name).endMetadata()

@@ -37,9 +37,7 @@ class ContractApiServerIT {
 
     @Test
     void contractStepWaitsForTheLastPodOnTheOldRevisionThenRuns(Cluster cluster) {
-        TestDatabase db = cluster.database();
-        cluster.credentialsSecret("users-db", db);
-        cluster.scriptsConfigMap("users-migrations", SCRIPTS);
+        TestDatabase db = cluster.databaseWithScripts("users-db", "users-migrations", SCRIPTS);
         cluster.startOperator();
         cluster.apply(Migrations.fromConfigMap("users", "1", db, "users-db", "users-migrations"));
         cluster.client().apps().deployments().inNamespace(cluster.namespace())
@@ -84,9 +82,7 @@ class ContractApiServerIT {
 
     @Test
     void withNoPodOnTheOldRevisionTheContractStepFollowsAtOnce(Cluster cluster) {
-        TestDatabase db = cluster.database();
-        cluster.credentialsSecret("users-db", db);
-        cluster.scriptsConfigMap("users-migrations", SCRIPTS);
+        TestDatabase db = cluster.databaseWithScripts("users-db", "users-migrations", SCRIPTS);
         cluster.startOperator();
 
         cluster.apply(Migrations.fromConfigMap("users", "latest", db, "users-db", "users-migrations"));
@@ -100,9 +96,7 @@ class ContractApiServerIT {
 
     @Test
     void contractStepWaitsForAnApprovalInTheSpecWhenOneIsRequired(Cluster cluster) {
-        TestDatabase db = cluster.database();
-        cluster.credentialsSecret("users-db", db);
-        cluster.scriptsConfigMap("users-migrations", SCRIPTS);
+        TestDatabase db = cluster.databaseWithScripts("users-db", "users-migrations", SCRIPTS);
         cluster.startOperator();
         SchemaMigration sm = Migrations.fromConfigMap("users", "3", db, "users-db", "users-migrations");
         var contract = new dev.lockstep.api.v1alpha1.ContractSpec();
@@ -129,9 +123,7 @@ class ContractApiServerIT {
 
     @Test
     void newPodsThatRequireTheContractRevisionItselfAreCalledOut(Cluster cluster) {
-        TestDatabase db = cluster.database();
-        cluster.credentialsSecret("users-db", db);
-        cluster.scriptsConfigMap("users-migrations", SCRIPTS);
+        TestDatabase db = cluster.databaseWithScripts("users-db", "users-migrations", SCRIPTS);
         cluster.startOperator();
         Pod oldWorker = new PodBuilder().withMetadata(RollingGateApiServerIT.template("users-worker", "users", "1").getMetadata())
                 .withSpec(RollingGateApiServerIT.template("users-worker", "users", "1").getSpec()).build();

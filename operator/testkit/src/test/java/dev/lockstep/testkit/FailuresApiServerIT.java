@@ -23,9 +23,7 @@ class FailuresApiServerIT {
 
     @Test
     void failedScriptStallsWithTheSqlErrorKeepsTheJobAndRetriesOnlyWhenAsked(Cluster cluster) {
-        TestDatabase db = cluster.database();
-        cluster.credentialsSecret("orders-db", db);
-        cluster.scriptsConfigMap("orders-migrations", BROKEN);
+        TestDatabase db = cluster.databaseWithScripts("orders-db", "orders-migrations", BROKEN);
         cluster.startOperator();
 
         cluster.apply(Migrations.fromConfigMap("orders", "2", db, "orders-db", "orders-migrations"));
@@ -128,9 +126,7 @@ class FailuresApiServerIT {
 
     @Test
     void runnerKilledForMemoryIsReportedWithThePodsReason(Cluster cluster) {
-        TestDatabase db = cluster.database();
-        cluster.credentialsSecret("accounts-db", db);
-        cluster.scriptsConfigMap("accounts-migrations", Cluster.MIGRATIONS);
+        TestDatabase db = cluster.databaseWithScripts("accounts-db", "accounts-migrations", Cluster.MIGRATIONS);
         cluster.kubelet().inject(LocalKubelet.inNamespace(cluster.namespace()), LocalKubelet.Fault.OOM_KILLED);
         cluster.startOperator();
 
@@ -161,9 +157,7 @@ class FailuresApiServerIT {
 
     @Test
     void targetMissingFromTheScriptsIsAnInvalidSpecBeforeAnyJob(Cluster cluster) {
-        TestDatabase db = cluster.database();
-        cluster.credentialsSecret("accounts-db", db);
-        cluster.scriptsConfigMap("accounts-migrations", Cluster.MIGRATIONS);
+        TestDatabase db = cluster.databaseWithScripts("accounts-db", "accounts-migrations", Cluster.MIGRATIONS);
         cluster.startOperator();
 
         cluster.apply(Migrations.fromConfigMap("accounts", "9", db, "accounts-db", "accounts-migrations"));

@@ -49,9 +49,7 @@ class OperatorApiServerIT {
 
     @Test
     void printerColumnsAndKubectlWaitWork(Cluster cluster) {
-        TestDatabase db = cluster.database();
-        cluster.credentialsSecret("accounts-db", db);
-        cluster.scriptsConfigMap("accounts-migrations", Cluster.MIGRATIONS);
+        TestDatabase db = cluster.databaseWithScripts("accounts-db", "accounts-migrations", Cluster.MIGRATIONS);
         cluster.startOperator();
         cluster.apply(Migrations.fromConfigMap("accounts", "6", db, "accounts-db", "accounts-migrations"));
 
@@ -69,9 +67,7 @@ class OperatorApiServerIT {
 
     @Test
     void restartedOperatorAdoptsItsRunningJobAndLeavesStatusAlone(Cluster cluster) {
-        TestDatabase db = cluster.database();
-        cluster.credentialsSecret("accounts-db", db);
-        cluster.scriptsConfigMap("accounts-migrations", Cluster.MIGRATIONS);
+        TestDatabase db = cluster.databaseWithScripts("accounts-db", "accounts-migrations", Cluster.MIGRATIONS);
         // Hold the runner pod back long enough to restart the operator mid-run.
         cluster.kubelet().delayStart(LocalKubelet.inNamespace(cluster.namespace()), Duration.ofSeconds(4));
         Operator first = cluster.startOperator();
@@ -115,9 +111,7 @@ class OperatorApiServerIT {
 
     @Test
     void withLeaderElectionOnlyOneOfTwoOperatorsActsAndTheOtherTakesOver(Cluster cluster) {
-        TestDatabase db = cluster.database();
-        cluster.credentialsSecret("accounts-db", db);
-        cluster.scriptsConfigMap("accounts-migrations", Cluster.MIGRATIONS);
+        TestDatabase db = cluster.databaseWithScripts("accounts-db", "accounts-migrations", Cluster.MIGRATIONS);
         KubernetesClient clientA = cluster.controlPlane().client();
         KubernetesClient clientB = cluster.controlPlane().client();
         CountingReconciler a = new CountingReconciler();

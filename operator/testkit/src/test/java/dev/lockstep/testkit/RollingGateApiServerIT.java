@@ -69,9 +69,7 @@ class RollingGateApiServerIT {
 
     @Test
     void newPodsStayUnReadyUntilTheMigrationSucceedsThenAreReleasedAtOnce(Cluster cluster) {
-        TestDatabase db = cluster.database();
-        cluster.credentialsSecret("accounts-db", db);
-        cluster.scriptsConfigMap("accounts-migrations", Cluster.MIGRATIONS);
+        TestDatabase db = cluster.databaseWithScripts("accounts-db", "accounts-migrations", Cluster.MIGRATIONS);
         cluster.kubelet().delayStart(LocalKubelet.inNamespace(cluster.namespace()).and(RUNNER_PODS), Duration.ofSeconds(4));
         cluster.startOperator();
 

@@ -21,9 +21,7 @@ class SchemaMigrationApiServerIT {
 
     @Test
     void migratesABlankDatabaseToTheTargetWithOneJob(Cluster cluster) {
-        TestDatabase db = cluster.database();
-        cluster.credentialsSecret("accounts-db", db);
-        cluster.scriptsConfigMap("accounts-migrations", Cluster.MIGRATIONS);
+        TestDatabase db = cluster.databaseWithScripts("accounts-db", "accounts-migrations", Cluster.MIGRATIONS);
         cluster.startOperator();
 
         cluster.apply(Migrations.fromConfigMap("accounts", "6", db, "accounts-db", "accounts-migrations"));
@@ -101,9 +99,7 @@ class SchemaMigrationApiServerIT {
 
     @Test
     void suspendedMigrationStartsNothingUntilResumed(Cluster cluster) {
-        TestDatabase db = cluster.database();
-        cluster.credentialsSecret("accounts-db", db);
-        cluster.scriptsConfigMap("accounts-migrations", Cluster.MIGRATIONS);
+        TestDatabase db = cluster.databaseWithScripts("accounts-db", "accounts-migrations", Cluster.MIGRATIONS);
         cluster.startOperator();
         SchemaMigration sm = Migrations.fromConfigMap("accounts", "6", db, "accounts-db", "accounts-migrations");
         sm.getSpec().setSuspend(true);
@@ -123,9 +119,7 @@ class SchemaMigrationApiServerIT {
 
     @Test
     void newScriptInTheConfigMapIsAppliedForLatest(Cluster cluster) {
-        TestDatabase db = cluster.database();
-        cluster.credentialsSecret("accounts-db", db);
-        cluster.scriptsConfigMap("accounts-migrations", Cluster.MIGRATIONS);
+        TestDatabase db = cluster.databaseWithScripts("accounts-db", "accounts-migrations", Cluster.MIGRATIONS);
         cluster.startOperator();
         cluster.apply(Migrations.fromConfigMap("accounts", "latest", db, "accounts-db", "accounts-migrations"));
         cluster.awaitCondition("accounts", "Ready", "True", "MigrationSucceeded");
@@ -143,9 +137,7 @@ class SchemaMigrationApiServerIT {
 
     @Test
     void newTargetWaitsForTheRunningJobInsteadOfRacingIt(Cluster cluster) {
-        TestDatabase db = cluster.database();
-        cluster.credentialsSecret("accounts-db", db);
-        cluster.scriptsConfigMap("accounts-migrations", Cluster.MIGRATIONS);
+        TestDatabase db = cluster.databaseWithScripts("accounts-db", "accounts-migrations", Cluster.MIGRATIONS);
         cluster.kubelet().delayStart(LocalKubelet.inNamespace(cluster.namespace()), Duration.ofSeconds(4));
         cluster.startOperator();
         cluster.apply(Migrations.fromConfigMap("accounts", "4", db, "accounts-db", "accounts-migrations"));
