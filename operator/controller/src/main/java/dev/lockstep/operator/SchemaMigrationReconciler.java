@@ -112,13 +112,14 @@ public class SchemaMigrationReconciler implements Reconciler<SchemaMigration> {
         StatusReport report = new StatusReport(sm, new ConditionSet(status.getConditions(), sm.getMetadata().getGeneration(), clock));
         status.setObservedGeneration(sm.getMetadata().getGeneration());
         status.setTargetRevision(sm.getSpec() == null ? null : sm.getSpec().getTargetRevision());
-        step(sm, context, report);
-        reportWorkloads(sm, pods(context, GATED_PODS, sm), report);
-        if (sm.getSpec() != null && sm.getSpec().getRollout() != null && sm.getSpec().getRollout().blueGreen()
-                && SpecValidator.validate(sm.getSpec()).isEmpty()) {
-            BlueGreenRollout.reconcile(sm, PodGate.consumers(pods(context, GATED_PODS, sm), sm),
+        Optional<SpecProblem> problem = SpecValidator.validate(sm.getSpec());
+        step(sm, context, report, problem);
+        Set<Pod> gatedPods = pods(context, GATED_PODS, sm);
+        reportWorkloads(sm, gatedPods, report);
+        if (problem.isEmpty() && sm.getSpec().getRollout() != null && sm.getSpec().getRollout().blueGreen()) {
+            BlueGreenRollout.reconcile(sm, PodGate.consumers(gatedPods, sm),
                             status.getPhase() == Phase.Failed, context.getClient(), clock)
-                    .ifPresent(problem -> report.stalled(Phase.Failed, Reason.InvalidSpec, problem));
+                    .ifPresent(serviceProblem -> report.stalled(Phase.Failed, Reason.InvalidSpec, serviceProblem));
         }
 
         if (!signature(status).equals(before) && report.event != null) {
@@ -132,8 +133,7 @@ public class SchemaMigrationReconciler implements Reconciler<SchemaMigration> {
     }
 
     /** One pass of the state diagram; each branch ends in exactly one report. */
-    private void step(SchemaMigration sm, Context<SchemaMigration> context, StatusReport report) {
-        Optional<SpecProblem> problem = SpecValidator.validate(sm.getSpec());
+    private void step(SchemaMigration sm, Context<SchemaMigration> context, StatusReport report, Optional<SpecProblem> problem) {
         if (problem.isPresent()) {
             report.stalled(Phase.Failed, Reason.InvalidSpec, problem.get().message());
             return;
