@@ -274,16 +274,25 @@ public class SchemaMigrationReconciler implements Reconciler<SchemaMigration> {
         workloads.setHeldPods(held.size());
         workloads.setHighestRequiredRevision(gated.stream().map(PodGate::requiredRevision).flatMap(Optional::stream)
                 .filter(Revisions::isVersion).max(Revisions.ORDER).orElse(null));
-        workloads.setHeld(held.stream().limit(NAMED_PODS)
-                .map(p -> p.getMetadata().getName() + "=" + PodGate.requiredRevision(p).orElse("?")).toList());
+        workloads.setHeld(named(held));
         status.setWorkloads(workloads);
         if (held.isEmpty()) {
             report.workloadsReleased(gated.isEmpty() ? Reason.NoWorkloads : Reason.WorkloadsReleased,
                     gated.isEmpty() ? "no pod names this SchemaMigration" : gated.size() + " gated pod(s) released");
         } else {
             report.workloadsHeld(held.size() + " of " + gated.size() + " gated pod(s) wait for a revision the database has not reached: "
-                    + String.join(", ", workloads.getHeld()) + (held.size() > NAMED_PODS ? ", ..." : ""));
+                    + list(held));
         }
+    }
+
+    /** Up to {@value #NAMED_PODS} pods as name=requiredRevision. */
+    private static List<String> named(List<Pod> pods) {
+        return pods.stream().limit(NAMED_PODS)
+                .map(p -> p.getMetadata().getName() + "=" + PodGate.requiredRevision(p).orElse("?")).toList();
+    }
+
+    private static String list(List<Pod> pods) {
+        return String.join(", ", named(pods)) + (pods.size() > NAMED_PODS ? ", ..." : "");
     }
 
     private static Set<Pod> pods(Context<SchemaMigration> context, String source, SchemaMigration sm) {
@@ -465,17 +474,16 @@ public class SchemaMigrationReconciler implements Reconciler<SchemaMigration> {
         SchemaMigrationStatus status = sm.getStatus();
         String expanded = status.getCurrentRevision();
         List<String> held = status.getHeldForContract();
-        List<Pod> blockers = PodGate.consumers(pods(context, GATED_PODS, sm), sm).stream()
+        List<Pod> consumers = PodGate.consumers(pods(context, GATED_PODS, sm), sm);
+        List<Pod> blockers = consumers.stream()
                 .filter(p -> PodGate.requiredRevision(p).filter(Revisions::isVersion)
                         .map(r -> expanded == null || Revisions.compare(r, expanded) < 0).orElse(true))
                 .toList();
         if (!blockers.isEmpty()) {
-            String names = blockers.stream().limit(NAMED_PODS)
-                    .map(p -> p.getMetadata().getName() + "=" + PodGate.requiredRevision(p).orElse("?"))
-                    .collect(Collectors.joining(", ")) + (blockers.size() > NAMED_PODS ? ", ..." : "");
+            String names = list(blockers);
             // New pods that require the contract revision itself can never start: they wait for the contract step,
             // which waits for the old pods, which a rolling update keeps until the new ones are Ready. Say so.
-            List<String> deadlocked = PodGate.consumers(pods(context, GATED_PODS, sm), sm).stream()
+            List<String> deadlocked = consumers.stream()
                     .map(PodGate::requiredRevision).flatMap(Optional::stream).filter(Revisions::isVersion)
                     .filter(r -> Revisions.compare(r, held.get(0)) >= 0).distinct().sorted(Revisions.ORDER).toList();
             String hint = deadlocked.isEmpty() ? "" : ". Pods that require " + String.join(", ", deadlocked)
