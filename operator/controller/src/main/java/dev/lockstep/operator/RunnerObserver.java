@@ -31,11 +31,22 @@ public final class RunnerObserver {
             if (report.isPresent()) {
                 return new RunnerState.Succeeded(report.get());
             }
+            if (pods.stream().anyMatch(RunnerObserver::notYetEnded)) {
+                // The Job and pod caches are fed by separate watches: the Job controller saw the pod end before our
+                // pod cache did. Its result arrives with the pod's next event; reading "no result" now would fail a
+                // migration that succeeded.
+                return new RunnerState.Running();
+            }
             return new RunnerState.Failed(Optional.empty(), "NoResult",
                     "the runner Job completed but its pod reported no result; was the runner image replaced?", true);
         }
         if (hasCondition(job, "Failed")) {
             JobCondition failed = condition(job, "Failed").orElseThrow();
+            if (!"DeadlineExceeded".equals(failed.getReason()) && newest.filter(RunnerObserver::notYetEnded)
+                    .filter(p -> statuses(p, false).anyMatch(st -> st.getState() != null && st.getState().getRunning() != null)).isPresent()) {
+                // As above: the pod's own account (SQLSTATE, script, line) is on its way; a deadline is not.
+                return new RunnerState.Running();
+            }
             Optional<RunnerReport> report = newest.flatMap(RunnerObserver::terminationMessage).flatMap(RunnerReport::parse);
             Optional<ContainerStateTerminated> terminated = newest.flatMap(RunnerObserver::runnerTerminated);
             String reason = terminated.map(ContainerStateTerminated::getReason).filter(r -> r != null && !r.equals("Error"))
@@ -93,6 +104,12 @@ public final class RunnerObserver {
                     .anyMatch(o -> "Job".equals(o.getKind()) && (uid != null ? uid.equals(o.getUid()) : name.equals(o.getName())));
             return byLabel || byOwner;
         }).toList();
+    }
+
+    /** The pod, as this cache shows it, has not ended and its runner container has not terminated. */
+    private static boolean notYetEnded(Pod pod) {
+        String phase = pod.getStatus() == null ? null : pod.getStatus().getPhase();
+        return !"Succeeded".equals(phase) && !"Failed".equals(phase) && runnerTerminated(pod).isEmpty();
     }
 
     private static Optional<String> terminationMessage(Pod pod) {
