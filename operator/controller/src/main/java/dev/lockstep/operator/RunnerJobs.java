@@ -61,11 +61,21 @@ public final class RunnerJobs {
         }
     }
 
-    /** A hash of a ConfigMap's script files, so editing a script or adding one makes a new run. */
-    public static String contentHash(Map<String, String> data) {
+    /**
+     * A hash of the ConfigMap's files that a run to {@code targetRevision} reads, so editing such a script or adding
+     * one makes a new run. Scripts above a versioned target (and their {@code .conf} files) are left out: a run to
+     * the target never applies them, and shipping the next revision's scripts ahead of the target change (as a GitOps
+     * sync of a ConfigMap before its SchemaMigration does) must not start a run that has nothing to do.
+     */
+    public static String contentHash(Map<String, String> data, String targetRevision) {
         StringBuilder all = new StringBuilder();
-        new TreeMap<>(data == null ? Map.<String, String>of() : data)
-                .forEach((k, v) -> all.append(k).append('\0').append(v).append('\0'));
+        new TreeMap<>(data == null ? Map.<String, String>of() : data).forEach((k, v) -> {
+            String version = Revisions.ofScript(k.endsWith(".conf") ? k.substring(0, k.length() - ".conf".length()) : k);
+            boolean beyondTarget = version != null && Revisions.isVersion(targetRevision) && Revisions.compare(version, targetRevision) > 0;
+            if (!beyondTarget) {
+                all.append(k).append('\0').append(v).append('\0');
+            }
+        });
         return sha256(all.toString()).substring(0, 16);
     }
 

@@ -166,7 +166,7 @@ public class SchemaMigrationReconciler implements Reconciler<SchemaMigration> {
                 return;
             }
             status.setPendingVersions(pendingBetween(versions, status.getCurrentRevision(), spec.getTargetRevision()));
-            contentHash = RunnerJobs.contentHash(data);
+            contentHash = RunnerJobs.contentHash(data, spec.getTargetRevision());
         }
 
         String hash = RunnerJobs.specHash(sm, contentHash);

@@ -39,9 +39,25 @@ class RunnerJobsTest {
 
     @Test
     void contentHashIgnoresKeyOrderButNotContent() {
-        assertThat(RunnerJobs.contentHash(Map.of("V1__a.sql", "x", "V2__b.sql", "y")))
-                .isEqualTo(RunnerJobs.contentHash(new java.util.TreeMap<>(Map.of("V2__b.sql", "y", "V1__a.sql", "x"))))
-                .isNotEqualTo(RunnerJobs.contentHash(Map.of("V1__a.sql", "x", "V2__b.sql", "z")));
+        assertThat(RunnerJobs.contentHash(Map.of("V1__a.sql", "x", "V2__b.sql", "y"), "latest"))
+                .isEqualTo(RunnerJobs.contentHash(new java.util.TreeMap<>(Map.of("V2__b.sql", "y", "V1__a.sql", "x")), "latest"))
+                .isNotEqualTo(RunnerJobs.contentHash(Map.of("V1__a.sql", "x", "V2__b.sql", "z"), "latest"));
+    }
+
+    @Test
+    void contentHashCoversOnlyWhatARunToTheTargetReads() {
+        Map<String, String> atTwo = Map.of("V1__a.sql", "x", "V2__b.sql", "y", "R__views.sql", "v");
+        Map<String, String> nextShipped = Map.of("V1__a.sql", "x", "V2__b.sql", "y", "R__views.sql", "v",
+                "V3__c.sql", "z", "V3__c.sql.conf", "executeInTransaction=false", "V10__d.sql", "w");
+
+        assertThat(RunnerJobs.contentHash(nextShipped, "2")).as("scripts above the target start no run")
+                .isEqualTo(RunnerJobs.contentHash(atTwo, "2"));
+        assertThat(RunnerJobs.contentHash(nextShipped, "3")).isNotEqualTo(RunnerJobs.contentHash(atTwo, "3"));
+        assertThat(RunnerJobs.contentHash(nextShipped, "latest")).isNotEqualTo(RunnerJobs.contentHash(atTwo, "latest"));
+        assertThat(RunnerJobs.contentHash(Map.of("V1__a.sql", "x", "V2__b.sql", "edited", "R__views.sql", "v"), "2"))
+                .as("an edited script at or below the target does").isNotEqualTo(RunnerJobs.contentHash(atTwo, "2"));
+        assertThat(RunnerJobs.contentHash(Map.of("V1__a.sql", "x", "V2__b.sql", "y", "R__views.sql", "changed"), "2"))
+                .as("so does a repeatable script").isNotEqualTo(RunnerJobs.contentHash(atTwo, "2"));
     }
 
     @Test
