@@ -474,13 +474,15 @@ public class SchemaMigrationReconciler implements Reconciler<SchemaMigration> {
         SchemaMigrationStatus status = sm.getStatus();
         String expanded = status.getCurrentRevision();
         List<String> held = status.getHeldForContract();
-        List<Pod> consumers = PodGate.consumers(pods(context, GATED_PODS, sm), sm);
+        List<Pod> consumers = PodGate.mayStillRun(pods(context, GATED_PODS, sm), sm);
         List<Pod> blockers = consumers.stream()
                 .filter(p -> PodGate.requiredRevision(p).filter(Revisions::isVersion)
                         .map(r -> expanded == null || Revisions.compare(r, expanded) < 0).orElse(true))
                 .toList();
         if (!blockers.isEmpty()) {
-            String names = list(blockers);
+            long terminating = blockers.stream().filter(PodGate::terminating).count();
+            String names = list(blockers) + (terminating == 0 ? ""
+                    : " (" + terminating + " terminating: their code runs until their grace period ends)");
             // New pods that require the contract revision itself can never start: they wait for the contract step,
             // which waits for the old pods, which a rolling update keeps until the new ones are Ready. Say so.
             List<String> deadlocked = consumers.stream()

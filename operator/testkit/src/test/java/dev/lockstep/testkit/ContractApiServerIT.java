@@ -81,6 +81,37 @@ class ContractApiServerIT {
     }
 
     @Test
+    void aTerminatingPodOnTheOldRevisionHoldsTheContractStepUntilItIsGone(Cluster cluster) {
+        TestDatabase db = cluster.databaseWithScripts("users-db", "users-migrations", SCRIPTS);
+        cluster.startOperator();
+        // An old worker whose shutdown takes a while: a finalizer keeps it terminating, as a grace period would.
+        Pod oldWorker = new PodBuilder().withMetadata(RollingGateApiServerIT.template("users-worker", "users", "1").getMetadata())
+                .withSpec(RollingGateApiServerIT.template("users-worker", "users", "1").getSpec()).build();
+        oldWorker.getMetadata().setName("old-worker");
+        oldWorker.getMetadata().setFinalizers(List.of("lockstep.dev/test-slow-shutdown"));
+        cluster.client().pods().inNamespace(cluster.namespace()).resource(oldWorker).create();
+        cluster.apply(Migrations.fromConfigMap("users", "1", db, "users-db", "users-migrations"));
+        cluster.awaitCondition("users", "Ready", "True", "MigrationSucceeded");
+
+        cluster.client().pods().inNamespace(cluster.namespace()).withName("old-worker").delete();
+        cluster.client().resources(SchemaMigration.class).inNamespace(cluster.namespace()).withName("users")
+                .edit(sm -> { sm.getSpec().setTargetRevision("3"); return sm; });
+
+        SchemaMigration waiting = cluster.awaitCondition("users", "Reconciling", "True", "ContractWaitingForPods");
+        assertThat(Cluster.condition(waiting, "Reconciling").orElseThrow().getMessage())
+                .contains("old-worker=1", "1 terminating");
+        await().during(Duration.ofSeconds(3)).atMost(Duration.ofSeconds(5)).until(() -> contractJobs(cluster).isEmpty());
+        assertThat(columns(db)).contains("name");
+
+        cluster.client().pods().inNamespace(cluster.namespace()).withName("old-worker")
+                .edit(p -> { p.getMetadata().setFinalizers(List.of()); return p; });
+
+        SchemaMigration ready = cluster.awaitCondition("users", "Ready", "True", "MigrationSucceeded");
+        assertThat(ready.getStatus().getCurrentRevision()).isEqualTo("3");
+        assertThat(columns(db)).containsExactly("display_name", "id");
+    }
+
+    @Test
     void withNoPodOnTheOldRevisionTheContractStepFollowsAtOnce(Cluster cluster) {
         TestDatabase db = cluster.databaseWithScripts("users-db", "users-migrations", SCRIPTS);
         cluster.startOperator();

@@ -82,15 +82,36 @@ public final class PodGate {
 
     /** The pods among {@code pods} that consume {@code sm}'s schema and still run or may run, by name. */
     public static List<Pod> consumers(Collection<Pod> pods, SchemaMigration sm) {
-        return pods.stream().filter(p -> !terminal(p))
-                .filter(p -> schemaName(p).map(sm.getMetadata().getName()::equals).orElse(false))
-                .filter(p -> Objects.equals(p.getMetadata().getNamespace(), sm.getMetadata().getNamespace()))
-                .sorted(Comparator.comparing(p -> p.getMetadata().getName()))
-                .toList();
+        return of(pods, sm).filter(p -> !terminal(p)).toList();
     }
 
+    /**
+     * The pods of {@code sm} whose code may still be running: those {@link #consumers} and those terminating. A
+     * terminating pod keeps serving in-flight requests and running its workers through its grace period, so a step
+     * that breaks its code (a contract step) waits until it is gone from the API, not until it starts to go.
+     */
+    public static List<Pod> mayStillRun(Collection<Pod> pods, SchemaMigration sm) {
+        return of(pods, sm).filter(p -> !ended(p)).toList();
+    }
+
+    private static java.util.stream.Stream<Pod> of(Collection<Pod> pods, SchemaMigration sm) {
+        return pods.stream()
+                .filter(p -> schemaName(p).map(sm.getMetadata().getName()::equals).orElse(false))
+                .filter(p -> Objects.equals(p.getMetadata().getNamespace(), sm.getMetadata().getNamespace()))
+                .sorted(Comparator.comparing(p -> p.getMetadata().getName()));
+    }
+
+    /** Ended (its containers exited) or on its way out: no longer counted as a workload or gated. */
     public static boolean terminal(Pod pod) {
+        return ended(pod) || terminating(pod);
+    }
+
+    public static boolean terminating(Pod pod) {
+        return pod.getMetadata().getDeletionTimestamp() != null;
+    }
+
+    private static boolean ended(Pod pod) {
         String phase = pod.getStatus() == null ? null : pod.getStatus().getPhase();
-        return "Succeeded".equals(phase) || "Failed".equals(phase) || pod.getMetadata().getDeletionTimestamp() != null;
+        return "Succeeded".equals(phase) || "Failed".equals(phase);
     }
 }

@@ -83,4 +83,21 @@ class PodGateTest {
         annotated.getMetadata().setAnnotations(java.util.Map.of(PodGate.REQUIRES_REVISION, "5"));
         assertThat(PodGate.decide(annotated, Optional.of(migration("5", "5"))).open()).isTrue();
     }
+
+    @Test
+    void terminatingPodsStopCountingAsWorkloadsButMayStillRunUntilGone() {
+        Pod serving = pod("7");
+        Pod terminating = pod("6");
+        terminating.getMetadata().setName("orders-api-0");
+        terminating.getMetadata().setDeletionTimestamp("2026-11-25T10:00:00Z");
+        Pod ended = pod("5");
+        ended.getMetadata().setName("orders-migrate-once");
+        ended.setStatus(new io.fabric8.kubernetes.api.model.PodStatusBuilder().withPhase("Succeeded").build());
+        Pod other = pod("7");
+        other.getMetadata().getLabels().put(PodGate.SCHEMA_LABEL, "billing");
+        List<Pod> pods = List.of(serving, terminating, ended, other);
+
+        assertThat(PodGate.consumers(pods, migration("7", "7"))).containsExactly(serving);
+        assertThat(PodGate.mayStillRun(pods, migration("7", "7"))).containsExactly(terminating, serving);
+    }
 }
