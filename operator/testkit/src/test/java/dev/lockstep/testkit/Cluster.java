@@ -58,6 +58,14 @@ public final class Cluster {
         return operator;
     }
 
+    /** The operator watching every namespace, as the shipped manifest runs it. */
+    public Operator startOperatorForAllNamespaces() {
+        KubernetesClient client = shared.controlPlane().client();
+        Operator operator = OperatorCommand.start(client, new OperatorSettings(RUNNER_IMAGE, "IfNotPresent"), List.of(), null);
+        operators.put(operator, client);
+        return operator;
+    }
+
     public void stop(Operator operator) {
         operator.stop();
         KubernetesClient client = operators.remove(operator);

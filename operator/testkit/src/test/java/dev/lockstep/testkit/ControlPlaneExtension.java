@@ -49,12 +49,15 @@ public final class ControlPlaneExtension implements BeforeAllCallback, BeforeEac
         Shared shared = shared(context);
         String method = context.getRequiredTestMethod().getName().toLowerCase(Locale.ROOT).replaceAll("[^a-z0-9]", "");
         String namespace = "t-" + method.substring(0, Math.min(30, method.length())) + "-" + UUID.randomUUID().toString().substring(0, 6);
-        KubernetesClient client = shared.client();
+        createNamespace(shared.client(), namespace);
+        context.getStore(STORE).put(Cluster.class, new Cluster(shared, namespace));
+    }
+
+    /** A namespace that accepts pods: the API server refuses them until its default ServiceAccount has a token. */
+    static void createNamespace(KubernetesClient client, String namespace) {
         client.namespaces().resource(new NamespaceBuilder().withNewMetadata().withName(namespace).endMetadata().build()).create();
-        // The API server refuses pods until the namespace's default ServiceAccount has its token Secret.
         client.serviceAccounts().inNamespace(namespace).withName("default").waitUntilCondition(
                 sa -> sa != null && sa.getSecrets() != null && !sa.getSecrets().isEmpty(), 30, TimeUnit.SECONDS);
-        context.getStore(STORE).put(Cluster.class, new Cluster(shared, namespace));
     }
 
     @Override
