@@ -68,6 +68,16 @@ public final class LocalPostgres implements AutoCloseable {
         }
     }
 
+    /** Drops {@code database}, ending its sessions. */
+    public void dropDatabase(String database) throws SQLException {
+        if (!database.matches("[a-z_][a-z0-9_]{0,62}")) {
+            throw new IllegalArgumentException("database name must be a plain lower-case identifier, got " + database);
+        }
+        try (Connection c = connect("postgres"); Statement st = c.createStatement()) {
+            st.execute("DROP DATABASE IF EXISTS " + database + " WITH (FORCE)");
+        }
+    }
+
     private boolean answers() {
         try (Connection ignored = connect("postgres")) {
             return true;

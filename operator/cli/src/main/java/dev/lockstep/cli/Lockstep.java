@@ -11,7 +11,7 @@ import picocli.CommandLine.Command;
 /** The one entry point of the image: the operator and the runner are subcommands of the same program. */
 @Command(name = "lockstep", mixinStandardHelpOptions = true, versionProvider = Lockstep.Version.class,
         description = "Database schema revisions as Kubernetes resources.",
-        subcommands = {OperatorCommand.class, MigrateCommand.class, InfoCommand.class, ValidateCommand.class, AwaitCommand.class, DemoCommand.class})
+        subcommands = {OperatorCommand.class, MigrateCommand.class, InfoCommand.class, ValidateCommand.class, AwaitCommand.class, DemoCommand.class, VerifyCommand.class})
 public final class Lockstep {
     public static void main(String[] args) {
         System.exit(commandLine().execute(args));

@@ -3,8 +3,16 @@ package dev.lockstep.runner;
 import dev.lockstep.runner.RunResult.Applied;
 import dev.lockstep.runner.RunResult.Failure;
 import dev.lockstep.runner.RunResult.Outcome;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.sql.Connection;
+import java.sql.PreparedStatement;
 import java.sql.SQLException;
+import java.sql.Statement;
+import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.Comparator;
 import java.util.List;
 import org.flywaydb.core.Flyway;
 import org.flywaydb.core.api.CoreErrorCode;
@@ -29,14 +37,17 @@ import org.postgresql.ds.PGSimpleDataSource;
 public final class MigrationRunner {
 
     public RunResult migrate(MigrationSettings settings) {
-        return run("migrate", settings, flyway -> {
+        return run("migrate", settings, (flyway, staged, source) -> {
             // Read the history without a target: Flyway refuses to even describe a target it cannot find.
-            MigrationInfoService before = configure(settings, MigrationSettings.LATEST).info();
+            MigrationInfoService before = configure(staged, MigrationSettings.LATEST).info();
             String from = version(before.current());
-            Failure badTarget = checkTarget(settings, before);
+            Failure badTarget = checkTarget(staged, before);
             if (badTarget != null) {
                 return new RunResult("migrate", Outcome.FAILED, settings.targetRevision(), from, from, List.of(),
                         pendingVersions(before), badTarget, null);
+            }
+            if (isDown(staged, before)) {
+                return undo(staged, source, before, MigrationVersion.fromVersion(staged.targetRevision()), staged.targetRevision());
             }
             ContractSteps.Hold hold = settings.holdContract() ? ContractSteps.of(before, settings.targetRevision())
                     : new ContractSteps.Hold(null, List.of());
@@ -48,7 +59,7 @@ public final class MigrationRunner {
                     return new RunResult("migrate", Outcome.SUCCEEDED, settings.targetRevision(), from, from, List.of(),
                             pendingVersions(before), null, null, hold.held());
                 }
-                migrating = configure(settings, hold.stopAt());
+                migrating = configure(staged, hold.stopAt());
             }
             try {
                 MigrateResult result = migrating.migrate();
@@ -67,8 +78,18 @@ public final class MigrationRunner {
         });
     }
 
+    /**
+     * Takes the database down to {@code target}, or to nothing when it is null, with the undo scripts, as
+     * {@code lockstep verify} does on its scratch database. A migrate below the database needs {@code allowDown}.
+     */
+    public RunResult down(MigrationSettings settings, String target) {
+        return run("migrate", settings, (flyway, staged, source) -> undo(staged, source,
+                configure(staged, MigrationSettings.LATEST).info(),
+                target == null ? MigrationVersion.EMPTY : MigrationVersion.fromVersion(target), target == null ? "none" : target));
+    }
+
     public RunResult info(MigrationSettings settings) {
-        return run("info", settings, flyway -> {
+        return run("info", settings, (flyway, staged, source) -> {
             MigrationInfoService info = flyway.info();
             String current = version(info.current());
             return new RunResult("info", Outcome.SUCCEEDED, settings.targetRevision(), current, current, List.of(),
@@ -77,7 +98,7 @@ public final class MigrationRunner {
     }
 
     public RunResult validate(MigrationSettings settings) {
-        return run("validate", settings, flyway -> {
+        return run("validate", settings, (flyway, staged, source) -> {
             ValidateResult result = flyway.validateWithResult();
             String current = version(flyway.info().current());
             if (result.validationSuccessful) {
@@ -96,18 +117,21 @@ public final class MigrationRunner {
     }
 
     private interface FlywayAction {
-        RunResult apply(Flyway flyway);
+        RunResult apply(Flyway flyway, MigrationSettings staged, MigrationSource source);
     }
 
     private RunResult run(String command, MigrationSettings settings, FlywayAction action) {
+        MigrationSource source;
         try {
             settings.validated();
+            source = MigrationSource.open(settings.location());
         } catch (MigrationSettings.InvalidSettingsException e) {
             return RunResult.failed(command, settings.targetRevision(),
                     new Failure(FailureCategory.ARGUMENTS, null, null, null, e.getMessage()));
         }
-        try {
-            return action.apply(configure(settings));
+        try (source) {
+            MigrationSettings staged = settings.withLocation(source.flywayLocation());
+            return action.apply(configure(staged), staged, source);
         } catch (FlywayException e) {
             return RunResult.failed(command, settings.targetRevision(), classify(e, settings));
         } catch (RuntimeException e) {
@@ -160,10 +184,11 @@ public final class MigrationRunner {
         }
         MigrationVersion target = MigrationVersion.fromVersion(settings.targetRevision());
         MigrationInfo current = info.current();
-        if (current != null && current.getVersion() != null && current.getVersion().compareTo(target) > 0) {
+        if (current != null && current.getVersion() != null && current.getVersion().compareTo(target) > 0 && !settings.allowDown()) {
             return new Failure(FailureCategory.ARGUMENTS, null, null, null, "the database is at revision "
-                    + current.getVersion() + ", above the target " + target + "; going down is not supported: "
-                    + "set the target to " + current.getVersion() + " or higher");
+                    + current.getVersion() + ", above the target " + target + "; going down runs the undo scripts"
+                    + " (U<version>__<description>.sql) of every version above the target and needs --allow-down"
+                    + " (spec.policy.allowDown: true); otherwise set the target to " + current.getVersion() + " or higher");
         }
         boolean known = Arrays.stream(info.all())
                 .anyMatch(m -> m.getVersion() != null && m.getVersion().compareTo(target) == 0);
@@ -174,6 +199,91 @@ public final class MigrationRunner {
                     + " is not a version in the migrations source " + versions + ": add its script or pick one of those");
         }
         return null;
+    }
+
+    private static boolean isDown(MigrationSettings settings, MigrationInfoService info) {
+        MigrationInfo current = info.current();
+        return !MigrationSettings.LATEST.equals(settings.targetRevision()) && current != null && current.getVersion() != null
+                && current.getVersion().compareTo(MigrationVersion.fromVersion(settings.targetRevision())) > 0;
+    }
+
+    /**
+     * Takes the database down to the target: the undo script of every applied version above it, newest first, each in
+     * one transaction with the removal of its history row, so a failure leaves the database at the last version it
+     * fully reached. Nothing runs unless every version above the target has its undo script.
+     */
+    private static RunResult undo(MigrationSettings settings, MigrationSource source, MigrationInfoService before,
+                                  MigrationVersion limit, String target) {
+        String from = version(before.current());
+        List<MigrationInfo> above = Arrays.stream(before.applied())
+                .filter(m -> m.getVersion() != null && m.getVersion().compareTo(limit) > 0 && !m.getState().isFailed())
+                .sorted(Comparator.comparing(MigrationInfo::getVersion).reversed())
+                .toList();
+        List<String> baselines = above.stream().filter(m -> m.getType() != null && m.getType().isBaseline())
+                .map(m -> m.getVersion().getVersion()).toList();
+        if (!baselines.isEmpty()) {
+            return new RunResult("migrate", Outcome.FAILED, target, from, from, List.of(), List.of(), new Failure(
+                    FailureCategory.ARGUMENTS, null, null, null, "the database was adopted at revision " + baselines.get(0)
+                    + " (baseline): it cannot go below it; set the target to " + baselines.get(0) + " or higher"), null);
+        }
+        List<String> missing = above.stream().filter(m -> !source.undoScripts().containsKey(m.getVersion()))
+                .map(m -> m.getVersion().getVersion()).toList();
+        if (!missing.isEmpty()) {
+            return new RunResult("migrate", Outcome.FAILED, target, from, from, List.of(), List.of(), new Failure(
+                    FailureCategory.VALIDATION, null, null, null, "no undo script for version(s) " + String.join(", ", missing)
+                    + ": going down to " + target + " needs U<version>__<description>.sql next to each V script above it"
+                    + "; nothing was undone"), null);
+        }
+        String history = quote(settings.schemas().get(0)) + ".\"flyway_schema_history\"";
+        List<Applied> undone = new ArrayList<>();
+        MigrationSource.UndoScript running = null;
+        try (Connection c = dataSource(settings).getConnection()) {
+            c.setAutoCommit(false);
+            try {
+                for (MigrationInfo m : above) {
+                    running = source.undoScripts().get(m.getVersion());
+                    String sql = Files.readString(running.file(), StandardCharsets.UTF_8);
+                    long started = System.nanoTime();
+                    try (Statement st = c.createStatement()) {
+                        // Flyway writes this table while it migrates: holding it keeps a concurrent migrate out.
+                        st.execute("LOCK TABLE " + history + " IN SHARE ROW EXCLUSIVE MODE");
+                        st.execute(sql);
+                    }
+                    try (PreparedStatement delete = c.prepareStatement("DELETE FROM " + history + " WHERE version = ?")) {
+                        delete.setString(1, m.getVersion().getVersion());
+                        if (delete.executeUpdate() == 0) {
+                            throw new SQLException("the history row of version " + m.getVersion() + " is gone: another run"
+                                    + " changed the history; nothing of this step was kept", "40001");
+                        }
+                    }
+                    c.commit();
+                    undone.add(new Applied(m.getVersion().getVersion(), m.getDescription(), running.script(),
+                            (System.nanoTime() - started) / 1_000_000));
+                }
+            } catch (SQLException e) {
+                c.rollback();
+                String to = undone.isEmpty() ? from : version(configure(settings, MigrationSettings.LATEST).info().current());
+                return new RunResult("migrate", Outcome.FAILED, target, from, to, List.of(), List.of(), new Failure(
+                        FailureCategory.SQL, e.getSQLState(), running.script(), null, Redaction.text(e.getMessage(),
+                        settings.password()) + " (undo of " + running.version() + " rolled back; the database is at " + to + ")"),
+                        null, null, undone);
+            }
+        } catch (SQLException e) {
+            return new RunResult("migrate", Outcome.FAILED, target, from, from, List.of(), List.of(),
+                    new Failure(isConnectionState(e.getSQLState()) ? FailureCategory.CONNECTION : FailureCategory.SQL,
+                            e.getSQLState(), null, null, Redaction.text(firstLine(e.getMessage()), settings.password())),
+                    null, null, undone);
+        } catch (IOException e) {
+            return new RunResult("migrate", Outcome.FAILED, target, from, from, List.of(), List.of(), new Failure(
+                    FailureCategory.INTERNAL, null, running == null ? null : running.script(), null, e.toString()), null, null, undone);
+        }
+        MigrationInfoService after = configure(settings, MigrationSettings.LATEST).info();
+        return new RunResult("migrate", Outcome.SUCCEEDED, target, from, version(after.current()), List.of(),
+                pendingVersions(after), null, null, null, undone);
+    }
+
+    private static String quote(String identifier) {
+        return "\"" + identifier.replace("\"", "\"\"") + "\"";
     }
 
     private static Failure migrationFailure(FlywayMigrateException e, MigrationSettings settings) {

@@ -22,6 +22,7 @@ import java.util.regex.Pattern;
  * @param lockTimeout      PostgreSQL lock_timeout of the session (zero = none)
  * @param statementTimeout PostgreSQL statement_timeout of the session (zero = none)
  * @param holdContract     stop before the first pending contract script (see {@link ContractSteps})
+ * @param allowDown        a target below the database runs the undo scripts of the versions above it
  */
 public record MigrationSettings(
         String url,
@@ -33,7 +34,8 @@ public record MigrationSettings(
         String baselineVersion,
         Duration lockTimeout,
         Duration statementTimeout,
-        boolean holdContract) {
+        boolean holdContract,
+        boolean allowDown) {
 
     public static final String LATEST = "latest";
     private static final Pattern VERSION = Pattern.compile("[0-9]+(\\.[0-9]+)*");
@@ -44,6 +46,24 @@ public record MigrationSettings(
     public MigrationSettings(String url, String username, String password, List<String> schemas, Path location,
                              String targetRevision, String baselineVersion, Duration lockTimeout, Duration statementTimeout) {
         this(url, username, password, schemas, location, targetRevision, baselineVersion, lockTimeout, statementTimeout, false);
+    }
+
+    /** Settings that never go down. */
+    public MigrationSettings(String url, String username, String password, List<String> schemas, Path location,
+                             String targetRevision, String baselineVersion, Duration lockTimeout, Duration statementTimeout,
+                             boolean holdContract) {
+        this(url, username, password, schemas, location, targetRevision, baselineVersion, lockTimeout, statementTimeout,
+                holdContract, false);
+    }
+
+    public MigrationSettings withLocation(Path newLocation) {
+        return new MigrationSettings(url, username, password, schemas, newLocation, targetRevision, baselineVersion,
+                lockTimeout, statementTimeout, holdContract, allowDown);
+    }
+
+    public MigrationSettings withTarget(String newTarget, boolean down) {
+        return new MigrationSettings(url, username, password, schemas, location, newTarget, baselineVersion,
+                lockTimeout, statementTimeout, holdContract, down);
     }
 
     public MigrationSettings {
@@ -102,7 +122,7 @@ public record MigrationSettings(
         return "MigrationSettings[url=" + Redaction.url(url) + ", username=" + username + ", password=***, schemas="
                 + schemas + ", location=" + location + ", targetRevision=" + targetRevision + ", baselineVersion="
                 + baselineVersion + ", lockTimeout=" + lockTimeout + ", statementTimeout=" + statementTimeout
-                + ", holdContract=" + holdContract + "]";
+                + ", holdContract=" + holdContract + ", allowDown=" + allowDown + "]";
     }
 
     /** A setting that cannot work; the message names the option and the fix. */

@@ -34,7 +34,7 @@ public final class ResultJson {
         while (true) {
             RunResult candidate = new RunResult(shortened.command(), shortened.outcome(), shortened.targetRevision(),
                     shortened.fromRevision(), shortened.toRevision(), List.copyOf(applied), List.copyOf(pending),
-                    shortened.error(), Boolean.TRUE, shortened.held());
+                    shortened.error(), Boolean.TRUE, shortened.held(), shortened.undone());
             json = toJson(candidate);
             if (fits(json, maxBytes)) {
                 return json;
@@ -67,7 +67,7 @@ public final class ResultJson {
         return new RunResult(result.command(), result.outcome(), result.targetRevision(), result.fromRevision(),
                 result.toRevision(), result.applied(), result.pending(),
                 new RunResult.Failure(error.category(), error.sqlState(), error.script(), error.line(), message),
-                result.truncated(), result.held());
+                result.truncated(), result.held(), result.undone());
     }
 
     private static boolean fits(String json, int maxBytes) {

@@ -17,6 +17,7 @@ import java.util.List;
  * @param truncated     true when lists were shortened to keep the result within the size limit
  * @param held          versions within the target left for a later run because a contract script comes first
  *                      (with {@code --hold-contract}); the first of them is a contract script
+ * @param undone        versions this run took back with their undo scripts (a target below the database), newest first
  */
 @JsonInclude(JsonInclude.Include.NON_NULL)
 public record RunResult(
@@ -29,13 +30,19 @@ public record RunResult(
         List<String> pending,
         Failure error,
         Boolean truncated,
-        List<String> held) {
+        List<String> held,
+        List<Applied> undone) {
 
     public enum Outcome { SUCCEEDED, FAILED }
 
     public RunResult(String command, Outcome outcome, String targetRevision, String fromRevision, String toRevision,
                      List<Applied> applied, List<String> pending, Failure error, Boolean truncated) {
         this(command, outcome, targetRevision, fromRevision, toRevision, applied, pending, error, truncated, null);
+    }
+
+    public RunResult(String command, Outcome outcome, String targetRevision, String fromRevision, String toRevision,
+                     List<Applied> applied, List<String> pending, Failure error, Boolean truncated, List<String> held) {
+        this(command, outcome, targetRevision, fromRevision, toRevision, applied, pending, error, truncated, held, null);
     }
 
     /** One migration this run applied. */

@@ -57,10 +57,14 @@ public class DatabaseOptions {
             description = "Apply expand scripts only: stop before the first pending V<version>__contract_*.sql and report what was held.")
     boolean holdContract;
 
+    @Option(names = "--allow-down",
+            description = "Let a target below the database run the undo scripts (U<version>__*.sql) of every version above it, newest first.")
+    boolean allowDown;
+
     MigrationSettings toSettings() {
         return new MigrationSettings(url, fromFileOr(usernameFile, username), fromFileOr(passwordFile,
                 System.getenv("LOCKSTEP_DB_PASSWORD")), schemas, location, target, baselineVersion, lockTimeout,
-                statementTimeout, holdContract);
+                statementTimeout, holdContract, allowDown);
     }
 
     private static String fromFileOr(Path file, String fallback) {

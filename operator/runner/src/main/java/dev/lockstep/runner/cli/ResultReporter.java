@@ -40,6 +40,12 @@ final class ResultReporter {
                         .append(" (").append(a.durationMillis()).append(" ms)\n");
             }
         }
+        if (r.undone() != null) {
+            for (RunResult.Applied u : r.undone()) {
+                s.append("  undid ").append(u.version()).append(" ").append(u.description()).append(" with ").append(u.script())
+                        .append(" (").append(u.durationMillis()).append(" ms)\n");
+            }
+        }
         if (r.error() == null) {
             s.append("  ok: database at revision ").append(orNone(r.toRevision()));
             if (r.fromRevision() != null || r.toRevision() != null) {

@@ -1,0 +1,83 @@
+package dev.lockstep.cli;
+
+import dev.lockstep.runner.MigrationSettings;
+import dev.lockstep.runner.RoundTrip;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.UUID;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
+
+/**
+ * Checks that every revision of a migrations directory can be taken back, on a scratch database made for the run
+ * and dropped after it: on the PostgreSQL named by --host/--port (the local one by default), or on a throwaway
+ * embedded PostgreSQL when none answers, so it runs in any CI.
+ */
+@Command(name = "verify", mixinStandardHelpOptions = true,
+        description = {"Prove that every revision round-trips: on a scratch database, for each version up one, down one"
+                + " (its U<version>__*.sql), up one, comparing the catalog (tables, columns, types, defaults, constraints,"
+                + " indexes, views, sequences, functions) after each down with the one before the up; then from the head"
+                + " down to nothing. Reports the first revision that does not round-trip, with the difference.",
+                "The scratch database is created on --host:--port (a user that may create databases) and dropped"
+                + " afterwards; an embedded PostgreSQL is started when none answers there."},
+        exitCodeListHeading = "%nExit codes:%n",
+        exitCodeList = {
+            "0:every revision round-trips",
+            "1:internal error",
+            "2:bad arguments (no scripts, a badly named undo script)",
+            "3:PostgreSQL unreachable",
+            "4:a revision does not round-trip, or an undo script is missing",
+            "5:a script failed"})
+public class VerifyCommand implements Callable<Integer> {
+    @Option(names = {"--location", "-l"}, defaultValue = "migrations", description = "Migration scripts. Default: ${DEFAULT-VALUE}.")
+    Path location;
+
+    @Option(names = "--host", defaultValue = "127.0.0.1", description = "PostgreSQL host. Default: ${DEFAULT-VALUE}.")
+    String host;
+
+    @Option(names = "--port", defaultValue = "5432", description = "PostgreSQL port. Default: ${DEFAULT-VALUE}.")
+    int port;
+
+    @Option(names = "--user", defaultValue = "postgres",
+            description = "A user that may create databases; its password from LOCKSTEP_DB_PASSWORD. Default: ${DEFAULT-VALUE}.")
+    String user;
+
+    @Option(names = "--schemas", split = ",", defaultValue = "public", description = "Schemas the scripts use. Default: ${DEFAULT-VALUE}.")
+    List<String> schemas;
+
+    @Spec
+    CommandSpec spec;
+
+    @Override
+    public Integer call() throws Exception {
+        var out = spec.commandLine().getOut();
+        var err = spec.commandLine().getErr();
+        try (LocalPostgres pg = LocalPostgres.findOrStart(host, port, user, System.getenv("LOCKSTEP_DB_PASSWORD"))) {
+            String scratch = "lockstep_verify_" + UUID.randomUUID().toString().replace("-", "").substring(0, 12);
+            pg.createDatabaseIfMissing(scratch);
+            try {
+                out.println("lockstep verify: " + location + " on a scratch database " + scratch + " at " + pg.host() + ":" + pg.port()
+                        + (pg.embedded() ? " (embedded PostgreSQL)" : ""));
+                MigrationSettings settings = new MigrationSettings(pg.url(scratch), pg.user(), pg.password(), schemas, location,
+                        MigrationSettings.LATEST, null, Duration.ofSeconds(10), Duration.ZERO);
+                RoundTrip.Report report = new RoundTrip().verify(settings);
+                report.lines().forEach(line -> out.println("  " + line));
+                if (report.passed()) {
+                    out.println("  ok: every revision round-trips");
+                } else {
+                    err.println("  FAILED" + (report.failedRevision() == null ? "" : " at revision " + report.failedRevision())
+                            + " (exit " + report.exitCode().code() + "): " + report.failure());
+                }
+                out.flush();
+                err.flush();
+                return report.exitCode().code();
+            } finally {
+                pg.dropDatabase(scratch);
+            }
+        }
+    }
+}
