@@ -8,7 +8,10 @@ import dev.lockstep.api.v1alpha1.SchemaMigration;
 import dev.lockstep.runner.testing.TestDatabase;
 import io.fabric8.kubernetes.api.model.Pod;
 import io.fabric8.kubernetes.api.model.PodBuilder;
+import io.fabric8.kubernetes.api.model.PodTemplateSpec;
+import io.fabric8.kubernetes.api.model.apps.StatefulSetBuilder;
 import io.fabric8.kubernetes.api.model.batch.v1.Job;
+import io.fabric8.kubernetes.api.model.batch.v1.JobBuilder;
 import java.time.Duration;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -170,5 +173,52 @@ class ContractApiServerIT {
         SchemaMigration waiting = cluster.awaitCondition("users", "Reconciling", "True", "ContractWaitingForPods");
         assertThat(Cluster.condition(waiting, "Reconciling").orElseThrow().getMessage())
                 .contains("old-worker=1", "Pods that require 3 wait for the contract step", "require 2 (the last expand step) instead");
+    }
+
+    @Test
+    void contractStepWaitsForAStatefulSetToFinishItsUpdateAndForAnOldCronJobPod(Cluster cluster) {
+        TestDatabase db = cluster.databaseWithScripts("users-db", "users-migrations", SCRIPTS);
+        cluster.startOperator();
+        cluster.apply(Migrations.fromConfigMap("users", "1", db, "users-db", "users-migrations"));
+        cluster.client().apps().statefulSets().inNamespace(cluster.namespace()).resource(new StatefulSetBuilder()
+                .withNewMetadata().withName("ledger").endMetadata()
+                .withNewSpec().withReplicas(2).withServiceName("ledger").withNewSelector().addToMatchLabels("app", "ledger").endSelector()
+                    .withNewUpdateStrategy().withType("RollingUpdate").endUpdateStrategy()
+                    .withTemplate(RollingGateApiServerIT.template("ledger", "users", "1")).endSpec().build()).create();
+        // The Job a CronJob made last night, still running on the old code (batch/v1 CronJob is not in Kubernetes 1.20;
+        // the gate sees only the Job's pod either way).
+        PodTemplateSpec report = RollingGateApiServerIT.template("nightly-report", "users", "1");
+        report.getSpec().setRestartPolicy("Never");
+        cluster.client().batch().v1().jobs().inNamespace(cluster.namespace()).resource(new JobBuilder()
+                .withNewMetadata().withName("nightly-report-27391440").endMetadata()
+                .withNewSpec().withBackoffLimit(0).withTemplate(report).endSpec().build()).create();
+        cluster.awaitCondition("users", "Ready", "True", "MigrationSucceeded");
+        await().atMost(Duration.ofSeconds(30)).until(() -> cluster.client().pods().inNamespace(cluster.namespace())
+                .withLabel("lockstep.dev/schema", "users").list().getItems().size() == 3);
+
+        cluster.client().resources(SchemaMigration.class).inNamespace(cluster.namespace()).withName("users")
+                .edit(sm -> { sm.getSpec().setTargetRevision("3"); return sm; });
+        cluster.client().apps().statefulSets().inNamespace(cluster.namespace()).withName("ledger")
+                .edit(sts -> { sts.getSpec().setTemplate(RollingGateApiServerIT.template("ledger", "users", "2")); return sts; });
+
+        SchemaMigration waiting = cluster.awaitCondition("users", "Reconciling", "True", "ContractWaitingForPods");
+        assertThat(Cluster.condition(waiting, "Reconciling").orElseThrow().getMessage()).contains("nightly-report-27391440-");
+        // The StatefulSet rolls pod by pod (each new one released by the expand step); only the report's pod still holds.
+        await().atMost(Duration.ofSeconds(60)).until(() -> Integer.valueOf(2).equals(cluster.client().apps().statefulSets()
+                .inNamespace(cluster.namespace()).withName("ledger").get().getStatus().getUpdatedReplicas())
+                && Integer.valueOf(2).equals(cluster.client().apps().statefulSets()
+                .inNamespace(cluster.namespace()).withName("ledger").get().getStatus().getReadyReplicas()));
+        await().atMost(Duration.ofSeconds(10)).untilAsserted(() -> assertThat(Cluster.condition(cluster.get("users"), "Reconciling")
+                .orElseThrow().getMessage()).contains("waits for 1 pod(s)", "nightly-report-27391440-").doesNotContain("ledger-"));
+        assertThat(contractJobs(cluster)).isEmpty();
+        assertThat(columns(db)).contains("name");
+
+        cluster.client().batch().v1().jobs().inNamespace(cluster.namespace()).withName("nightly-report-27391440")
+                .withPropagationPolicy(io.fabric8.kubernetes.api.model.DeletionPropagation.BACKGROUND).delete();
+
+        SchemaMigration ready = cluster.awaitCondition("users", "Ready", "True", "MigrationSucceeded");
+        assertThat(ready.getStatus().getCurrentRevision()).isEqualTo("3");
+        assertThat(contractJobs(cluster)).hasSize(1);
+        assertThat(columns(db)).containsExactly("display_name", "id");
     }
 }
