@@ -31,7 +31,16 @@ public final class Revisions {
 
     /** Version of a Flyway script file name such as V7__add_email.sql or V2_1__x.sql, or null if it is not one. */
     public static String ofScript(String fileName) {
-        if (!fileName.startsWith("V") || !fileName.endsWith(".sql")) {
+        return ofPrefixed(fileName, "V");
+    }
+
+    /** Version of an undo script such as U7__add_email.sql, or null if it is not one. */
+    public static String ofUndoScript(String fileName) {
+        return ofPrefixed(fileName, "U");
+    }
+
+    private static String ofPrefixed(String fileName, String prefix) {
+        if (!fileName.startsWith(prefix) || !fileName.endsWith(".sql")) {
             return null;
         }
         int separator = fileName.indexOf("__");

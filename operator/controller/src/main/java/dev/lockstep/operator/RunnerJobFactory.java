@@ -152,6 +152,9 @@ public final class RunnerJobFactory {
         if (step == RunStep.Expand) {
             args.add("--hold-contract");
         }
+        if (spec.downAllowed()) {
+            args.add("--allow-down");
+        }
         if (spec.getBaseline() != null) {
             args.add("--baseline-version");
             args.add(spec.getBaseline().getVersion());

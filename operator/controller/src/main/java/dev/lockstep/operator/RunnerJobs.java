@@ -49,6 +49,9 @@ public final class RunnerJobs {
         shaping.put("source", spec.getSource());
         shaping.put("baseline", spec.getBaseline());
         shaping.put("runner", spec.getRunner());
+        if (spec.downAllowed()) {
+            shaping.put("allowDown", true); // only when set, so hashes of specs without it stay what they were
+        }
         shaping.put("sourceContent", sourceContentHash);
         shaping.put("retry", sm.getMetadata().getAnnotations() == null ? null
                 : sm.getMetadata().getAnnotations().get(RETRY_ANNOTATION));

@@ -21,7 +21,8 @@ public record RunnerReport(
         List<String> pending,
         Failure error,
         Boolean truncated,
-        List<String> held) {
+        List<String> held,
+        List<Applied> undone) {
 
     @JsonIgnoreProperties(ignoreUnknown = true)
     public record Applied(String version, String description, String script, long durationMillis) {}
@@ -55,6 +56,11 @@ public record RunnerReport(
     /** Versions the run held back because a contract step comes first. */
     public List<String> heldOrEmpty() {
         return held == null ? List.of() : held;
+    }
+
+    /** Versions the run took back with their undo scripts, newest first. */
+    public List<Applied> undoneOrEmpty() {
+        return undone == null ? List.of() : undone;
     }
 
     public List<String> pendingOrEmpty() {

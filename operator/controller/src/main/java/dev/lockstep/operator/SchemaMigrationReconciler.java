@@ -142,6 +142,7 @@ public class SchemaMigrationReconciler implements Reconciler<SchemaMigration> {
         SchemaMigrationStatus status = sm.getStatus();
 
         String contentHash = null;
+        Map<String, String> scripts = null;
         if (spec.getSource().getConfigMapRef() != null) {
             String name = spec.getSource().getConfigMapRef().getName();
             Optional<ConfigMap> configMap = context.getSecondaryResource(ConfigMap.class);
@@ -152,6 +153,7 @@ public class SchemaMigrationReconciler implements Reconciler<SchemaMigration> {
                 return;
             }
             Map<String, String> data = Objects.requireNonNullElse(configMap.get().getData(), Map.of());
+            scripts = data;
             List<String> versions = data.keySet().stream().map(Revisions::ofScript).filter(Objects::nonNull)
                     .sorted(Revisions.ORDER).toList();
             if (versions.isEmpty()) {
@@ -206,6 +208,9 @@ public class SchemaMigrationReconciler implements Reconciler<SchemaMigration> {
                         + active.get().getMetadata().getName() + " (an earlier spec) to finish before starting one for revision "
                         + spec.getTargetRevision(), Reason.MigrationPending, "waiting for runner Job "
                         + active.get().getMetadata().getName() + " to finish");
+                return;
+            }
+            if (step == RunStep.Expand && !downGate(sm, context, report, scripts)) {
                 return;
             }
             createJob(sm, context, jobName, hash, step, attempt);
@@ -404,6 +409,8 @@ public class SchemaMigrationReconciler implements Reconciler<SchemaMigration> {
         run.setToRevision(report.toRevision());
         run.setApplied(report.appliedOrEmpty().stream()
                 .map(a -> new AppliedMigration(a.version(), a.description(), a.durationMillis())).toList());
+        run.setUndone(report.undoneOrEmpty().isEmpty() ? null : report.undoneOrEmpty().stream()
+                .map(a -> new AppliedMigration(a.version(), a.description(), a.durationMillis())).toList());
         run.setFinishedAt(now());
         if (report.error() != null) {
             RunError error = new RunError();
@@ -513,6 +520,51 @@ public class SchemaMigrationReconciler implements Reconciler<SchemaMigration> {
         report.progressing(Phase.Contracting, Reason.ContractRunning, "no pod requires a revision below " + expanded
                 + ": runner Job " + contractJob + " applies contract steps " + String.join(", ", held),
                 Reason.ContractRunning, "runner Job " + contractJob + " applies contract steps " + String.join(", ", held));
+    }
+
+    /**
+     * A target below the database's revision takes versions back with their undo scripts. It runs only when the
+     * spec allows it, when every version above the target has its undo script (as far as a ConfigMap source shows;
+     * the runner checks again) and when no pod that may still run requires more than the target: the undo would
+     * take away what its code uses. True when the down run may start (or the target is not below the database).
+     */
+    private boolean downGate(SchemaMigration sm, Context<SchemaMigration> context, StatusReport report, Map<String, String> scripts) {
+        String current = sm.getStatus().getCurrentRevision();
+        String target = sm.getSpec().getTargetRevision();
+        if (current == null || !Revisions.isVersion(current) || !Revisions.isVersion(target) || Revisions.compare(target, current) >= 0) {
+            return true;
+        }
+        if (!sm.getSpec().downAllowed()) {
+            report.stalled(Phase.Failed, Reason.DownNotAllowed, "spec.targetRevision " + target + " is below the database's"
+                    + " revision " + current + ": going down runs the undo scripts (U<version>__<description>.sql) of every"
+                    + " version above " + target + " and drops what they added; set spec.policy.allowDown: true to let it,"
+                    + " or set the target back to " + current + " or higher. Nothing was run");
+            return false;
+        }
+        if (scripts != null) {
+            List<String> undo = scripts.keySet().stream().map(Revisions::ofUndoScript).filter(Objects::nonNull).toList();
+            List<String> missing = scripts.keySet().stream().map(Revisions::ofScript).filter(Objects::nonNull)
+                    .filter(v -> Revisions.compare(v, target) > 0 && Revisions.compare(v, current) <= 0)
+                    .filter(v -> undo.stream().noneMatch(u -> Revisions.compare(u, v) == 0))
+                    .distinct().sorted(Revisions.ORDER.reversed()).toList();
+            if (!missing.isEmpty()) {
+                report.stalled(Phase.Failed, Reason.UndoScriptMissing, "going down from " + current + " to " + target
+                        + " needs an undo script for version(s) " + String.join(", ", missing) + ": add U<version>__<description>.sql"
+                        + " to ConfigMap " + configMapName(sm).orElse("") + " (spec.source.configMapRef). Nothing was run");
+                return false;
+            }
+        }
+        List<Pod> above = PodGate.mayStillRun(pods(context, GATED_PODS, sm), sm).stream()
+                .filter(p -> PodGate.requiredRevision(p).filter(Revisions::isVersion).map(r -> Revisions.compare(r, target) > 0).orElse(false))
+                .toList();
+        if (!above.isEmpty()) {
+            report.progressing(Phase.Migrating, Reason.DownWaitingForPods, "going down from " + current + " to " + target
+                    + " waits for " + above.size() + " pod(s) that require a higher revision: " + list(above)
+                    + "; roll those workloads back to code that requires " + target + " or lower first",
+                    Reason.DownWaitingForPods, "going down to " + target + " waits for " + above.size() + " pod(s) on a higher revision");
+            return false;
+        }
+        return true;
     }
 
     private static Optional<String> configMapName(SchemaMigration sm) {

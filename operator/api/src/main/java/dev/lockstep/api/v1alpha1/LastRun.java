@@ -40,9 +40,14 @@ public class LastRun {
     @JsonPropertyDescription("Versions the run applied, in order.")
     private List<AppliedMigration> applied;
 
+    @JsonPropertyDescription("Versions the run took back with their undo scripts (going down), newest first.")
+    private List<AppliedMigration> undone;
+
     @JsonPropertyDescription("Why the run failed, when it did.")
     private RunError error;
 
+    public List<AppliedMigration> getUndone() { return undone; }
+    public void setUndone(List<AppliedMigration> undone) { this.undone = undone; }
     public String getJob() { return job; }
     public void setJob(String job) { this.job = job; }
     public String getSpecHash() { return specHash; }

@@ -33,6 +33,9 @@ public class SchemaMigrationSpec {
     @JsonPropertyDescription("How contract (destructive) steps are let through: after old pods are gone, and optionally after an approval in the spec.")
     private ContractSpec contract;
 
+    @JsonPropertyDescription("What the operator may do beyond applying migrations forward: allowDown.")
+    private PolicySpec policy;
+
     @JsonPropertyDescription("Overrides for the runner Job.")
     private RunnerSpec runner;
 
@@ -51,10 +54,15 @@ public class SchemaMigrationSpec {
     public void setRollout(RolloutSpec rollout) { this.rollout = rollout; }
     public ContractSpec getContract() { return contract; }
     public void setContract(ContractSpec contract) { this.contract = contract; }
+    public PolicySpec getPolicy() { return policy; }
+    public void setPolicy(PolicySpec policy) { this.policy = policy; }
     public RunnerSpec getRunner() { return runner; }
     public void setRunner(RunnerSpec runner) { this.runner = runner; }
     public Boolean getSuspend() { return suspend; }
     public void setSuspend(Boolean suspend) { this.suspend = suspend; }
+
+    /** {@code spec.policy.allowDown} with its default. */
+    public boolean downAllowed() { return policy != null && policy.downAllowed(); }
 
     /** {@code spec.suspend} with its default. */
     public boolean suspended() { return Boolean.TRUE.equals(suspend); }
