@@ -19,6 +19,7 @@ public enum Reason {
     DownNotAllowed,
     UndoScriptMissing,
     DownWaitingForPods,
+    DatabaseClaimed,
     WorkloadsHeld,
     WorkloadsReleased,
     NoWorkloads,

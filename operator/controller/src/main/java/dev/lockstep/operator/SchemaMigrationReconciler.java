@@ -26,6 +26,7 @@ import io.javaoperatorsdk.operator.processing.event.source.EventSource;
 import io.javaoperatorsdk.operator.processing.event.source.filter.OnUpdateFilter;
 import io.javaoperatorsdk.operator.processing.event.source.informer.InformerEventSource;
 import java.time.Clock;
+import java.time.Duration;
 import java.time.Instant;
 import java.time.temporal.ChronoUnit;
 import java.util.Comparator;
@@ -51,6 +52,9 @@ import org.slf4j.LoggerFactory;
 public class SchemaMigrationReconciler implements Reconciler<SchemaMigration> {
     public static final String NAME = "schemamigration";
     static final String CONFIG_MAP_INDEX = "lockstep.dev/configmap";
+    static final String DATABASE_INDEX = "lockstep.dev/database";
+    /** How often a resource whose database another one claims looks again: the owner's deletion does not wake it. */
+    static final Duration CLAIM_RECHECK = Duration.ofSeconds(10);
     static final String RUNNER_PODS = "runner-pods";
     static final String GATED_PODS = "gated-pods";
     /** Held pods named in status and messages, at most. */
@@ -73,6 +77,7 @@ public class SchemaMigrationReconciler implements Reconciler<SchemaMigration> {
         this.events = new EventRecorder(context.getClient(), clock);
         context.getPrimaryCache().addIndexer(CONFIG_MAP_INDEX, sm -> configMapName(sm)
                 .map(name -> List.of(sm.getMetadata().getNamespace() + "/" + name)).orElse(List.of()));
+        context.getPrimaryCache().addIndexer(DATABASE_INDEX, sm -> List.copyOf(DatabaseClaims.keys(sm)));
 
         var jobSource = new InformerEventSource<>(InformerEventSourceConfiguration.from(Job.class, SchemaMigration.class)
                 .withName("runner-jobs")
@@ -129,13 +134,17 @@ public class SchemaMigrationReconciler implements Reconciler<SchemaMigration> {
                 events.normal(sm, report.eventReason, report.event);
             }
         }
-        return UpdateControl.patchStatus(sm);
+        UpdateControl<SchemaMigration> control = UpdateControl.patchStatus(sm);
+        return report.recheckAfter == null ? control : control.rescheduleAfter(report.recheckAfter);
     }
 
     /** One pass of the state diagram; each branch ends in exactly one report. */
     private void step(SchemaMigration sm, Context<SchemaMigration> context, StatusReport report, Optional<SpecProblem> problem) {
         if (problem.isPresent()) {
             report.stalled(Phase.Failed, Reason.InvalidSpec, problem.get().message());
+            return;
+        }
+        if (claimedByAnother(sm, context, report)) {
             return;
         }
         SchemaMigrationSpec spec = sm.getSpec();
@@ -264,6 +273,30 @@ public class SchemaMigrationReconciler implements Reconciler<SchemaMigration> {
             recordFailure(status, f);
             reportFailed(sm, report);
         }
+    }
+
+    /**
+     * Two resources migrating one schema would undo each other's runs: the younger waits, never starting a runner,
+     * until the older is deleted or points elsewhere (see {@link DatabaseClaims}).
+     */
+    private boolean claimedByAnother(SchemaMigration sm, Context<SchemaMigration> context, StatusReport report) {
+        Set<String> keys = DatabaseClaims.keys(sm);
+        List<SchemaMigration> sharing = keys.stream()
+                .flatMap(key -> context.getPrimaryCache().byIndex(DATABASE_INDEX, key).stream()).distinct().toList();
+        Optional<SchemaMigration> owner = DatabaseClaims.heldBy(sm, sharing);
+        if (owner.isEmpty()) {
+            return false;
+        }
+        Set<String> ownerKeys = DatabaseClaims.keys(owner.get());
+        String shared = keys.stream().filter(ownerKeys::contains).findFirst().orElseThrow();
+        report.stalled(Phase.Pending, Reason.DatabaseClaimed, "schema " + DatabaseClaims.schema(shared) + " of database "
+                + DatabaseClaims.database(shared) + " is already migrated by SchemaMigration " + owner.get().getMetadata().getNamespace()
+                + "/" + owner.get().getMetadata().getName() + " (created " + owner.get().getMetadata().getCreationTimestamp()
+                + ", before this one): two resources migrating one schema would undo each other's runs. Delete one of them,"
+                + " or point spec.database.url or spec.database.schemas of this one elsewhere; it starts by itself once the"
+                + " schema is free. No runner Job was started");
+        report.recheckAfter = CLAIM_RECHECK;
+        return true;
     }
 
     /**

@@ -14,6 +14,8 @@ final class StatusReport {
     String event;
     Reason eventReason;
     boolean warning;
+    /** When set, reconcile again after this long even if nothing changes (a wait no event ends). */
+    java.time.Duration recheckAfter;
 
     StatusReport(SchemaMigration sm, ConditionSet conditions) {
         this.sm = sm;

@@ -1,0 +1,126 @@
+package dev.lockstep.operator;
+
+import dev.lockstep.api.v1alpha1.DatabaseSpec;
+import dev.lockstep.api.v1alpha1.SchemaMigration;
+import java.time.Instant;
+import java.util.Collection;
+import java.util.Comparator;
+import java.util.List;
+import java.util.Locale;
+import java.util.Objects;
+import java.util.Optional;
+import java.util.Set;
+import java.util.TreeSet;
+
+/**
+ * Which SchemaMigration owns a database schema. Two resources that migrate the same schema of the same database
+ * would fight over its history (one going down while the other goes up, each undoing the other's runs); the older
+ * resource keeps the claim and the younger never starts a runner. Flyway's advisory lock stays the backstop for
+ * what this cannot see: the same server reached by two different host names, or a resource in a namespace the
+ * operator does not watch.
+ *
+ * <p>A claim key is {@code host:port/database/schema}, one per host of the URL and per schema. Host names are
+ * compared as cluster DNS resolves them: {@code orders-db} in namespace {@code shop}, {@code orders-db.shop} and
+ * {@code orders-db.shop.svc.cluster.local} are one host; {@code orders-db} in another namespace is another.
+ */
+public final class DatabaseClaims {
+    private static final String PREFIX = "jdbc:postgresql://";
+    private static final int DEFAULT_PORT = 5432;
+    /** Oldest first: creation time, then namespace and name, so every operator replica picks the same owner. */
+    static final Comparator<SchemaMigration> AGE = Comparator
+            .comparing((SchemaMigration sm) -> created(sm))
+            .thenComparing(sm -> sm.getMetadata().getNamespace())
+            .thenComparing(sm -> sm.getMetadata().getName());
+
+    private DatabaseClaims() {}
+
+    /** The schemas {@code sm} migrates, as claim keys; empty when its spec names no parsable URL. */
+    public static Set<String> keys(SchemaMigration sm) {
+        DatabaseSpec db = sm.getSpec() == null ? null : sm.getSpec().getDatabase();
+        if (db == null || db.getUrl() == null || !db.getUrl().startsWith(PREFIX)) {
+            return Set.of();
+        }
+        String rest = db.getUrl().substring(PREFIX.length());
+        int slash = rest.indexOf('/');
+        if (slash <= 0) {
+            return Set.of();
+        }
+        String database = rest.substring(slash + 1);
+        int query = database.indexOf('?');
+        database = query < 0 ? database : database.substring(0, query);
+        if (database.isEmpty()) {
+            return Set.of();
+        }
+        List<String> schemas = db.getSchemas() == null || db.getSchemas().isEmpty() ? List.of("public") : db.getSchemas();
+        Set<String> keys = new TreeSet<>();
+        for (String host : rest.substring(0, slash).split(",")) {
+            String hostPort = hostPort(host, sm.getMetadata().getNamespace());
+            for (String schema : schemas) {
+                keys.add(hostPort + "/" + database + "/" + schema);
+            }
+        }
+        return keys;
+    }
+
+    /**
+     * The resource that holds a claim {@code sm} also makes, when {@code sm} is the younger: the oldest of those it
+     * shares a schema with. Empty when {@code sm} is the owner of every schema it names.
+     */
+    public static Optional<SchemaMigration> heldBy(SchemaMigration sm, Collection<SchemaMigration> sharing) {
+        return sharing.stream()
+                .filter(other -> !sameName(other, sm))
+                .filter(other -> !other.isMarkedForDeletion())
+                .filter(other -> AGE.compare(other, sm) < 0)
+                .min(AGE);
+    }
+
+    /** For messages: the host, port and database of a key, without the schema. */
+    static String database(String key) {
+        return key.substring(0, key.lastIndexOf('/'));
+    }
+
+    static String schema(String key) {
+        return key.substring(key.lastIndexOf('/') + 1);
+    }
+
+    private static boolean sameName(SchemaMigration a, SchemaMigration b) {
+        return Objects.equals(a.getMetadata().getNamespace(), b.getMetadata().getNamespace())
+                && Objects.equals(a.getMetadata().getName(), b.getMetadata().getName());
+    }
+
+    private static String hostPort(String hostAndPort, String namespace) {
+        String host = hostAndPort.trim().toLowerCase(Locale.ROOT);
+        int port = DEFAULT_PORT;
+        int colon = host.lastIndexOf(':');
+        if (colon > 0 && !host.endsWith("]") && host.indexOf(':') == colon) {
+            try {
+                port = Integer.parseInt(host.substring(colon + 1));
+                host = host.substring(0, colon);
+            } catch (NumberFormatException e) {
+                // not a port: keep the text as it is; it only has to compare equal to itself
+            }
+        } else if (host.startsWith("[") && host.contains("]:")) {
+            int end = host.indexOf("]:");
+            try {
+                port = Integer.parseInt(host.substring(end + 2));
+                host = host.substring(0, end + 1);
+            } catch (NumberFormatException e) {
+                // as above
+            }
+        }
+        host = strip(strip(strip(host, "."), ".cluster.local"), ".svc");
+        if (!host.contains(".") && !host.contains(":") && !"localhost".equals(host) && namespace != null) {
+            host = host + "." + namespace; // a Service name resolves in the resource's own namespace
+        }
+        return host + ":" + port;
+    }
+
+    private static String strip(String host, String suffix) {
+        return host.endsWith(suffix) ? host.substring(0, host.length() - suffix.length()) : host;
+    }
+
+    private static Instant created(SchemaMigration sm) {
+        String ts = sm.getMetadata().getCreationTimestamp();
+        return ts == null ? Instant.MAX : Instant.parse(ts);
+    }
+}
