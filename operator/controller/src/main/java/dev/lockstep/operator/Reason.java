@@ -20,6 +20,7 @@ public enum Reason {
     UndoScriptMissing,
     DownWaitingForPods,
     DatabaseClaimed,
+    DriftDetected,
     WorkloadsHeld,
     WorkloadsReleased,
     NoWorkloads,

@@ -355,8 +355,14 @@ public class SchemaMigrationReconciler implements Reconciler<SchemaMigration> {
         LastRun last = sm.getStatus().getLastRun();
         RunError error = last.getError();
         StringBuilder message = new StringBuilder();
-        Reason reason = error != null && "POD".equals(error.getCategory()) ? Reason.RunnerFailed : Reason.MigrationFailed;
-        if (error != null && error.getScript() != null) {
+        Reason reason = error == null ? Reason.MigrationFailed : switch (error.getCategory() == null ? "" : error.getCategory()) {
+            case "POD" -> Reason.RunnerFailed;
+            case "DRIFT" -> Reason.DriftDetected;
+            default -> Reason.MigrationFailed;
+        };
+        if (reason == Reason.DriftDetected) {
+            message.append("runner found drift");
+        } else if (error != null && error.getScript() != null) {
             message.append(error.getScript()).append(" failed");
         } else {
             message.append("migration failed");

@@ -5,6 +5,8 @@ public enum FailureCategory {
     ARGUMENTS(ExitCode.ARGUMENTS),
     CONNECTION(ExitCode.CONNECTION),
     VALIDATION(ExitCode.VALIDATION),
+    /** The source no longer matches the applied history ({@link Drift}); nothing ran. */
+    DRIFT(ExitCode.VALIDATION),
     SQL(ExitCode.SQL),
     INTERNAL(ExitCode.INTERNAL);
 

@@ -39,8 +39,20 @@ public final class MigrationRunner {
     public RunResult migrate(MigrationSettings settings) {
         return run("migrate", settings, (flyway, staged, source) -> {
             // Read the history without a target: Flyway refuses to even describe a target it cannot find.
-            MigrationInfoService before = configure(staged, MigrationSettings.LATEST).info();
+            Flyway untargeted = configure(staged, MigrationSettings.LATEST);
+            MigrationInfoService before = untargeted.info();
             String from = version(before.current());
+            Failure failedBefore = NonTransactionalRepair.failedRow(before, staged);
+            if (failedBefore != null) {
+                String good = NonTransactionalRepair.lastGood(before);
+                return new RunResult("migrate", Outcome.FAILED, settings.targetRevision(), good, good, List.of(),
+                        pendingVersions(before), failedBefore, null);
+            }
+            Failure drift = drift(untargeted, settings);
+            if (drift != null) {
+                return new RunResult("migrate", Outcome.FAILED, settings.targetRevision(), from, from, List.of(),
+                        pendingVersions(before), drift, null);
+            }
             Failure badTarget = checkTarget(staged, before);
             if (badTarget != null) {
                 return new RunResult("migrate", Outcome.FAILED, settings.targetRevision(), from, from, List.of(),
@@ -99,8 +111,18 @@ public final class MigrationRunner {
 
     public RunResult validate(MigrationSettings settings) {
         return run("validate", settings, (flyway, staged, source) -> {
-            ValidateResult result = flyway.validateWithResult();
             String current = version(flyway.info().current());
+            Failure failedBefore = NonTransactionalRepair.failedRow(flyway.info(), staged);
+            if (failedBefore != null) {
+                return new RunResult("validate", Outcome.FAILED, settings.targetRevision(), current, current, List.of(),
+                        List.of(), failedBefore, null);
+            }
+            Failure drift = drift(configure(staged, MigrationSettings.LATEST), settings);
+            if (drift != null) {
+                return new RunResult("validate", Outcome.FAILED, settings.targetRevision(), current, current, List.of(),
+                        List.of(), drift, null);
+            }
+            ValidateResult result = flyway.validateWithResult();
             if (result.validationSuccessful) {
                 return new RunResult("validate", Outcome.SUCCEEDED, settings.targetRevision(), current, current,
                         List.of(), pendingVersions(flyway.info()), null, null);
@@ -114,6 +136,30 @@ public final class MigrationRunner {
                     List.of(), new Failure(FailureCategory.VALIDATION, null, null, null,
                             Redaction.text(message, settings.password())), null);
         });
+    }
+
+    /** What {@code repair} changed in the history, one line each, and its result. */
+    public record Repair(RunResult result, List<String> changes) {}
+
+    /**
+     * Flyway's repair, run by a person after they repaired the database by hand: removes failed rows, and aligns the
+     * recorded checksums, descriptions and types with the source (accepting scripts changed after they ran) and marks
+     * applied versions gone from the source as deleted. Never run by the operator: each of these is a decision.
+     */
+    public Repair repair(MigrationSettings settings) {
+        List<String> changes = new ArrayList<>();
+        RunResult result = run("repair", settings, (flyway, staged, source) -> {
+            org.flywaydb.core.api.output.RepairResult repaired = configure(staged, MigrationSettings.LATEST).repair();
+            repaired.migrationsRemoved.forEach(m -> changes.add("removed the failed row of " + m.version + " (" + m.description + ")"));
+            repaired.migrationsAligned.forEach(m -> changes.add("aligned the checksum, description and type of " + m.version
+                    + " (" + m.description + ") with the source"));
+            repaired.migrationsDeleted.forEach(m -> changes.add("marked " + m.version + " as deleted: it is gone from the source"));
+            MigrationInfoService after = configure(staged, MigrationSettings.LATEST).info();
+            String current = version(after.current());
+            return new RunResult("repair", Outcome.SUCCEEDED, settings.targetRevision(), current, current, List.of(),
+                    pendingVersions(after), null, null);
+        });
+        return new Repair(result, List.copyOf(changes));
     }
 
     private interface FlywayAction {
@@ -199,6 +245,17 @@ public final class MigrationRunner {
                     + " is not a version in the migrations source " + versions + ": add its script or pick one of those");
         }
         return null;
+    }
+
+    /** The drift between source and history as a failure, or null when they agree. */
+    private static Failure drift(Flyway untargeted, MigrationSettings settings) {
+        List<Drift> drift = Drift.of(untargeted);
+        if (drift.isEmpty()) {
+            return null;
+        }
+        String script = drift.stream().map(Drift::script).filter(java.util.Objects::nonNull).findFirst().orElse(null);
+        return new Failure(FailureCategory.DRIFT, null, script, null,
+                Redaction.text(Drift.describe(drift, Drift.sourceVersions(untargeted)), settings.password()));
     }
 
     private static boolean isDown(MigrationSettings settings, MigrationInfoService info) {
@@ -289,14 +346,24 @@ public final class MigrationRunner {
     private static Failure migrationFailure(FlywayMigrateException e, MigrationSettings settings) {
         String script = e.getMigration() == null ? null : e.getMigration().getScript();
         String sqlState = e.getSqlState();
-        Throwable cause = e.getCause();
-        String message = cause instanceof SQLException sql ? sql.getMessage() : e.getMessage();
+        SQLException sql = sqlCause(e);
+        // PostgreSQL's own words (with its Detail line), not Flyway's framed report around them.
+        String message = sql != null ? sql.getMessage().replaceAll("\\s*\\n\\s*", " ").strip() : firstLine(e.getMessage());
         Integer line = e.getLineNumber() > 0 ? e.getLineNumber() : null;
         if (!e.isExecutableInTransaction()) {
-            message = message + " (the script ran outside a transaction: statements before the failing one stay "
-                    + "applied; an index built CONCURRENTLY may be left INVALID and must be dropped before a retry)";
+            message = message + " (" + NonTransactionalRepair.afterFailure(settings, e.getMigration() == null ? null
+                    : e.getMigration().getVersion()) + ")";
         }
         return new Failure(FailureCategory.SQL, sqlState, script, line, Redaction.text(message, settings.password()));
+    }
+
+    private static SQLException sqlCause(Throwable e) {
+        for (Throwable t = e; t != null && t.getCause() != t; t = t.getCause()) {
+            if (t instanceof SQLException sql && sql.getMessage() != null) {
+                return sql;
+            }
+        }
+        return null;
     }
 
     static Failure classify(FlywayException e, MigrationSettings settings) {

@@ -187,4 +187,57 @@ class RunnerFailuresDatabaseTest {
         assertThat(db.column("SELECT column_name FROM information_schema.columns WHERE table_name = 'orders'"))
                 .containsExactly("id");
     }
+
+    @Test
+    void aScriptFailedOutsideATransactionNamesTheInvalidIndexAndTheFailedRowAndRepairLetsItRetry() throws IOException {
+        script("V1__create_accounts.sql", "CREATE TABLE accounts (id int, email text);\nINSERT INTO accounts VALUES (1, 'a'), (2, 'a');");
+        script("V2__unique_email.sql", "CREATE UNIQUE INDEX CONCURRENTLY accounts_email_key ON accounts (email);");
+        script("V2__unique_email.sql.conf", "executeInTransaction=false");
+
+        RunResult failed = runner.migrate(settings("latest", null));
+
+        assertThat(failed.exitCode()).isEqualTo(ExitCode.SQL);
+        assertThat(failed.error().sqlState()).isEqualTo("23505");
+        assertThat(failed.error().message()).contains("could not create unique index", "Key (email)=(a) is duplicated",
+                "left INVALID", "public.accounts_email_key on accounts", "DROP INDEX CONCURRENTLY",
+                "recorded version 2 as failed", "lockstep repair").doesNotContain("------");
+        assertThat(failed.toRevision()).isEqualTo("1");
+
+        // The next run touches nothing and says the same, whatever else the source holds by then.
+        script("V3__create_audit.sql", "CREATE TABLE audit (id int);");
+        RunResult refused = runner.migrate(settings("latest", null));
+        assertThat(refused.exitCode()).isEqualTo(ExitCode.SQL);
+        assertThat(refused.error().script()).isEqualTo("V2__unique_email.sql");
+        assertThat(refused.error().message()).contains("version 2 (V2__unique_email.sql) failed outside a transaction",
+                "public.accounts_email_key on accounts", "Nothing was run");
+        assertThat(refused.toRevision()).isEqualTo("1");
+        assertThat(db.tables("public")).doesNotContain("audit");
+
+        // The runbook's repair: fix the data, drop the INVALID index, remove the failed row, retry.
+        db.execute("DELETE FROM accounts WHERE id = 2");
+        db.execute("DROP INDEX CONCURRENTLY accounts_email_key");
+        MigrationRunner.Repair repair = runner.repair(settings("latest", null));
+        assertThat(repair.result().error()).isNull();
+        assertThat(repair.changes()).containsExactly("removed the failed row of 2 (unique email)");
+
+        RunResult retried = runner.migrate(settings("latest", null));
+        assertThat(retried.error()).isNull();
+        assertThat(retried.applied()).extracting(RunResult.Applied::version).containsExactly("2", "3");
+        assertThat(db.column("SELECT indisvalid FROM pg_index x JOIN pg_class i ON i.oid = x.indexrelid"
+                + " WHERE i.relname = 'accounts_email_key'")).containsExactly("t");
+    }
+
+    @Test
+    void repairAcceptsADeliberateEditOfAnAppliedScript() throws IOException {
+        script("V1__create_orders.sql", "CREATE TABLE orders (id bigint PRIMARY KEY);");
+        runner.migrate(settings("latest", null));
+        script("V1__create_orders.sql", "-- orders of the shop\nCREATE TABLE orders (id bigint PRIMARY KEY);");
+        assertThat(runner.migrate(settings("latest", null)).error().category()).isEqualTo(FailureCategory.DRIFT);
+
+        MigrationRunner.Repair repair = runner.repair(settings("latest", null));
+
+        assertThat(repair.changes()).containsExactly("aligned the checksum, description and type of 1 (create orders) with the source");
+        assertThat(runner.migrate(settings("latest", null)).error()).isNull();
+        assertThat(runner.repair(settings("latest", null)).changes()).isEmpty();
+    }
 }
