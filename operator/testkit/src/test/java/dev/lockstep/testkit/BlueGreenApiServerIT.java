@@ -115,8 +115,7 @@ class BlueGreenApiServerIT {
             cluster.scriptsConfigMap("accounts-migrations", scripts);
             cluster.kubelet().delayStart(LocalKubelet.inNamespace(cluster.namespace())
                     .and(p -> "runner".equals(p.getMetadata().getLabels().get("app.kubernetes.io/component"))), Duration.ofSeconds(3));
-            cluster.client().resources(SchemaMigration.class).inNamespace(cluster.namespace()).withName("accounts")
-                    .edit(sm -> { sm.getSpec().setTargetRevision("7"); return sm; });
+            cluster.editMigration("accounts", sm -> { sm.getSpec().setTargetRevision("7"); });
             cluster.client().apps().deployments().inNamespace(cluster.namespace()).resource(side("green", "7", 2)).create();
 
             await().atMost(Duration.ofSeconds(30)).until(() -> "PreviewGated".equals(cluster.get("accounts").getStatus().getBlueGreen().getState()));
@@ -153,8 +152,7 @@ class BlueGreenApiServerIT {
 
         scripts.put("V7__add_user_locale.sql", "ALTER TABLE no_such_table ADD COLUMN locale text;");
         cluster.scriptsConfigMap("accounts-migrations", scripts);
-        cluster.client().resources(SchemaMigration.class).inNamespace(cluster.namespace()).withName("accounts")
-                .edit(sm -> { sm.getSpec().setTargetRevision("7"); return sm; });
+        cluster.editMigration("accounts", sm -> { sm.getSpec().setTargetRevision("7"); });
         cluster.client().apps().deployments().inNamespace(cluster.namespace()).resource(side("green", "7", 2)).create();
 
         cluster.awaitCondition("accounts", "Stalled", "True", "MigrationFailed");

@@ -122,6 +122,23 @@ public final class Cluster {
         return client().resource(sm).inNamespace(namespace).create();
     }
 
+    /**
+     * Changes a SchemaMigration as `kubectl edit` would, reading it again when the operator's status write got in
+     * between (a 409 on the resourceVersion), as a person would.
+     */
+    public SchemaMigration editMigration(String name, java.util.function.Consumer<SchemaMigration> change) {
+        for (int attempt = 1; ; attempt++) {
+            try {
+                return client().resources(SchemaMigration.class).inNamespace(namespace).withName(name)
+                        .edit(sm -> { change.accept(sm); return sm; });
+            } catch (io.fabric8.kubernetes.client.KubernetesClientException e) {
+                if (e.getCode() != 409 || attempt >= 10) {
+                    throw e;
+                }
+            }
+        }
+    }
+
     public SchemaMigration get(String name) {
         return client().resources(SchemaMigration.class).inNamespace(namespace).withName(name).get();
     }

@@ -53,8 +53,7 @@ class ContractApiServerIT {
         cluster.awaitCondition("users", "Ready", "True", "MigrationSucceeded");
 
         // One change moves the app to code that needs revision 2 and the schema to 3 (whose step 3 drops `name`).
-        cluster.client().resources(SchemaMigration.class).inNamespace(cluster.namespace()).withName("users")
-                .edit(sm -> { sm.getSpec().setTargetRevision("3"); return sm; });
+        cluster.editMigration("users", sm -> { sm.getSpec().setTargetRevision("3"); });
         cluster.rollDeployment("users-api", RollingGateApiServerIT.template("users-api", "users", "2"));
 
         SchemaMigration waiting = cluster.awaitCondition("users", "Reconciling", "True", "ContractWaitingForPods");
@@ -97,8 +96,7 @@ class ContractApiServerIT {
         cluster.awaitCondition("users", "Ready", "True", "MigrationSucceeded");
 
         cluster.client().pods().inNamespace(cluster.namespace()).withName("old-worker").delete();
-        cluster.client().resources(SchemaMigration.class).inNamespace(cluster.namespace()).withName("users")
-                .edit(sm -> { sm.getSpec().setTargetRevision("3"); return sm; });
+        cluster.editMigration("users", sm -> { sm.getSpec().setTargetRevision("3"); });
 
         SchemaMigration waiting = cluster.awaitCondition("users", "Reconciling", "True", "ContractWaitingForPods");
         assertThat(Cluster.condition(waiting, "Reconciling").orElseThrow().getMessage())
@@ -146,8 +144,7 @@ class ContractApiServerIT {
         await().during(Duration.ofSeconds(3)).atMost(Duration.ofSeconds(5)).until(() -> contractJobs(cluster).isEmpty());
         assertThat(columns(db)).contains("name");
 
-        cluster.client().resources(SchemaMigration.class).inNamespace(cluster.namespace()).withName("users")
-                .edit(s -> { s.getSpec().getContract().setApprovedRevision("3"); return s; });
+        cluster.editMigration("users", s -> { s.getSpec().getContract().setApprovedRevision("3"); });
 
         SchemaMigration ready = cluster.awaitCondition("users", "Ready", "True", "MigrationSucceeded");
         assertThat(ready.getStatus().getCurrentRevision()).isEqualTo("3");
@@ -196,8 +193,7 @@ class ContractApiServerIT {
         await().atMost(Duration.ofSeconds(30)).until(() -> cluster.client().pods().inNamespace(cluster.namespace())
                 .withLabel("lockstep.dev/schema", "users").list().getItems().size() == 3);
 
-        cluster.client().resources(SchemaMigration.class).inNamespace(cluster.namespace()).withName("users")
-                .edit(sm -> { sm.getSpec().setTargetRevision("3"); return sm; });
+        cluster.editMigration("users", sm -> { sm.getSpec().setTargetRevision("3"); });
         cluster.client().apps().statefulSets().inNamespace(cluster.namespace()).withName("ledger")
                 .edit(sts -> { sts.getSpec().setTemplate(RollingGateApiServerIT.template("ledger", "users", "2")); return sts; });
 

@@ -34,14 +34,13 @@ class DownApiServerIT {
     }
 
     private static void target(Cluster cluster, String target, Boolean allowDown) {
-        cluster.client().resources(SchemaMigration.class).inNamespace(cluster.namespace()).withName("items").edit(sm -> {
+        cluster.editMigration("items", sm -> {
             sm.getSpec().setTargetRevision(target);
             if (allowDown != null) {
                 PolicySpec policy = new PolicySpec();
                 policy.setAllowDown(allowDown);
                 sm.getSpec().setPolicy(policy);
             }
-            return sm;
         });
     }
 

@@ -56,8 +56,7 @@ class ExamplesApiServerIT {
     }
 
     private static void target(Cluster cluster, String revision) {
-        cluster.client().resources(SchemaMigration.class).inNamespace(cluster.namespace()).withName("accounts")
-                .edit(sm -> { sm.getSpec().setTargetRevision(revision); return sm; });
+        cluster.editMigration("accounts", sm -> { sm.getSpec().setTargetRevision(revision); });
     }
 
     private static List<Pod> pods(Cluster cluster, String label, String value) {

@@ -46,8 +46,7 @@ class FailuresApiServerIT {
         assertThat(cluster.kubelet().logs(cluster.namespace(), pod.getMetadata().getName())).contains("FAILED (SQL, exit 5)");
         await().during(Duration.ofSeconds(4)).atMost(Duration.ofSeconds(6)).until(() -> cluster.jobs().size() == 1);
 
-        cluster.client().resources(SchemaMigration.class).inNamespace(cluster.namespace()).withName("orders")
-                .edit(sm -> { sm.getMetadata().setAnnotations(Map.of("lockstep.dev/retry", "1")); return sm; });
+        cluster.editMigration("orders", sm -> { sm.getMetadata().setAnnotations(Map.of("lockstep.dev/retry", "1")); });
         await().atMost(Duration.ofSeconds(30)).until(() -> cluster.jobs().size() == 2);
         await().atMost(Duration.ofSeconds(60)).until(() -> cluster.jobs().stream().allMatch(j -> j.getStatus().getFailed() != null
                 && j.getStatus().getFailed() == 1));

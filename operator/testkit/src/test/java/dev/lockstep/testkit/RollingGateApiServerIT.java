@@ -138,8 +138,7 @@ class RollingGateApiServerIT {
         // Revision 7 ships with a broken script; the app moves to 7 in the same change (GitOps-style).
         scripts.put("V7__add_user_locale.sql", "ALTER TABLE user_accounts ADD COLUMN locale text;");
         cluster.scriptsConfigMap("accounts-migrations", scripts);
-        cluster.client().resources(SchemaMigration.class).inNamespace(cluster.namespace()).withName("accounts")
-                .edit(sm -> { sm.getSpec().setTargetRevision("7"); return sm; });
+        cluster.editMigration("accounts", sm -> { sm.getSpec().setTargetRevision("7"); });
         cluster.rollDeployment("orders-api", template("orders-api", "accounts", "7"));
 
         cluster.awaitCondition("accounts", "Stalled", "True", "MigrationFailed");

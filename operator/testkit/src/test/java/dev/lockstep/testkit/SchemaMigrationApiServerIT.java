@@ -111,8 +111,7 @@ class SchemaMigrationApiServerIT {
         await().during(Duration.ofSeconds(3)).atMost(Duration.ofSeconds(5)).until(() -> cluster.jobs().isEmpty());
         assertThat(db.tables("public")).isEmpty();
 
-        cluster.client().resources(SchemaMigration.class).inNamespace(cluster.namespace()).withName("accounts")
-                .edit(s -> { s.getSpec().setSuspend(false); return s; });
+        cluster.editMigration("accounts", s -> { s.getSpec().setSuspend(false); });
         cluster.awaitCondition("accounts", "Ready", "True", "MigrationSucceeded");
         assertThat(db.tables("public")).contains("users");
     }
@@ -144,8 +143,7 @@ class SchemaMigrationApiServerIT {
         await().atMost(Duration.ofSeconds(20)).until(() -> cluster.jobs().size() == 1);
         String first = cluster.jobs().get(0).getMetadata().getName();
 
-        cluster.client().resources(SchemaMigration.class).inNamespace(cluster.namespace()).withName("accounts")
-                .edit(s -> { s.getSpec().setTargetRevision("6"); return s; });
+        cluster.editMigration("accounts", s -> { s.getSpec().setTargetRevision("6"); });
 
         await().atMost(Duration.ofSeconds(10)).until(() -> Cluster.condition(cluster.get("accounts"), "Reconciling")
                 .map(c -> c.getMessage().contains("waiting for runner Job " + first)).orElse(false));
