@@ -4,6 +4,7 @@ import dev.lockstep.operator.OperatorCommand;
 import dev.lockstep.operator.gate.AwaitCommand;
 import dev.lockstep.runner.cli.InfoCommand;
 import dev.lockstep.runner.cli.MigrateCommand;
+import dev.lockstep.runner.cli.PlanCommand;
 import dev.lockstep.runner.cli.RepairCommand;
 import dev.lockstep.runner.cli.ValidateCommand;
 import picocli.CommandLine;
@@ -12,7 +13,7 @@ import picocli.CommandLine.Command;
 /** The one entry point of the image: the operator and the runner are subcommands of the same program. */
 @Command(name = "lockstep", mixinStandardHelpOptions = true, versionProvider = Lockstep.Version.class,
         description = "Database schema revisions as Kubernetes resources.",
-        subcommands = {OperatorCommand.class, MigrateCommand.class, InfoCommand.class, ValidateCommand.class, RepairCommand.class, AwaitCommand.class, DemoCommand.class, VerifyCommand.class})
+        subcommands = {OperatorCommand.class, MigrateCommand.class, InfoCommand.class, ValidateCommand.class, PlanCommand.class, RepairCommand.class, AwaitCommand.class, DemoCommand.class, VerifyCommand.class})
 public final class Lockstep {
     public static void main(String[] args) {
         System.exit(commandLine().execute(args));

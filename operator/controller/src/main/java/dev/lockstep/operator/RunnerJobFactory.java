@@ -151,6 +151,18 @@ public final class RunnerJobFactory {
                 "--result-file", "/dev/termination-log"));
         if (step == RunStep.Expand) {
             args.add("--hold-contract");
+            // The expand run plans for the whole rollout (its contract steps included) and is where approval and the
+            // destructive-change check happen; the contract run of the same spec is covered by them.
+            var policy = spec.policyOrDefault();
+            args.add("--destructive");
+            args.add(policy.destructiveOrDefault().name().toLowerCase(java.util.Locale.ROOT));
+            if (policy.approvalRequired()) {
+                args.add("--require-approval");
+                if (policy.getApprovedPlanDigest() != null) {
+                    args.add("--approved-plan-digest");
+                    args.add(policy.getApprovedPlanDigest());
+                }
+            }
         }
         if (spec.downAllowed()) {
             args.add("--allow-down");

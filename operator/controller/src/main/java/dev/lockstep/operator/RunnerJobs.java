@@ -52,6 +52,14 @@ public final class RunnerJobs {
         if (spec.downAllowed()) {
             shaping.put("allowDown", true); // only when set, so hashes of specs without it stay what they were
         }
+        var policy = spec.getPolicy();
+        if (policy != null && policy.getDestructive() != null) {
+            shaping.put("destructive", policy.getDestructive().name());
+        }
+        if (policy != null && policy.approvalRequired()) {
+            shaping.put("requireApproval", true);
+            shaping.put("approvedPlanDigest", policy.getApprovedPlanDigest());
+        }
         shaping.put("sourceContent", sourceContentHash);
         shaping.put("retry", sm.getMetadata().getAnnotations() == null ? null
                 : sm.getMetadata().getAnnotations().get(RETRY_ANNOTATION));

@@ -22,10 +22,25 @@ public record RunnerReport(
         Failure error,
         Boolean truncated,
         List<String> held,
-        List<Applied> undone) {
+        List<Applied> undone,
+        Plan plan) {
 
     @JsonIgnoreProperties(ignoreUnknown = true)
     public record Applied(String version, String description, String script, long durationMillis) {}
+
+    /** The plan the run checked before it did anything. */
+    @JsonIgnoreProperties(ignoreUnknown = true)
+    public record Plan(String digest, String from, List<Step> steps) {
+        @JsonIgnoreProperties(ignoreUnknown = true)
+        public record Step(String version, String description, String script, String kind, Integer checksum, boolean destructive,
+                           List<String> findings, String note) {}
+
+        /** Expand steps in which the dry run found destructive changes. */
+        public List<Step> destructiveExpandSteps() {
+            return steps == null ? List.of() : steps.stream()
+                    .filter(s -> "Expand".equals(s.kind()) && s.findings() != null && !s.findings().isEmpty()).toList();
+        }
+    }
 
     @JsonIgnoreProperties(ignoreUnknown = true)
     public record Failure(String category, String sqlState, String script, Integer line, String message) {}

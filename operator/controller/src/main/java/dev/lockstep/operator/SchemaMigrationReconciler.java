@@ -3,6 +3,8 @@ package dev.lockstep.operator;
 import dev.lockstep.api.v1alpha1.AppliedMigration;
 import dev.lockstep.api.v1alpha1.LastRun;
 import dev.lockstep.api.v1alpha1.Phase;
+import dev.lockstep.api.v1alpha1.PlanStatus;
+import dev.lockstep.api.v1alpha1.PlannedStep;
 import dev.lockstep.api.v1alpha1.RunError;
 import dev.lockstep.api.v1alpha1.SchemaMigration;
 import dev.lockstep.api.v1alpha1.SchemaMigrationSpec;
@@ -249,6 +251,7 @@ public class SchemaMigrationReconciler implements Reconciler<SchemaMigration> {
             report.stalled(Phase.Pending, b.reason(), blockedMessage(sm, jobName, b));
         } else if (state instanceof RunnerState.Succeeded s) {
             recordReport(status.getLastRun(), s.report());
+            recordPlan(sm, step, s.report());
             status.getLastRun().setResult("Succeeded");
             status.setCurrentRevision(s.report().toRevision());
             status.setPendingVersions(pendingAfter(s.report(), spec.getTargetRevision()));
@@ -271,6 +274,7 @@ public class SchemaMigrationReconciler implements Reconciler<SchemaMigration> {
                 return;
             }
             recordFailure(status, f);
+            f.report().ifPresent(r -> recordPlan(sm, step, r));
             reportFailed(sm, report);
         }
     }
@@ -355,13 +359,23 @@ public class SchemaMigrationReconciler implements Reconciler<SchemaMigration> {
         LastRun last = sm.getStatus().getLastRun();
         RunError error = last.getError();
         StringBuilder message = new StringBuilder();
-        Reason reason = error == null ? Reason.MigrationFailed : switch (error.getCategory() == null ? "" : error.getCategory()) {
+        String category = error == null || error.getCategory() == null ? "" : error.getCategory();
+        if ("APPROVAL".equals(category)) {
+            // Not a failure: the plan is written down and waits for a reviewed commit that approves its digest.
+            report.progressing(Phase.AwaitingApproval, Reason.PlanAwaitingApproval, error.getMessage(),
+                    Reason.PlanAwaitingApproval, error.getMessage());
+            return;
+        }
+        Reason reason = switch (category) {
             case "POD" -> Reason.RunnerFailed;
             case "DRIFT" -> Reason.DriftDetected;
+            case "DESTRUCTIVE" -> Reason.DestructiveChangeBlocked;
             default -> Reason.MigrationFailed;
         };
         if (reason == Reason.DriftDetected) {
             message.append("runner found drift");
+        } else if (reason == Reason.DestructiveChangeBlocked) {
+            message.append("destructive change blocked (spec.policy.destructive: Block)");
         } else if (error != null && error.getScript() != null) {
             message.append(error.getScript()).append(" failed");
         } else {
@@ -461,6 +475,42 @@ public class SchemaMigrationReconciler implements Reconciler<SchemaMigration> {
             run.setError(error);
         } else {
             run.setError(null);
+        }
+    }
+
+    /**
+     * Keeps the plan of an expand run in status; a contract run's plan is only the tail of it. Destructive expand steps
+     * let through by policy Warn are worth a Warning Event, once, when the run that applied them is recorded.
+     */
+    private void recordPlan(SchemaMigration sm, RunStep step, RunnerReport report) {
+        if (step != RunStep.Expand) {
+            return;
+        }
+        if (report.plan() == null) {
+            sm.getStatus().setPlan(null); // stopped before planning (drift, a failed row): an older plan would mislead
+            return;
+        }
+        RunnerReport.Plan plan = report.plan();
+        PlanStatus status = new PlanStatus();
+        status.setDigest(plan.digest());
+        status.setFrom(plan.from());
+        status.setPending(plan.steps() == null ? List.of() : plan.steps().stream().map(s -> {
+            PlannedStep planned = new PlannedStep();
+            planned.setVersion(s.version());
+            planned.setDescription(s.description());
+            planned.setKind(s.kind());
+            planned.setChecksum(s.checksum());
+            planned.setDestructive(s.destructive());
+            planned.setFindings(s.findings());
+            planned.setNote(s.note());
+            return planned;
+        }).toList());
+        sm.getStatus().setPlan(status);
+        List<RunnerReport.Plan.Step> destructive = plan.destructiveExpandSteps();
+        if (report.error() == null && !destructive.isEmpty()) {
+            events.warning(sm, Reason.DestructiveChangeWarned, "expand step(s) " + String.join(", ", destructive.stream()
+                    .map(RunnerReport.Plan.Step::version).toList()) + " applied with destructive changes (spec.policy.destructive:"
+                    + " Warn): " + truncate(String.join("; ", destructive.stream().flatMap(s -> s.findings().stream()).toList()), 600));
         }
     }
 

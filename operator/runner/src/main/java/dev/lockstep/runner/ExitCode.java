@@ -16,7 +16,11 @@ public enum ExitCode {
     /** Validation failed: a checksum differs, an applied migration is missing, or the history is ahead of the source. */
     VALIDATION(4),
     /** A migration script failed; the database is at the last revision that succeeded. */
-    SQL(5);
+    SQL(5),
+    /** An expand step makes a destructive change and the policy blocks it. Nothing was applied. */
+    DESTRUCTIVE(6),
+    /** The plan needs an approval it does not have: its digest is printed. Nothing was applied. */
+    APPROVAL(7);
 
     private final int code;
 

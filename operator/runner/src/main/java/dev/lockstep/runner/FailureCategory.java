@@ -8,6 +8,10 @@ public enum FailureCategory {
     /** The source no longer matches the applied history ({@link Drift}); nothing ran. */
     DRIFT(ExitCode.VALIDATION),
     SQL(ExitCode.SQL),
+    /** An expand step would break code still running (policy Block); nothing ran. */
+    DESTRUCTIVE(ExitCode.DESTRUCTIVE),
+    /** Approval is required and the plan's digest is not the approved one; nothing ran. */
+    APPROVAL(ExitCode.APPROVAL),
     INTERNAL(ExitCode.INTERNAL);
 
     private final ExitCode exitCode;

@@ -6,6 +6,7 @@ import dev.lockstep.runner.RunResult.Outcome;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
+import java.nio.file.Path;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.SQLException;
@@ -44,6 +45,12 @@ public final class MigrationRunner {
             String from = version(before.current());
             Failure failedBefore = NonTransactionalRepair.failedRow(before, staged);
             if (failedBefore != null) {
+                Failure drift = drift(untargeted, settings);
+                if (drift != null) {
+                    // `lockstep repair` would accept this drift too: say so before anyone runs it.
+                    failedBefore = new Failure(failedBefore.category(), null, failedBefore.script(), null,
+                            failedBefore.message() + ". Besides, " + drift.message());
+                }
                 String good = NonTransactionalRepair.lastGood(before);
                 return new RunResult("migrate", Outcome.FAILED, settings.targetRevision(), good, good, List.of(),
                         pendingVersions(before), failedBefore, null);
@@ -58,36 +65,79 @@ public final class MigrationRunner {
                 return new RunResult("migrate", Outcome.FAILED, settings.targetRevision(), from, from, List.of(),
                         pendingVersions(before), badTarget, null);
             }
-            if (isDown(staged, before)) {
-                return undo(staged, source, before, MigrationVersion.fromVersion(staged.targetRevision()), staged.targetRevision());
+            MigrationPlan plan = plan(staged, source, before);
+            if (settings.planPolicy().destructive() != MigrationSettings.Destructive.OFF && !isDown(staged, before)) {
+                plan = dryRun(staged, plan);
             }
-            ContractSteps.Hold hold = settings.holdContract() ? ContractSteps.of(before, settings.targetRevision())
-                    : new ContractSteps.Hold(null, List.of());
-            Flyway migrating = flyway;
-            if (hold.holds()) {
-                if (hold.stopAt() == null || (from != null && MigrationVersion.fromVersion(hold.stopAt())
-                        .compareTo(MigrationVersion.fromVersion(from)) <= 0)) {
-                    // The next pending step is a contract step: nothing to apply until it may run.
-                    return new RunResult("migrate", Outcome.SUCCEEDED, settings.targetRevision(), from, from, List.of(),
-                            pendingVersions(before), null, null, hold.held());
-                }
-                migrating = configure(staged, hold.stopAt());
+            Failure refused = checkPlan(settings, plan);
+            if (refused != null) {
+                return new RunResult("migrate", Outcome.FAILED, settings.targetRevision(), from, from, List.of(),
+                        pendingVersions(before), refused, null).withPlan(plan);
             }
-            try {
-                MigrateResult result = migrating.migrate();
-                List<Applied> applied = applied(result);
-                MigrationInfoService after = migrating.info();
-                return new RunResult("migrate", Outcome.SUCCEEDED, settings.targetRevision(), from == null ? baseline(after) : from,
-                        version(after.current()), applied, pendingVersions(after), null, null,
-                        hold.holds() ? hold.held() : null);
-            } catch (FlywayMigrateException e) {
-                List<Applied> applied = e.getErrorResult() == null ? List.of() : applied(e.getErrorResult());
-                String to = applied.isEmpty() ? from : applied.get(applied.size() - 1).version();
-                List<String> pending = before.pending().length == 0 ? List.of() : pendingAfter(before, to);
-                return new RunResult("migrate", Outcome.FAILED, settings.targetRevision(), from, to, applied, pending,
-                        migrationFailure(e, settings), null);
-            }
+            return apply(flyway, staged, source, settings, before, from).withPlan(plan);
         });
+    }
+
+    /**
+     * What {@code migrate} would do, with a dry run of every step in a rolled-back transaction, and nothing applied:
+     * for a person or a CI job to review, and to take the digest to approve. With {@code --destructive block} it fails
+     * (exit 6) where migrate would refuse.
+     */
+    public RunResult plan(MigrationSettings settings) {
+        return run("plan", settings, (flyway, staged, source) -> {
+            Flyway untargeted = configure(staged, MigrationSettings.LATEST);
+            MigrationInfoService before = untargeted.info();
+            String from = version(before.current());
+            Failure blocked = NonTransactionalRepair.failedRow(before, staged);
+            blocked = blocked != null ? blocked : drift(untargeted, settings);
+            blocked = blocked != null ? blocked : checkTarget(staged, before);
+            if (blocked != null) {
+                return new RunResult("plan", Outcome.FAILED, settings.targetRevision(), from, from, List.of(),
+                        pendingVersions(before), blocked, null);
+            }
+            MigrationPlan plan = plan(staged, source, before);
+            if (!isDown(staged, before)) {
+                plan = dryRun(staged, plan);
+            }
+            Failure refused = settings.planPolicy().destructive() == MigrationSettings.Destructive.BLOCK
+                    ? checkPlan(settings.withPlanPolicy(new MigrationSettings.PlanPolicy(MigrationSettings.Destructive.BLOCK, false, null)), plan)
+                    : null;
+            return new RunResult("plan", refused == null ? Outcome.SUCCEEDED : Outcome.FAILED, settings.targetRevision(), from, from,
+                    List.of(), pendingVersions(before), refused, null).withPlan(plan);
+        });
+    }
+
+    private static RunResult apply(Flyway flyway, MigrationSettings staged, MigrationSource source, MigrationSettings settings,
+                                   MigrationInfoService before, String from) {
+        if (isDown(staged, before)) {
+            return undo(staged, source, before, MigrationVersion.fromVersion(staged.targetRevision()), staged.targetRevision());
+        }
+        ContractSteps.Hold hold = settings.holdContract() ? ContractSteps.of(before, settings.targetRevision())
+                : new ContractSteps.Hold(null, List.of());
+        Flyway migrating = flyway;
+        if (hold.holds()) {
+            if (hold.stopAt() == null || (from != null && MigrationVersion.fromVersion(hold.stopAt())
+                    .compareTo(MigrationVersion.fromVersion(from)) <= 0)) {
+                // The next pending step is a contract step: nothing to apply until it may run.
+                return new RunResult("migrate", Outcome.SUCCEEDED, settings.targetRevision(), from, from, List.of(),
+                        pendingVersions(before), null, null, hold.held());
+            }
+            migrating = configure(staged, hold.stopAt());
+        }
+        try {
+            MigrateResult result = migrating.migrate();
+            List<Applied> applied = applied(result);
+            MigrationInfoService after = migrating.info();
+            return new RunResult("migrate", Outcome.SUCCEEDED, settings.targetRevision(), from == null ? baseline(after) : from,
+                    version(after.current()), applied, pendingVersions(after), null, null,
+                    hold.holds() ? hold.held() : null);
+        } catch (FlywayMigrateException e) {
+            List<Applied> applied = e.getErrorResult() == null ? List.of() : applied(e.getErrorResult());
+            String to = applied.isEmpty() ? from : applied.get(applied.size() - 1).version();
+            List<String> pending = before.pending().length == 0 ? List.of() : pendingAfter(before, to);
+            return new RunResult("migrate", Outcome.FAILED, settings.targetRevision(), from, to, applied, pending,
+                    migrationFailure(e, settings), null);
+        }
     }
 
     /**
@@ -142,13 +192,22 @@ public final class MigrationRunner {
     public record Repair(RunResult result, List<String> changes) {}
 
     /**
-     * Flyway's repair, run by a person after they repaired the database by hand: removes failed rows, and aligns the
-     * recorded checksums, descriptions and types with the source (accepting scripts changed after they ran) and marks
-     * applied versions gone from the source as deleted. Never run by the operator: each of these is a decision.
+     * Flyway's repair, run by a person after they repaired the database by hand: removes failed rows, and, only with
+     * {@code acceptDrift}, aligns the recorded checksums, descriptions and types with the source (accepting scripts
+     * changed after they ran) and marks applied versions gone from the source as deleted. Never run by the operator:
+     * each of these is a decision.
      */
-    public Repair repair(MigrationSettings settings) {
+    public Repair repair(MigrationSettings settings, boolean acceptDrift) {
         List<String> changes = new ArrayList<>();
         RunResult result = run("repair", settings, (flyway, staged, source) -> {
+            Failure drift = drift(configure(staged, MigrationSettings.LATEST), settings);
+            if (drift != null && !acceptDrift) {
+                String current = version(flyway.info().current());
+                return new RunResult("repair", Outcome.FAILED, settings.targetRevision(), current, current, List.of(), List.of(),
+                        new Failure(FailureCategory.DRIFT, null, drift.script(), null, "repair would accept this drift into the"
+                                + " history: " + drift.message() + " If every change listed is deliberate, run again with"
+                                + " --accept-drift; nothing was changed"), null);
+            }
             org.flywaydb.core.api.output.RepairResult repaired = configure(staged, MigrationSettings.LATEST).repair();
             repaired.migrationsRemoved.forEach(m -> changes.add("removed the failed row of " + m.version + " (" + m.description + ")"));
             repaired.migrationsAligned.forEach(m -> changes.add("aligned the checksum, description and type of " + m.version
@@ -247,6 +306,122 @@ public final class MigrationRunner {
         return null;
     }
 
+    /** What this migrate will do, from the history and the source; no dry run yet. */
+    private static MigrationPlan plan(MigrationSettings settings, MigrationSource source, MigrationInfoService info) {
+        String from = version(info.current());
+        List<MigrationPlan.Step> steps = new ArrayList<>();
+        if (isDown(settings, info)) {
+            MigrationVersion limit = MigrationVersion.fromVersion(settings.targetRevision());
+            Arrays.stream(info.applied())
+                    .filter(m -> m.getVersion() != null && m.getVersion().compareTo(limit) > 0 && !m.getState().isFailed())
+                    .sorted(Comparator.comparing(MigrationInfo::getVersion).reversed())
+                    .forEach(m -> {
+                        MigrationSource.UndoScript undo = source.undoScripts().get(m.getVersion());
+                        steps.add(new MigrationPlan.Step(m.getVersion().getVersion(), m.getDescription(),
+                                undo == null ? null : undo.script(), MigrationPlan.Kind.Undo, undo == null ? null : crc32(undo.file()),
+                                true, null, undo == null ? "no undo script" : null));
+                    });
+            return MigrationPlan.of(from, steps);
+        }
+        MigrationVersion limit = MigrationSettings.LATEST.equals(settings.targetRevision()) ? MigrationVersion.LATEST
+                : MigrationVersion.fromVersion(settings.targetRevision());
+        // Adopting a database by baseline records the versions up to it without running them: they are not steps.
+        MigrationVersion adopted = settings.baselineVersion() != null && info.applied().length == 0
+                ? MigrationVersion.fromVersion(settings.baselineVersion()) : MigrationVersion.EMPTY;
+        Arrays.stream(info.all())
+                .filter(m -> m.getVersion() != null && m.getState() == MigrationState.PENDING && m.getVersion().compareTo(limit) <= 0
+                        && m.getVersion().compareTo(adopted) > 0)
+                .sorted(Comparator.comparing(MigrationInfo::getVersion))
+                .forEach(m -> steps.add(new MigrationPlan.Step(m.getVersion().getVersion(), m.getDescription(), m.getScript(),
+                        ContractSteps.isContract(m) ? MigrationPlan.Kind.Contract : MigrationPlan.Kind.Expand,
+                        m.getResolvedChecksum(), ContractSteps.isContract(m), null, null)));
+        // Repeatable scripts run after the versioned ones whenever they are new or changed: part of what is approved.
+        Arrays.stream(info.all())
+                .filter(m -> m.getVersion() == null && (m.getState() == MigrationState.PENDING || m.getState() == MigrationState.OUTDATED))
+                .sorted(Comparator.comparing(MigrationInfo::getDescription))
+                .forEach(m -> steps.add(new MigrationPlan.Step(null, m.getDescription(), m.getScript(), MigrationPlan.Kind.Expand,
+                        m.getResolvedChecksum(), false, null, null)));
+        return MigrationPlan.of(from, steps);
+    }
+
+    /** The plan with what a dry run of its steps found (see {@link DryRun}); the digest does not change. */
+    private static MigrationPlan dryRun(MigrationSettings settings, MigrationPlan plan) {
+        if (plan.isEmpty()) {
+            return plan;
+        }
+        List<Path> files = plan.steps().stream().map(s -> s.script() == null ? null : findScript(settings.location(), s.script())).toList();
+        try (Connection c = dataSource(settings).getConnection()) {
+            List<MigrationPlan.Step> linted = DryRun.lint(c, settings.schemas(), plan.steps(), files, settings.lockTimeout()).stream()
+                    .map(s -> s.note() == null ? s : s.withLint(s.findings() == null ? List.of() : s.findings(),
+                            Redaction.text(s.note(), settings.password())))
+                    .toList();
+            return new MigrationPlan(plan.digest(), plan.from(), linted);
+        } catch (SQLException e) {
+            String note = "not dry-run: " + Redaction.text(firstLine(e.getMessage()), settings.password());
+            return new MigrationPlan(plan.digest(), plan.from(), plan.steps().stream().map(s -> s.withLint(List.of(), note)).toList());
+        }
+    }
+
+    private static Path findScript(Path location, String script) {
+        Path direct = location.resolve(script);
+        if (Files.isRegularFile(direct)) {
+            return direct;
+        }
+        try (var walk = Files.walk(location)) {
+            return walk.filter(p -> p.getFileName().toString().equals(Path.of(script).getFileName().toString())).findFirst().orElse(null);
+        } catch (IOException e) {
+            return null;
+        }
+    }
+
+    /** Refuses a plan the policy does not let through: a destructive expand step (Block), or an unapproved digest. */
+    private static Failure checkPlan(MigrationSettings settings, MigrationPlan plan) {
+        MigrationSettings.PlanPolicy policy = settings.planPolicy();
+        List<MigrationPlan.Step> destructive = plan.destructiveExpandSteps();
+        List<MigrationPlan.Step> unchecked = plan.steps().stream().filter(s -> s.kind() == MigrationPlan.Kind.Expand
+                && s.note() != null && s.note().startsWith(DryRun.UNCHECKED)).toList();
+        if (policy.destructive() == MigrationSettings.Destructive.BLOCK && destructive.isEmpty() && !unchecked.isEmpty()) {
+            return new Failure(FailureCategory.DESTRUCTIVE, null, unchecked.get(0).script(), null, "expand step(s) "
+                    + String.join(", ", unchecked.stream().map(MigrationPlan.Step::label).toList()) + " could not be checked"
+                    + " for destructive changes: " + String.join("; ", unchecked.stream().map(s -> s.script() + ": "
+                    + s.note().substring(DryRun.UNCHECKED.length())).toList()) + ". Nothing was run. Retry (annotate"
+                    + " lockstep.dev/retry), or let it through unchecked with spec.policy.destructive: Warn");
+        }
+        if (policy.destructive() == MigrationSettings.Destructive.BLOCK && !destructive.isEmpty()) {
+            List<String> findings = destructive.stream().flatMap(s -> s.findings().stream()).toList();
+            return new Failure(FailureCategory.DESTRUCTIVE, null, destructive.get(0).script(), null, "expand step(s) "
+                    + String.join(", ", destructive.stream().map(MigrationPlan.Step::label).toList())
+                    + " would break code still running on the schema before them: " + String.join("; ", findings)
+                    + ". Nothing was run. Make it a contract step (V<version>__contract_<description>.sql, run once no pod"
+                    + " needs the old schema), rewrite it as an expand (add, backfill, then drop in a later contract step),"
+                    + " or let it through with spec.policy.destructive: Warn (--destructive warn)");
+        }
+        if (policy.approvalRequired() && !plan.isEmpty() && !plan.digest().equals(policy.approvedPlanDigest())) {
+            // The digest first: a long plan is shortened from the end of the message, never the digest.
+            return new Failure(FailureCategory.APPROVAL, null, null, null, "approve with spec.policy.approvedPlanDigest: \""
+                    + plan.digest() + "\" (--approved-plan-digest) after reviewing the plan: " + describe(plan)
+                    + (policy.approvedPlanDigest() == null ? "" : "; the approved digest " + policy.approvedPlanDigest()
+                    + " is of another plan") + ". Nothing was run");
+        }
+        return null;
+    }
+
+    private static String describe(MigrationPlan plan) {
+        return plan.steps().stream().map(s -> s.kind().name().toLowerCase(java.util.Locale.ROOT) + " " + s.label()
+                + (s.destructive() ? " (destructive)" : "")).collect(java.util.stream.Collectors.joining(", "))
+                + " from " + (plan.from() == null ? "an empty history" : plan.from());
+    }
+
+    private static Integer crc32(Path file) {
+        try {
+            java.util.zip.CRC32 crc = new java.util.zip.CRC32();
+            crc.update(Files.readAllBytes(file));
+            return (int) crc.getValue();
+        } catch (IOException e) {
+            return null;
+        }
+    }
+
     /** The drift between source and history as a failure, or null when they agree. */
     private static Failure drift(Flyway untargeted, MigrationSettings settings) {
         List<Drift> drift = Drift.of(untargeted);
@@ -295,6 +470,15 @@ public final class MigrationRunner {
         List<Applied> undone = new ArrayList<>();
         MigrationSource.UndoScript running = null;
         try (Connection c = dataSource(settings).getConnection()) {
+            // Flyway's own lock on this history table, for the whole way down: a concurrent migrate (another runner, a
+            // person's laptop) waits for this undo to finish, and this undo for a migrate under way.
+            long key = flywayLockKey(settings.schemas().get(0));
+            if (!advisoryLock(c, key, HISTORY_LOCK_WAIT)) {
+                return new RunResult("migrate", Outcome.FAILED, target, from, from, List.of(), List.of(), new Failure(
+                        FailureCategory.SQL, "55P03", null, null, "another migration holds the lock on the history table"
+                        + " (Flyway's advisory lock) for more than " + HISTORY_LOCK_WAIT.toSeconds() + " s; nothing was undone:"
+                        + " retry once it is done"), null, null, undone);
+            }
             c.setAutoCommit(false);
             try {
                 for (MigrationInfo m : above) {
@@ -337,6 +521,42 @@ public final class MigrationRunner {
         MigrationInfoService after = configure(settings, MigrationSettings.LATEST).info();
         return new RunResult("migrate", Outcome.SUCCEEDED, target, from, version(after.current()), List.of(),
                 pendingVersions(after), null, null, null, undone);
+    }
+
+    /** How long going down waits for a migrate holding the history table's lock, as Flyway waits for it. */
+    static final java.time.Duration HISTORY_LOCK_WAIT = java.time.Duration.ofSeconds(60);
+
+    /** Takes a session advisory lock, trying every 100 ms (lock_timeout does not bound a try-lock), up to {@code wait}. */
+    private static boolean advisoryLock(Connection c, long key, java.time.Duration wait) throws SQLException {
+        long deadline = System.nanoTime() + wait.toNanos();
+        try (PreparedStatement lock = c.prepareStatement("SELECT pg_try_advisory_lock(?)")) {
+            lock.setLong(1, key);
+            while (true) {
+                try (var rs = lock.executeQuery()) {
+                    if (rs.next() && rs.getBoolean(1)) {
+                        return true; // released with the session, when the connection closes
+                    }
+                }
+                if (System.nanoTime() > deadline) {
+                    return false;
+                }
+                try {
+                    Thread.sleep(100);
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                    return false;
+                }
+            }
+        }
+    }
+
+    /**
+     * The advisory lock key Flyway's PostgreSQL support takes while it migrates: a fixed base plus the hash of the
+     * quoted history table name ({@code PostgreSQLAdvisoryLockTemplate}); a database test checks it against the lock
+     * a running Flyway migrate holds.
+     */
+    static long flywayLockKey(String historySchema) {
+        return 77431708279161L + ("\"" + historySchema + "\".\"flyway_schema_history\"").hashCode();
     }
 
     private static String quote(String identifier) {

@@ -23,6 +23,7 @@ import java.util.regex.Pattern;
  * @param statementTimeout PostgreSQL statement_timeout of the session (zero = none)
  * @param holdContract     stop before the first pending contract script (see {@link ContractSteps})
  * @param allowDown        a target below the database runs the undo scripts of the versions above it
+ * @param planPolicy       what is checked in the plan before anything runs: destructive expand steps, approval
  */
 public record MigrationSettings(
         String url,
@@ -35,7 +36,8 @@ public record MigrationSettings(
         Duration lockTimeout,
         Duration statementTimeout,
         boolean holdContract,
-        boolean allowDown) {
+        boolean allowDown,
+        PlanPolicy planPolicy) {
 
     public static final String LATEST = "latest";
     private static final Pattern VERSION = Pattern.compile("[0-9]+(\\.[0-9]+)*");
@@ -48,6 +50,34 @@ public record MigrationSettings(
         this(url, username, password, schemas, location, targetRevision, baselineVersion, lockTimeout, statementTimeout, false);
     }
 
+    /** What a migrate checks in its plan first. */
+    public enum Destructive { BLOCK, WARN, OFF }
+
+    /**
+     * @param destructive        what a destructive change found in an expand step's dry run does
+     * @param requireApproval    apply only a plan whose digest is {@code approvedPlanDigest}
+     * @param approvedPlanDigest the digest of the approved plan ({@code sha256:…}); setting it requires approval too
+     */
+    public record PlanPolicy(Destructive destructive, boolean requireApproval, String approvedPlanDigest) {
+        public static final PlanPolicy NONE = new PlanPolicy(Destructive.OFF, false, null);
+
+        public PlanPolicy {
+            destructive = Objects.requireNonNullElse(destructive, Destructive.OFF);
+            approvedPlanDigest = approvedPlanDigest == null || approvedPlanDigest.isBlank() ? null : approvedPlanDigest.strip();
+        }
+
+        public boolean approvalRequired() {
+            return requireApproval || approvedPlanDigest != null;
+        }
+    }
+
+    public MigrationSettings(String url, String username, String password, List<String> schemas, Path location,
+                             String targetRevision, String baselineVersion, Duration lockTimeout, Duration statementTimeout,
+                             boolean holdContract, boolean allowDown) {
+        this(url, username, password, schemas, location, targetRevision, baselineVersion, lockTimeout, statementTimeout,
+                holdContract, allowDown, PlanPolicy.NONE);
+    }
+
     /** Settings that never go down. */
     public MigrationSettings(String url, String username, String password, List<String> schemas, Path location,
                              String targetRevision, String baselineVersion, Duration lockTimeout, Duration statementTimeout,
@@ -58,12 +88,17 @@ public record MigrationSettings(
 
     public MigrationSettings withLocation(Path newLocation) {
         return new MigrationSettings(url, username, password, schemas, newLocation, targetRevision, baselineVersion,
-                lockTimeout, statementTimeout, holdContract, allowDown);
+                lockTimeout, statementTimeout, holdContract, allowDown, planPolicy);
     }
 
     public MigrationSettings withTarget(String newTarget, boolean down) {
         return new MigrationSettings(url, username, password, schemas, location, newTarget, baselineVersion,
-                lockTimeout, statementTimeout, holdContract, down);
+                lockTimeout, statementTimeout, holdContract, down, planPolicy);
+    }
+
+    public MigrationSettings withPlanPolicy(PlanPolicy policy) {
+        return new MigrationSettings(url, username, password, schemas, location, targetRevision, baselineVersion,
+                lockTimeout, statementTimeout, holdContract, allowDown, policy);
     }
 
     public MigrationSettings {
@@ -71,6 +106,7 @@ public record MigrationSettings(
         targetRevision = targetRevision == null || targetRevision.isBlank() ? LATEST : targetRevision.trim();
         lockTimeout = Objects.requireNonNullElse(lockTimeout, Duration.ofSeconds(10));
         statementTimeout = Objects.requireNonNullElse(statementTimeout, Duration.ZERO);
+        planPolicy = Objects.requireNonNullElse(planPolicy, PlanPolicy.NONE);
     }
 
     /**
@@ -122,7 +158,7 @@ public record MigrationSettings(
         return "MigrationSettings[url=" + Redaction.url(url) + ", username=" + username + ", password=***, schemas="
                 + schemas + ", location=" + location + ", targetRevision=" + targetRevision + ", baselineVersion="
                 + baselineVersion + ", lockTimeout=" + lockTimeout + ", statementTimeout=" + statementTimeout
-                + ", holdContract=" + holdContract + ", allowDown=" + allowDown + "]";
+                + ", holdContract=" + holdContract + ", allowDown=" + allowDown + ", planPolicy=" + planPolicy + "]";
     }
 
     /** A setting that cannot work; the message names the option and the fix. */

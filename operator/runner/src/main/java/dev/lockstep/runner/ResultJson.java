@@ -31,10 +31,15 @@ public final class ResultJson {
         RunResult shortened = withMessage(result, SHORT_MESSAGE_CHARS);
         List<RunResult.Applied> applied = new ArrayList<>(nullToEmpty(shortened.applied()));
         List<String> pending = new ArrayList<>(nullToEmpty(shortened.pending()));
+        List<MigrationPlan.Step> steps = new ArrayList<>(shortened.plan() == null ? List.of() : shortened.plan().steps());
+        // Findings shortened first (one per step, each at most a line); the digest itself is never dropped.
+        steps.replaceAll(ResultJson::shortFindings);
         while (true) {
+            MigrationPlan plan = shortened.plan() == null ? null
+                    : new MigrationPlan(shortened.plan().digest(), shortened.plan().from(), List.copyOf(steps));
             RunResult candidate = new RunResult(shortened.command(), shortened.outcome(), shortened.targetRevision(),
                     shortened.fromRevision(), shortened.toRevision(), List.copyOf(applied), List.copyOf(pending),
-                    shortened.error(), Boolean.TRUE, shortened.held(), shortened.undone());
+                    shortened.error(), Boolean.TRUE, shortened.held(), shortened.undone(), plan);
             json = toJson(candidate);
             if (fits(json, maxBytes)) {
                 return json;
@@ -42,6 +47,8 @@ public final class ResultJson {
             // The newest applied migrations and the nearest pending ones matter most: drop from the other ends.
             if (!pending.isEmpty()) {
                 pending.remove(pending.size() - 1);
+            } else if (!steps.isEmpty()) {
+                steps.remove(steps.size() - 1);
             } else if (!applied.isEmpty()) {
                 applied.remove(0);
             } else {
@@ -67,7 +74,19 @@ public final class ResultJson {
         return new RunResult(result.command(), result.outcome(), result.targetRevision(), result.fromRevision(),
                 result.toRevision(), result.applied(), result.pending(),
                 new RunResult.Failure(error.category(), error.sqlState(), error.script(), error.line(), message),
-                result.truncated(), result.held(), result.undone());
+                result.truncated(), result.held(), result.undone(), result.plan());
+    }
+
+    private static MigrationPlan.Step shortFindings(MigrationPlan.Step step) {
+        if (step.findings() == null || step.findings().isEmpty()) {
+            return step;
+        }
+        String first = step.findings().get(0);
+        first = first.length() <= 200 ? first : first.substring(0, 200) + "…";
+        List<String> kept = step.findings().size() == 1 ? List.of(first)
+                : List.of(first, "… " + (step.findings().size() - 1) + " more");
+        return new MigrationPlan.Step(step.version(), step.description(), step.script(), step.kind(), step.checksum(),
+                step.destructive(), kept, step.note());
     }
 
     private static boolean fits(String json, int maxBytes) {

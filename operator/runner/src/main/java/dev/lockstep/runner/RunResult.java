@@ -18,6 +18,7 @@ import java.util.List;
  * @param held          versions within the target left for a later run because a contract script comes first
  *                      (with {@code --hold-contract}); the first of them is a contract script
  * @param undone        versions this run took back with their undo scripts (a target below the database), newest first
+ * @param plan          what the run was to do, checked before it did anything ({@link MigrationPlan})
  */
 @JsonInclude(JsonInclude.Include.NON_NULL)
 public record RunResult(
@@ -31,7 +32,8 @@ public record RunResult(
         Failure error,
         Boolean truncated,
         List<String> held,
-        List<Applied> undone) {
+        List<Applied> undone,
+        MigrationPlan plan) {
 
     public enum Outcome { SUCCEEDED, FAILED }
 
@@ -42,7 +44,18 @@ public record RunResult(
 
     public RunResult(String command, Outcome outcome, String targetRevision, String fromRevision, String toRevision,
                      List<Applied> applied, List<String> pending, Failure error, Boolean truncated, List<String> held) {
-        this(command, outcome, targetRevision, fromRevision, toRevision, applied, pending, error, truncated, held, null);
+        this(command, outcome, targetRevision, fromRevision, toRevision, applied, pending, error, truncated, held, null, null);
+    }
+
+    public RunResult(String command, Outcome outcome, String targetRevision, String fromRevision, String toRevision,
+                     List<Applied> applied, List<String> pending, Failure error, Boolean truncated, List<String> held,
+                     List<Applied> undone) {
+        this(command, outcome, targetRevision, fromRevision, toRevision, applied, pending, error, truncated, held, undone, null);
+    }
+
+    public RunResult withPlan(MigrationPlan newPlan) {
+        return new RunResult(command, outcome, targetRevision, fromRevision, toRevision, applied, pending, error, truncated,
+                held, undone, newPlan);
     }
 
     /** One migration this run applied. */

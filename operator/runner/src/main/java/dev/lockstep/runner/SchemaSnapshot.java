@@ -5,7 +5,9 @@ import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Objects;
 import java.util.SortedMap;
 import java.util.TreeMap;
@@ -17,33 +19,49 @@ import java.util.TreeSet;
  * functions. Each object is a key ("column users.email") and a definition, so two snapshots compare as maps and
  * a difference names the object, whatever SQL made it. Flyway's history table is left out.
  */
-public record SchemaSnapshot(SortedMap<String, String> objects) {
+public record SchemaSnapshot(SortedMap<String, String> objects, Map<String, String> identities) {
+
+    /**
+     * A snapshot without identities, as two snapshots compare: {@code identities} (a table's OID, a column's OID and
+     * attribute number) only tell a rename from a drop and an add, and never count as a difference.
+     */
+    public SchemaSnapshot(SortedMap<String, String> objects) {
+        this(objects, Map.of());
+    }
 
     /** Reads the snapshot of {@code schemas} over {@code connection}. */
     public static SchemaSnapshot read(Connection connection, List<String> schemas) throws SQLException {
         SortedMap<String, String> objects = new TreeMap<>();
+        Map<String, String> identities = new HashMap<>();
         String[] names = schemas.toArray(String[]::new);
         boolean qualify = schemas.size() > 1;
         query(connection, names, """
-                SELECT n.nspname, c.relname, CASE c.relkind WHEN 'p' THEN 'partitioned table' ELSE 'table' END
+                SELECT n.nspname, c.relname, CASE c.relkind WHEN 'p' THEN 'partitioned table' ELSE 'table' END, c.oid::text
                 FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
                 WHERE n.nspname = ANY (?) AND c.relkind IN ('r', 'p') AND c.relname <> 'flyway_schema_history'
-                """, (r, p) -> objects.put("table " + p + r.getString(2), r.getString(3)), qualify);
+                """, (r, p) -> {
+                    objects.put("table " + p + r.getString(2), r.getString(3));
+                    identities.put("table " + p + r.getString(2), r.getString(4));
+                }, qualify);
         query(connection, names, """
                 SELECT n.nspname, c.relname, a.attname, format_type(a.atttypid, a.atttypmod), a.attnotnull,
-                       pg_get_expr(d.adbin, d.adrelid), a.attidentity, a.attgenerated
+                       pg_get_expr(d.adbin, d.adrelid), a.attidentity, a.attgenerated, c.oid::text || ':' || a.attnum
                 FROM pg_attribute a JOIN pg_class c ON c.oid = a.attrelid JOIN pg_namespace n ON n.oid = c.relnamespace
                 LEFT JOIN pg_attrdef d ON d.adrelid = a.attrelid AND d.adnum = a.attnum
                 WHERE n.nspname = ANY (?) AND c.relkind IN ('r', 'p', 'v', 'm') AND a.attnum > 0 AND NOT a.attisdropped
                   AND c.relname <> 'flyway_schema_history'
-                """, (r, p) -> objects.put("column " + p + r.getString(2) + "." + r.getString(3), r.getString(4)
-                        + (r.getBoolean(5) ? " not null" : "")
-                        + (r.getString(6) == null ? "" : ("s".equals(r.getString(8)) ? " generated always as " : " default ") + r.getString(6))
-                        + identity(r.getString(7))), qualify);
+                """, (r, p) -> {
+                    String key = "column " + p + r.getString(2) + "." + r.getString(3);
+                    objects.put(key, r.getString(4)
+                            + (r.getBoolean(5) ? " not null" : "")
+                            + (r.getString(6) == null ? "" : ("s".equals(r.getString(8)) ? " generated always as " : " default ") + r.getString(6))
+                            + identity(r.getString(7)));
+                    identities.put(key, r.getString(9));
+                }, qualify);
         query(connection, names, """
                 SELECT n.nspname, c.relname || '.' || con.conname, pg_get_constraintdef(con.oid)
                 FROM pg_constraint con JOIN pg_class c ON c.oid = con.conrelid JOIN pg_namespace n ON n.oid = c.relnamespace
-                WHERE n.nspname = ANY (?) AND c.relname <> 'flyway_schema_history'
+                WHERE n.nspname = ANY (?) AND c.relname <> 'flyway_schema_history' AND con.contype <> 'n'
                 """, (r, p) -> objects.put("constraint " + p + r.getString(2), r.getString(3)), qualify);
         query(connection, names, """
                 SELECT n.nspname, i.relname, pg_get_indexdef(i.oid), x.indisvalid
@@ -68,7 +86,7 @@ public record SchemaSnapshot(SortedMap<String, String> objects) {
                 FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace
                 WHERE n.nspname = ANY (?) AND p.prokind IN ('f', 'p')
                 """, (r, p) -> objects.put("function " + p + r.getString(2), r.getString(3).strip()), qualify);
-        return new SchemaSnapshot(objects);
+        return new SchemaSnapshot(objects, identities);
     }
 
     public static SchemaSnapshot empty() {

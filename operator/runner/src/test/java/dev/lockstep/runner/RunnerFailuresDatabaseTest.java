@@ -216,7 +216,7 @@ class RunnerFailuresDatabaseTest {
         // The runbook's repair: fix the data, drop the INVALID index, remove the failed row, retry.
         db.execute("DELETE FROM accounts WHERE id = 2");
         db.execute("DROP INDEX CONCURRENTLY accounts_email_key");
-        MigrationRunner.Repair repair = runner.repair(settings("latest", null));
+        MigrationRunner.Repair repair = runner.repair(settings("latest", null), false);
         assertThat(repair.result().error()).isNull();
         assertThat(repair.changes()).containsExactly("removed the failed row of 2 (unique email)");
 
@@ -234,10 +234,16 @@ class RunnerFailuresDatabaseTest {
         script("V1__create_orders.sql", "-- orders of the shop\nCREATE TABLE orders (id bigint PRIMARY KEY);");
         assertThat(runner.migrate(settings("latest", null)).error().category()).isEqualTo(FailureCategory.DRIFT);
 
-        MigrationRunner.Repair repair = runner.repair(settings("latest", null));
+        MigrationRunner.Repair refused = runner.repair(settings("latest", null), false);
+        assertThat(refused.result().exitCode()).isEqualTo(ExitCode.VALIDATION);
+        assertThat(refused.result().error().message()).contains("repair would accept this drift", "1 (V1__create_orders.sql: checksum differs)",
+                "--accept-drift");
+        assertThat(refused.changes()).isEmpty();
+
+        MigrationRunner.Repair repair = runner.repair(settings("latest", null), true);
 
         assertThat(repair.changes()).containsExactly("aligned the checksum, description and type of 1 (create orders) with the source");
         assertThat(runner.migrate(settings("latest", null)).error()).isNull();
-        assertThat(runner.repair(settings("latest", null)).changes()).isEmpty();
+        assertThat(runner.repair(settings("latest", null), false).changes()).isEmpty();
     }
 }

@@ -127,4 +127,31 @@ class UndoDatabaseTest {
         assertThat(refused.exitCode()).isEqualTo(ExitCode.ARGUMENTS);
         assertThat(refused.error().message()).contains("U4_typo.sql", "U<version>__<description>.sql");
     }
+
+    @Test
+    void goingDownWaitsForFlywaysAdvisoryLockSoItNeverInterleavesWithAMigrate() throws Exception {
+        script("V4__slow.sql", "SELECT pg_sleep(3);");
+        script("U4__slow.sql", "SELECT 1;");
+        runner.migrate(settings("3", false));
+        // The key is the one a running Flyway migrate really holds.
+        java.util.concurrent.CompletableFuture<RunResult> migrating = java.util.concurrent.CompletableFuture
+                .supplyAsync(() -> runner.migrate(settings("4", false)));
+        org.awaitility.Awaitility.await().atMost(java.time.Duration.ofSeconds(10)).until(() -> db.column(
+                "SELECT ((classid::bigint << 32) | objid::bigint)::text FROM pg_locks WHERE locktype = 'advisory' AND granted")
+                .contains(String.valueOf(MigrationRunner.flywayLockKey("public"))));
+        assertThat(migrating.get().error()).isNull();
+
+        // A session holding that lock (as a migrate does) keeps the undo waiting until it lets go.
+        try (java.sql.Connection holder = db.connect(); java.sql.Statement st = holder.createStatement()) {
+            st.execute("SELECT pg_advisory_lock(" + MigrationRunner.flywayLockKey("public") + ")");
+            java.util.concurrent.CompletableFuture<RunResult> down = java.util.concurrent.CompletableFuture
+                    .supplyAsync(() -> runner.migrate(settings("3", true)));
+            org.awaitility.Awaitility.await().during(java.time.Duration.ofMillis(1500)).atMost(java.time.Duration.ofSeconds(3))
+                    .until(() -> !down.isDone());
+            assertThat(history()).containsExactly("1", "2", "3", "4");
+            st.execute("SELECT pg_advisory_unlock(" + MigrationRunner.flywayLockKey("public") + ")");
+            assertThat(down.get(20, java.util.concurrent.TimeUnit.SECONDS).error()).isNull();
+        }
+        assertThat(history()).containsExactly("1", "2", "3");
+    }
 }

@@ -33,7 +33,7 @@ public class SchemaMigrationSpec {
     @JsonPropertyDescription("How contract (destructive) steps are let through: after old pods are gone, and optionally after an approval in the spec.")
     private ContractSpec contract;
 
-    @JsonPropertyDescription("What the operator may do beyond applying migrations forward: allowDown.")
+    @JsonPropertyDescription("What the operator may do beyond applying migrations forward (allowDown), and what it checks before: destructive changes in expand steps, plan approval.")
     private PolicySpec policy;
 
     @JsonPropertyDescription("Overrides for the runner Job.")
@@ -63,6 +63,9 @@ public class SchemaMigrationSpec {
 
     /** {@code spec.policy.allowDown} with its default. */
     public boolean downAllowed() { return policy != null && policy.downAllowed(); }
+
+    /** {@code spec.policy}, or one with every default. */
+    public PolicySpec policyOrDefault() { return policy == null ? new PolicySpec() : policy; }
 
     /** {@code spec.suspend} with its default. */
     public boolean suspended() { return Boolean.TRUE.equals(suspend); }

@@ -30,6 +30,9 @@ public class SchemaMigrationStatus {
     @JsonPropertyDescription("The latest runner Job and what it did.")
     private LastRun lastRun;
 
+    @JsonPropertyDescription("What the latest expand run planned before it applied anything: steps, destructive findings, digest.")
+    private PlanStatus plan;
+
     @JsonPropertyDescription("The blue/green rollout, with strategy BlueGreen.")
     private BlueGreenStatus blueGreen;
 
@@ -51,6 +54,8 @@ public class SchemaMigrationStatus {
     public void setPendingVersions(List<String> pendingVersions) { this.pendingVersions = pendingVersions; }
     public List<String> getHeldForContract() { return heldForContract; }
     public void setHeldForContract(List<String> heldForContract) { this.heldForContract = heldForContract; }
+    public PlanStatus getPlan() { return plan; }
+    public void setPlan(PlanStatus plan) { this.plan = plan; }
     public LastRun getLastRun() { return lastRun; }
     public void setLastRun(LastRun lastRun) { this.lastRun = lastRun; }
     public BlueGreenStatus getBlueGreen() { return blueGreen; }

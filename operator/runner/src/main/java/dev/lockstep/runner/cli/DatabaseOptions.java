@@ -61,10 +61,37 @@ public class DatabaseOptions {
             description = "Let a target below the database run the undo scripts (U<version>__*.sql) of every version above it, newest first.")
     boolean allowDown;
 
+    @Option(names = "--destructive", defaultValue = "off", converter = DestructiveConverter.class,
+            description = "Dry-run the pending steps in a rolled-back transaction first and look for destructive changes in"
+                    + " expand steps (dropped, renamed or retyped columns and tables, new NOT NULL without default, dropped"
+                    + " indexes and constraints): block stops before anything runs, warn reports them and goes on, off skips"
+                    + " the dry run. Default: ${DEFAULT-VALUE}.")
+    MigrationSettings.Destructive destructive;
+
+    @Option(names = "--require-approval",
+            description = "Apply only a plan whose digest is --approved-plan-digest; otherwise print the plan's digest and stop.")
+    boolean requireApproval;
+
+    @Option(names = "--approved-plan-digest", description = "The digest (sha256:…) of the approved plan; implies --require-approval.")
+    String approvedPlanDigest;
+
     MigrationSettings toSettings() {
         return new MigrationSettings(url, fromFileOr(usernameFile, username), fromFileOr(passwordFile,
                 System.getenv("LOCKSTEP_DB_PASSWORD")), schemas, location, target, baselineVersion, lockTimeout,
-                statementTimeout, holdContract, allowDown);
+                statementTimeout, holdContract, allowDown, new MigrationSettings.PlanPolicy(destructive,
+                        requireApproval, approvedPlanDigest));
+    }
+
+    /** block, warn or off, in any case; anything else is a usage error (exit 2) that names the choices. */
+    static final class DestructiveConverter implements picocli.CommandLine.ITypeConverter<MigrationSettings.Destructive> {
+        @Override
+        public MigrationSettings.Destructive convert(String value) {
+            try {
+                return MigrationSettings.Destructive.valueOf(value.trim().toUpperCase(java.util.Locale.ROOT));
+            } catch (IllegalArgumentException e) {
+                throw new picocli.CommandLine.TypeConversionException("must be block, warn or off, not '" + value + "'");
+            }
+        }
     }
 
     private static String fromFileOr(Path file, String fallback) {

@@ -1,5 +1,6 @@
 package dev.lockstep.runner.cli;
 
+import dev.lockstep.runner.MigrationPlan;
 import dev.lockstep.runner.MigrationSettings;
 import dev.lockstep.runner.Redaction;
 import dev.lockstep.runner.ResultJson;
@@ -66,6 +67,19 @@ final class ResultReporter {
             s.append(": ").append(f.message());
             if (r.toRevision() != null || r.fromRevision() != null) {
                 s.append("\n  database at revision ").append(orNone(r.toRevision()));
+            }
+        }
+        if (r.plan() != null && !r.plan().isEmpty()) {
+            s.append("\n  plan ").append(r.plan().digest()).append(" from ").append(orNone(r.plan().from())).append(':');
+            for (MigrationPlan.Step step : r.plan().steps()) {
+                s.append("\n    ").append(step.kind()).append(' ').append(step.version()).append(' ').append(step.description())
+                        .append(step.destructive() ? " (destructive)" : "");
+                if (step.findings() != null) {
+                    step.findings().forEach(f -> s.append("\n      ").append(f));
+                }
+                if (step.note() != null) {
+                    s.append("\n      ").append(step.note());
+                }
             }
         }
         if (r.held() != null && !r.held().isEmpty()) {
