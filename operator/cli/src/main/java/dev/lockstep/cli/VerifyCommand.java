@@ -1,5 +1,6 @@
 package dev.lockstep.cli;
 
+import dev.lockstep.runner.AppQueries;
 import dev.lockstep.runner.MigrationSettings;
 import dev.lockstep.runner.RoundTrip;
 import java.nio.file.Path;
@@ -31,7 +32,8 @@ import picocli.CommandLine.Spec;
             "2:bad arguments (no scripts, a badly named undo script)",
             "3:PostgreSQL unreachable",
             "4:a revision does not round-trip, or an undo script is missing",
-            "5:a script failed"})
+            "5:a script failed",
+            "6:an expand step is destructive (with --destructive block)"})
 public class VerifyCommand implements Callable<Integer> {
     @Option(names = {"--location", "-l"}, defaultValue = "migrations", description = "Migration scripts. Default: ${DEFAULT-VALUE}.")
     Path location;
@@ -49,13 +51,45 @@ public class VerifyCommand implements Callable<Integer> {
     @Option(names = "--schemas", split = ",", defaultValue = "public", description = "Schemas the scripts use. Default: ${DEFAULT-VALUE}.")
     List<String> schemas;
 
+    @Option(names = "--destructive", defaultValue = "warn", converter = DestructiveOption.class,
+            description = "An expand step (not V<version>__contract_*) whose catalog change would break code written for the"
+                    + " revision before it (a dropped, renamed or narrowed column, NOT NULL without default, a dropped index or"
+                    + " constraint): warn lists it on its revision's line, block fails verify (exit 6). Default: ${DEFAULT-VALUE}.")
+    MigrationSettings.Destructive destructive;
+
+    @Option(names = "--queries",
+            description = "The application's queries (-- name: / -- requires: <version> / optional -- until: <version>, then the"
+                    + " SQL), each run, rolled back, at every revision from the one it requires: old code keeps running while"
+                    + " newer expand steps are applied. E.g. examples/accounts/queries.sql.")
+    Path queries;
+
     @Spec
     CommandSpec spec;
+
+    /** block or warn (off is warn here: the snapshots are taken anyway). */
+    static final class DestructiveOption implements picocli.CommandLine.ITypeConverter<MigrationSettings.Destructive> {
+        @Override
+        public MigrationSettings.Destructive convert(String value) {
+            return switch (value.trim().toLowerCase(java.util.Locale.ROOT)) {
+                case "block" -> MigrationSettings.Destructive.BLOCK;
+                case "warn", "off" -> MigrationSettings.Destructive.WARN;
+                default -> throw new picocli.CommandLine.TypeConversionException("must be block or warn, not '" + value + "'");
+            };
+        }
+    }
 
     @Override
     public Integer call() throws Exception {
         var out = spec.commandLine().getOut();
         var err = spec.commandLine().getErr();
+        AppQueries appQueries;
+        try {
+            appQueries = queries == null ? AppQueries.none() : AppQueries.read(queries);
+        } catch (MigrationSettings.InvalidSettingsException | java.io.UncheckedIOException e) {
+            err.println("lockstep verify: --queries " + e.getMessage());
+            err.flush();
+            return dev.lockstep.runner.ExitCode.ARGUMENTS.code();
+        }
         try (LocalPostgres pg = LocalPostgres.findOrStart(host, port, user, System.getenv("LOCKSTEP_DB_PASSWORD"))) {
             String scratch = "lockstep_verify_" + UUID.randomUUID().toString().replace("-", "").substring(0, 12);
             pg.createDatabaseIfMissing(scratch);
@@ -63,8 +97,9 @@ public class VerifyCommand implements Callable<Integer> {
                 out.println("lockstep verify: " + location + " on a scratch database " + scratch + " at " + pg.host() + ":" + pg.port()
                         + (pg.embedded() ? " (embedded PostgreSQL)" : ""));
                 MigrationSettings settings = new MigrationSettings(pg.url(scratch), pg.user(), pg.password(), schemas, location,
-                        MigrationSettings.LATEST, null, Duration.ofSeconds(10), Duration.ZERO);
-                RoundTrip.Report report = new RoundTrip().verify(settings);
+                        MigrationSettings.LATEST, null, Duration.ofSeconds(10), Duration.ZERO)
+                        .withPlanPolicy(new MigrationSettings.PlanPolicy(destructive, false, null));
+                RoundTrip.Report report = new RoundTrip().verify(settings, appQueries);
                 report.lines().forEach(line -> out.println("  " + line));
                 if (report.passed()) {
                     out.println("  ok: every revision round-trips");

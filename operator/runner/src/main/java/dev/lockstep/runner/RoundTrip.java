@@ -5,6 +5,7 @@ import java.sql.SQLException;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
+import java.util.Optional;
 import org.flywaydb.core.api.MigrationInfo;
 import org.postgresql.ds.PGSimpleDataSource;
 
@@ -30,12 +31,28 @@ public final class RoundTrip {
 
     private final MigrationRunner runner = new MigrationRunner();
 
-    /** Runs the stairway on {@code scratch}, whose URL must name an empty database the run may change. */
-    public Report verify(MigrationSettings scratch) {
+    /** One versioned script of the source. */
+    private record Version(String version, String script, boolean contract, java.nio.file.Path file) {}
+
+    /**
+     * Runs the stairway on {@code scratch}, whose URL must name an empty database the run may change. Each expand step's
+     * catalog change is also checked for destructive changes ({@link DestructiveChanges}): listed on its line, and a
+     * failure when {@code scratch.planPolicy().destructive()} is BLOCK.
+     */
+    public Report verify(MigrationSettings settings) {
+        return verify(settings, AppQueries.none());
+    }
+
+    /** As {@link #verify(MigrationSettings)}, and each of the application's queries at every revision it runs on. */
+    public Report verify(MigrationSettings settings, AppQueries queries) {
+        MigrationSettings.Destructive destructivePolicy = settings.planPolicy().destructive();
+        MigrationSettings scratch = settings.withPlanPolicy(MigrationSettings.PlanPolicy.NONE);
         List<String> lines = new ArrayList<>();
+        List<Version> scripts;
         List<String> versions;
         try {
-            versions = versions(scratch.validated());
+            scripts = versions(scratch.validated());
+            versions = scripts.stream().map(Version::version).toList();
         } catch (MigrationSettings.InvalidSettingsException e) {
             return new Report(lines, null, e.getMessage(), FailureCategory.ARGUMENTS);
         }
@@ -52,12 +69,23 @@ public final class RoundTrip {
             }
             SchemaSnapshot below = base;
             String previous = null;
-            for (String version : versions) {
+            for (Version script : scripts) {
+                String version = script.version();
                 RunResult up = runner.migrate(scratch.withTarget(version, false));
                 if (up.error() != null) {
                     return fail(lines, version, "V" + version + " does not apply: " + up.error().message(), up.error().category());
                 }
                 SchemaSnapshot at = SchemaSnapshot.read(c, scratch.schemas());
+                Optional<String> brokenQuery = queries.firstFailure(c, version);
+                if (brokenQuery.isPresent()) {
+                    return fail(lines, version, brokenQuery.get(), FailureCategory.VALIDATION);
+                }
+                List<String> destructive = script.contract() ? List.of() : destructive(script, below, at);
+                if (!destructive.isEmpty() && destructivePolicy == MigrationSettings.Destructive.BLOCK) {
+                    return fail(lines, version, "expand step " + version + " would break code still running on the schema"
+                            + " before it: " + String.join("; ", destructive) + ". Make it a contract step"
+                            + " (V<version>__contract_<description>.sql) or split it into expand and contract", FailureCategory.DESTRUCTIVE);
+                }
                 RunResult down = runner.down(scratch, previous);
                 if (down.error() != null) {
                     return fail(lines, version, "revision " + version + " cannot be undone: " + down.error().message(),
@@ -79,7 +107,10 @@ public final class RoundTrip {
                     return fail(lines, version, "revision " + version + " comes out different when applied again after its undo: "
                             + SchemaSnapshot.describe(drift, MAX_CHANGES), FailureCategory.VALIDATION);
                 }
-                lines.add(version + ": up, down, up: " + at.size() + " objects, round-trips");
+                long queried = queries.countAt(version);
+                lines.add(version + ": up, down, up: " + at.size() + " objects, round-trips"
+                        + (queried == 0 ? "" : "; " + queried + " application queries work")
+                        + (destructive.isEmpty() ? "" : "; destructive expand step: " + String.join("; ", destructive)));
                 below = at;
                 previous = version;
             }
@@ -106,11 +137,34 @@ public final class RoundTrip {
         return new Report(lines, version, message, category);
     }
 
-    private static List<String> versions(MigrationSettings settings) {
+    private static List<Version> versions(MigrationSettings settings) {
         try (MigrationSource source = MigrationSource.open(settings.location())) {
             MigrationInfo[] all = MigrationRunner.configure(settings.withLocation(source.flywayLocation())).info().all();
-            return Arrays.stream(all).filter(m -> m.getVersion() != null).map(m -> m.getVersion().getVersion()).distinct().toList();
+            // Point at the file in the user's directory, not in the staged copy that is gone after this.
+            return Arrays.stream(all).filter(m -> m.getVersion() != null)
+                    .map(m -> new Version(m.getVersion().getVersion(), m.getScript(), ContractSteps.isContract(m),
+                            settings.location().resolve(m.getScript())))
+                    .collect(java.util.stream.Collectors.toMap(Version::version, v -> v, (a, b) -> a, java.util.LinkedHashMap::new))
+                    .values().stream().toList();
         }
+    }
+
+    private static List<String> destructive(Version script, SchemaSnapshot below, SchemaSnapshot at) {
+        List<DestructiveChanges.Finding> findings = DestructiveChanges.of(below, below, at);
+        if (findings.isEmpty()) {
+            return List.of();
+        }
+        ScriptStatements statements;
+        try {
+            statements = ScriptStatements.of(java.nio.file.Files.readString(script.file()));
+        } catch (java.io.IOException e) {
+            statements = ScriptStatements.of("");
+        }
+        ScriptStatements pointer = statements;
+        return findings.stream().map(f -> {
+            int line = pointer.lineOf(f.object());
+            return script.script() + (line > 0 ? ":" + line : "") + ": " + f.change();
+        }).toList();
     }
 
     private static Connection connect(MigrationSettings settings) throws SQLException {

@@ -103,4 +103,73 @@ class RoundTripDatabaseTest {
         assertThat(report.failure()).contains("not empty", "table precious");
         assertThat(db.tables("public")).containsExactly("precious");
     }
+
+    @Test
+    void aDestructiveExpandStepIsListedOnItsLineAndFailsVerifyWithBlockWhileAContractStepIsNot() throws IOException {
+        script("V2__drop_status.sql", "ALTER TABLE orders ADD COLUMN state text;\nALTER TABLE orders DROP COLUMN status;");
+        script("U2__drop_status.sql", "ALTER TABLE orders ADD COLUMN status text NOT NULL DEFAULT 'new';\nALTER TABLE orders DROP COLUMN state;");
+        script("V3__contract_drop_state.sql", "ALTER TABLE orders DROP COLUMN state;");
+        script("U3__contract_drop_state.sql", "ALTER TABLE orders ADD COLUMN state text;");
+
+        RoundTrip.Report warned = verify(scripts);
+
+        assertThat(warned.passed()).as(warned.failure()).isTrue();
+        assertThat(warned.lines().get(1)).isEqualTo("2: up, down, up: 5 objects, round-trips; destructive expand step:"
+                + " V2__drop_status.sql:2: column orders.status dropped");
+        assertThat(warned.lines().get(2)).doesNotContain("destructive");
+
+        RoundTrip.Report blocked = new RoundTrip().verify(new MigrationSettings(db.url(), db.username(), db.password(),
+                List.of("public"), scripts, "latest", null, Duration.ofSeconds(5), Duration.ZERO)
+                .withPlanPolicy(new MigrationSettings.PlanPolicy(MigrationSettings.Destructive.BLOCK, false, null)));
+
+        assertThat(blocked.exitCode()).isEqualTo(ExitCode.DESTRUCTIVE);
+        assertThat(blocked.failedRevision()).isEqualTo("2");
+        assertThat(blocked.failure()).contains("expand step 2 would break code", "V2__drop_status.sql:2: column orders.status dropped");
+    }
+
+    @Test
+    void theExampleApplicationsQueriesWorkAtEveryRevisionFromTheOneTheyRequire() {
+        RoundTrip.Report report = new RoundTrip().verify(new MigrationSettings(db.url(), db.username(), db.password(),
+                List.of("public"), REFERENCE, "latest", null, Duration.ofSeconds(5), Duration.ZERO),
+                AppQueries.read(REFERENCE.resolveSibling("examples/accounts/queries.sql")));
+
+        assertThat(report.failure()).isNull();
+        assertThat(report.lines().get(0)).endsWith("; 2 application queries work");
+        assertThat(report.lines().get(5)).startsWith("6: ").endsWith("; 10 application queries work");
+    }
+
+    @Test
+    void aQueryOfOlderCodeThatAContractStepBreaksIsNamedWithItsRevisionUnlessItSaysUntil() throws IOException {
+        script("V2__add_state.sql", "ALTER TABLE orders ADD COLUMN state text;");
+        script("U2__add_state.sql", "ALTER TABLE orders DROP COLUMN state;");
+        script("V3__contract_drop_status.sql", "ALTER TABLE orders DROP COLUMN status;");
+        script("U3__contract_drop_status.sql", "ALTER TABLE orders ADD COLUMN status text NOT NULL DEFAULT 'new';");
+        Path queries = scripts.resolveSibling(scripts.getFileName() + "-queries.sql");
+        Files.writeString(queries, "-- name: open_orders\n-- requires: 1\nSELECT id FROM orders WHERE status = 'new';\n"
+                + "-- name: open_orders_by_state\n-- requires: 2\nSELECT id FROM orders WHERE state = 'new';\n");
+        MigrationSettings settings = new MigrationSettings(db.url(), db.username(), db.password(), List.of("public"), scripts,
+                "latest", null, Duration.ofSeconds(5), Duration.ZERO);
+
+        RoundTrip.Report broken = new RoundTrip().verify(settings, AppQueries.read(queries));
+
+        assertThat(broken.failedRevision()).isEqualTo("3");
+        assertThat(broken.exitCode()).isEqualTo(ExitCode.VALIDATION);
+        assertThat(broken.failure()).contains("query open_orders (code that requires 1) fails at revision 3",
+                "column \"status\" does not exist", "'-- until: 3'");
+
+        Files.writeString(queries, Files.readString(queries).replace("-- requires: 1\n", "-- requires: 1\n-- until: 3\n"));
+        try (TestDatabase fresh = TestPostgres.createDatabase()) { // a failed verify leaves its scratch database as it failed
+            assertThat(new RoundTrip().verify(new MigrationSettings(fresh.url(), fresh.username(), fresh.password(), List.of("public"),
+                    scripts, "latest", null, Duration.ofSeconds(5), Duration.ZERO), AppQueries.read(queries)).failure()).isNull();
+        }
+    }
+
+    @Test
+    void aQueryWithoutItsRevisionIsRefusedNamingTheLine() throws IOException {
+        Path queries = scripts.resolveSibling(scripts.getFileName() + "-bad.sql");
+        Files.writeString(queries, "-- name: a\n-- requires: 1\nSELECT 1;\n\n-- name: b\nSELECT 2;\n");
+
+        org.assertj.core.api.Assertions.assertThatThrownBy(() -> AppQueries.read(queries))
+                .hasMessageContaining(":5: query b needs a '-- requires: <version>' line");
+    }
 }
