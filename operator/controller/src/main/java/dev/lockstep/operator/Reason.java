@@ -21,6 +21,7 @@ public enum Reason {
     DownWaitingForPods,
     DatabaseClaimed,
     DriftDetected,
+    DriftCheckFailed,
     DestructiveChangeBlocked,
     DestructiveChangeWarned,
     PlanAwaitingApproval,

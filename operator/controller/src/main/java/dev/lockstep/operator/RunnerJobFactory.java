@@ -141,7 +141,7 @@ public final class RunnerJobFactory {
 
     private static List<String> args(SchemaMigrationSpec spec, RunnerSpec runner, RunStep step) {
         List<String> args = new ArrayList<>(List.of(
-                "migrate",
+                step == RunStep.Check ? "validate" : "migrate",
                 "--location", MIGRATIONS_DIR,
                 "--target", spec.getTargetRevision(),
                 "--schemas", String.join(",", spec.getDatabase().getSchemas() == null || spec.getDatabase().getSchemas().isEmpty()
@@ -164,7 +164,7 @@ public final class RunnerJobFactory {
                 }
             }
         }
-        if (spec.downAllowed()) {
+        if (spec.downAllowed() && step != RunStep.Check) {
             args.add("--allow-down");
         }
         if (spec.getBaseline() != null) {

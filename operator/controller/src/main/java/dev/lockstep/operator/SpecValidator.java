@@ -51,6 +51,15 @@ public final class SpecValidator {
                 && !Revisions.isVersion(spec.getContract().getApprovedRevision())) {
             return problem("spec.contract.approvedRevision", "'" + spec.getContract().getApprovedRevision() + "' is not a version such as \"8\"");
         }
+        if (spec.getDriftCheckInterval() != null) {
+            Optional<java.time.Duration> interval = Durations.parse(spec.getDriftCheckInterval());
+            if (interval.isEmpty()) {
+                return problem("spec.driftCheckInterval", "'" + spec.getDriftCheckInterval() + "' is not a duration such as 30m, 6h or 1h30m");
+            }
+            if (interval.get().compareTo(java.time.Duration.ofSeconds(10)) < 0) {
+                return problem("spec.driftCheckInterval", "is " + spec.getDriftCheckInterval() + ": at least 10s, each check is a Job (minutes or hours suit most databases)");
+            }
+        }
         return validate(spec.getRunner());
     }
 

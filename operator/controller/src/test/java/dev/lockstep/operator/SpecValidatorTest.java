@@ -25,6 +25,8 @@ class SpecValidatorTest {
         return Stream.of(
                 invalid("spec.targetRevision", "neither \"latest\" nor a version", s -> s.getSpec().setTargetRevision("v7")),
                 invalid("spec.database", "is missing", s -> s.getSpec().setDatabase(null)),
+                invalid("spec.driftCheckInterval", "not a duration such as 30m", s -> s.getSpec().setDriftCheckInterval("1 hour")),
+                invalid("spec.driftCheckInterval", "at least 10s", s -> s.getSpec().setDriftCheckInterval("5s")),
                 invalid("spec.database.url", "jdbc:postgresql://host:5432/dbname", s -> s.getSpec().getDatabase().setUrl("postgres://db/orders")),
                 invalid("spec.database.url", "must not carry user or password", s -> s.getSpec().getDatabase().setUrl("jdbc:postgresql://db:5432/orders?password=x")),
                 invalid("spec.database.credentialsSecretRef.name", "is required", s -> s.getSpec().getDatabase().getCredentialsSecretRef().setName("")),

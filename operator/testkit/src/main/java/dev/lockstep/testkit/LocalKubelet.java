@@ -274,9 +274,13 @@ public final class LocalKubelet implements AutoCloseable {
 
     // ---- runner pods ----
 
+    /** The lockstep commands the operator runs in runner pods: migrate Jobs, and validate for drift checks. */
+    private static final java.util.Set<String> RUNNER_COMMANDS = java.util.Set.of("migrate", "validate", "plan", "info");
+
     private static boolean isRunner(Pod pod) {
         return pod.getSpec().getContainers().stream()
-                .anyMatch(c -> "runner".equals(c.getName()) && c.getArgs() != null && !c.getArgs().isEmpty() && "migrate".equals(c.getArgs().get(0)));
+                .anyMatch(c -> "runner".equals(c.getName()) && c.getArgs() != null && !c.getArgs().isEmpty()
+                        && RUNNER_COMMANDS.contains(c.getArgs().get(0)));
     }
 
     private void startRunner(Pod pod, PodRun run, Fault fault) {

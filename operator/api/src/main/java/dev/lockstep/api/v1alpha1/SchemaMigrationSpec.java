@@ -42,6 +42,13 @@ public class SchemaMigrationSpec {
     @JsonPropertyDescription("When true the operator starts no new work for this resource; a runner Job already running is left to finish.")
     private Boolean suspend;
 
+    @JsonPropertyDescription("How often a Ready database's migration history is compared with the source (a `lockstep"
+            + " validate` Job that changes nothing), e.g. 30m or 6h; at least 10s. Drift (history newer than the source,"
+            + " a changed or missing script, a failed row) is reported as Stalled with reason DriftDetected. Unset: only"
+            + " each run checks.")
+    @io.fabric8.generator.annotation.Pattern("^([0-9]+h)?([0-9]+m)?([0-9]+s)?$")
+    private String driftCheckInterval;
+
     public String getTargetRevision() { return targetRevision; }
     public void setTargetRevision(String targetRevision) { this.targetRevision = targetRevision; }
     public DatabaseSpec getDatabase() { return database; }
@@ -58,6 +65,8 @@ public class SchemaMigrationSpec {
     public void setPolicy(PolicySpec policy) { this.policy = policy; }
     public RunnerSpec getRunner() { return runner; }
     public void setRunner(RunnerSpec runner) { this.runner = runner; }
+    public String getDriftCheckInterval() { return driftCheckInterval; }
+    public void setDriftCheckInterval(String driftCheckInterval) { this.driftCheckInterval = driftCheckInterval; }
     public Boolean getSuspend() { return suspend; }
     public void setSuspend(Boolean suspend) { this.suspend = suspend; }
 

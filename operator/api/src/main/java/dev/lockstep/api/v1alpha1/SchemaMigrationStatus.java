@@ -33,6 +33,9 @@ public class SchemaMigrationStatus {
     @JsonPropertyDescription("What the latest expand run planned before it applied anything: steps, destructive findings, digest.")
     private PlanStatus plan;
 
+    @JsonPropertyDescription("The periodic drift check of the Ready database, with spec.driftCheckInterval.")
+    private DriftCheckStatus driftCheck;
+
     @JsonPropertyDescription("The blue/green rollout, with strategy BlueGreen.")
     private BlueGreenStatus blueGreen;
 
@@ -54,6 +57,8 @@ public class SchemaMigrationStatus {
     public void setPendingVersions(List<String> pendingVersions) { this.pendingVersions = pendingVersions; }
     public List<String> getHeldForContract() { return heldForContract; }
     public void setHeldForContract(List<String> heldForContract) { this.heldForContract = heldForContract; }
+    public DriftCheckStatus getDriftCheck() { return driftCheck; }
+    public void setDriftCheck(DriftCheckStatus driftCheck) { this.driftCheck = driftCheck; }
     public PlanStatus getPlan() { return plan; }
     public void setPlan(PlanStatus plan) { this.plan = plan; }
     public LastRun getLastRun() { return lastRun; }
