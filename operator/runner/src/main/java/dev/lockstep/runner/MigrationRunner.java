@@ -3,17 +3,9 @@ package dev.lockstep.runner;
 import dev.lockstep.runner.RunResult.Applied;
 import dev.lockstep.runner.RunResult.Failure;
 import dev.lockstep.runner.RunResult.Outcome;
-import java.io.IOException;
-import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
-import java.nio.file.Path;
-import java.sql.Connection;
-import java.sql.PreparedStatement;
 import java.sql.SQLException;
-import java.sql.Statement;
 import java.util.ArrayList;
 import java.util.Arrays;
-import java.util.Comparator;
 import java.util.List;
 import org.flywaydb.core.Flyway;
 import org.flywaydb.core.api.CoreErrorCode;
@@ -65,11 +57,11 @@ public final class MigrationRunner {
                 return new RunResult("migrate", Outcome.FAILED, settings.targetRevision(), from, from, List.of(),
                         pendingVersions(before), badTarget, null);
             }
-            MigrationPlan plan = plan(staged, source, before);
+            MigrationPlan plan = Planner.plan(staged, source, before);
             if (settings.planPolicy().destructive() != MigrationSettings.Destructive.OFF && !isDown(staged, before)) {
-                plan = dryRun(staged, plan);
+                plan = Planner.dryRun(staged, plan);
             }
-            Failure refused = checkPlan(settings, plan);
+            Failure refused = Planner.check(settings, plan);
             if (refused != null) {
                 return new RunResult("migrate", Outcome.FAILED, settings.targetRevision(), from, from, List.of(),
                         pendingVersions(before), refused, null).withPlan(plan);
@@ -95,12 +87,12 @@ public final class MigrationRunner {
                 return new RunResult("plan", Outcome.FAILED, settings.targetRevision(), from, from, List.of(),
                         pendingVersions(before), blocked, null);
             }
-            MigrationPlan plan = plan(staged, source, before);
+            MigrationPlan plan = Planner.plan(staged, source, before);
             if (!isDown(staged, before)) {
-                plan = dryRun(staged, plan);
+                plan = Planner.dryRun(staged, plan);
             }
             Failure refused = settings.planPolicy().destructive() == MigrationSettings.Destructive.BLOCK
-                    ? checkPlan(settings.withPlanPolicy(new MigrationSettings.PlanPolicy(MigrationSettings.Destructive.BLOCK, false, null)), plan)
+                    ? Planner.check(settings.withPlanPolicy(new MigrationSettings.PlanPolicy(MigrationSettings.Destructive.BLOCK, false, null)), plan)
                     : null;
             return new RunResult("plan", refused == null ? Outcome.SUCCEEDED : Outcome.FAILED, settings.targetRevision(), from, from,
                     List.of(), pendingVersions(before), refused, null).withPlan(plan);
@@ -110,7 +102,7 @@ public final class MigrationRunner {
     private static RunResult apply(Flyway flyway, MigrationSettings staged, MigrationSource source, MigrationSettings settings,
                                    MigrationInfoService before, String from) {
         if (isDown(staged, before)) {
-            return undo(staged, source, before, MigrationVersion.fromVersion(staged.targetRevision()), staged.targetRevision());
+            return Undo.run(staged, source, before, MigrationVersion.fromVersion(staged.targetRevision()), staged.targetRevision());
         }
         ContractSteps.Hold hold = settings.holdContract() ? ContractSteps.of(before, settings.targetRevision())
                 : new ContractSteps.Hold(null, List.of());
@@ -145,7 +137,7 @@ public final class MigrationRunner {
      * {@code lockstep verify} does on its scratch database. A migrate below the database needs {@code allowDown}.
      */
     public RunResult down(MigrationSettings settings, String target) {
-        return run("migrate", settings, (flyway, staged, source) -> undo(staged, source,
+        return run("migrate", settings, (flyway, staged, source) -> Undo.run(staged, source,
                 configure(staged, MigrationSettings.LATEST).info(),
                 target == null ? MigrationVersion.EMPTY : MigrationVersion.fromVersion(target), target == null ? "none" : target));
     }
@@ -249,7 +241,7 @@ public final class MigrationRunner {
         return configure(settings, settings.targetRevision());
     }
 
-    private static Flyway configure(MigrationSettings settings, String target) {
+    static Flyway configure(MigrationSettings settings, String target) {
         var config = Flyway.configure()
                 .dataSource(dataSource(settings))
                 .locations("filesystem:" + settings.location().toAbsolutePath())
@@ -272,7 +264,7 @@ public final class MigrationRunner {
     }
 
     /** Timeouts go in the startup packet, so every connection Flyway opens, including its lock's, has them. */
-    private static PGSimpleDataSource dataSource(MigrationSettings settings) {
+    static PGSimpleDataSource dataSource(MigrationSettings settings) {
         PGSimpleDataSource ds = new PGSimpleDataSource();
         ds.setURL(settings.url());
         ds.setUser(settings.username());
@@ -306,122 +298,6 @@ public final class MigrationRunner {
         return null;
     }
 
-    /** What this migrate will do, from the history and the source; no dry run yet. */
-    private static MigrationPlan plan(MigrationSettings settings, MigrationSource source, MigrationInfoService info) {
-        String from = version(info.current());
-        List<MigrationPlan.Step> steps = new ArrayList<>();
-        if (isDown(settings, info)) {
-            MigrationVersion limit = MigrationVersion.fromVersion(settings.targetRevision());
-            Arrays.stream(info.applied())
-                    .filter(m -> m.getVersion() != null && m.getVersion().compareTo(limit) > 0 && !m.getState().isFailed())
-                    .sorted(Comparator.comparing(MigrationInfo::getVersion).reversed())
-                    .forEach(m -> {
-                        MigrationSource.UndoScript undo = source.undoScripts().get(m.getVersion());
-                        steps.add(new MigrationPlan.Step(m.getVersion().getVersion(), m.getDescription(),
-                                undo == null ? null : undo.script(), MigrationPlan.Kind.Undo, undo == null ? null : crc32(undo.file()),
-                                true, null, undo == null ? "no undo script" : null));
-                    });
-            return MigrationPlan.of(from, steps);
-        }
-        MigrationVersion limit = MigrationSettings.LATEST.equals(settings.targetRevision()) ? MigrationVersion.LATEST
-                : MigrationVersion.fromVersion(settings.targetRevision());
-        // Adopting a database by baseline records the versions up to it without running them: they are not steps.
-        MigrationVersion adopted = settings.baselineVersion() != null && info.applied().length == 0
-                ? MigrationVersion.fromVersion(settings.baselineVersion()) : MigrationVersion.EMPTY;
-        Arrays.stream(info.all())
-                .filter(m -> m.getVersion() != null && m.getState() == MigrationState.PENDING && m.getVersion().compareTo(limit) <= 0
-                        && m.getVersion().compareTo(adopted) > 0)
-                .sorted(Comparator.comparing(MigrationInfo::getVersion))
-                .forEach(m -> steps.add(new MigrationPlan.Step(m.getVersion().getVersion(), m.getDescription(), m.getScript(),
-                        ContractSteps.isContract(m) ? MigrationPlan.Kind.Contract : MigrationPlan.Kind.Expand,
-                        m.getResolvedChecksum(), ContractSteps.isContract(m), null, null)));
-        // Repeatable scripts run after the versioned ones whenever they are new or changed: part of what is approved.
-        Arrays.stream(info.all())
-                .filter(m -> m.getVersion() == null && (m.getState() == MigrationState.PENDING || m.getState() == MigrationState.OUTDATED))
-                .sorted(Comparator.comparing(MigrationInfo::getDescription))
-                .forEach(m -> steps.add(new MigrationPlan.Step(null, m.getDescription(), m.getScript(), MigrationPlan.Kind.Expand,
-                        m.getResolvedChecksum(), false, null, null)));
-        return MigrationPlan.of(from, steps);
-    }
-
-    /** The plan with what a dry run of its steps found (see {@link DryRun}); the digest does not change. */
-    private static MigrationPlan dryRun(MigrationSettings settings, MigrationPlan plan) {
-        if (plan.isEmpty()) {
-            return plan;
-        }
-        List<Path> files = plan.steps().stream().map(s -> s.script() == null ? null : findScript(settings.location(), s.script())).toList();
-        try (Connection c = dataSource(settings).getConnection()) {
-            List<MigrationPlan.Step> linted = DryRun.lint(c, settings.schemas(), plan.steps(), files, settings.lockTimeout()).stream()
-                    .map(s -> s.note() == null ? s : s.withLint(s.findings() == null ? List.of() : s.findings(),
-                            Redaction.text(s.note(), settings.password())))
-                    .toList();
-            return new MigrationPlan(plan.digest(), plan.from(), linted);
-        } catch (SQLException e) {
-            String note = "not dry-run: " + Redaction.text(firstLine(e.getMessage()), settings.password());
-            return new MigrationPlan(plan.digest(), plan.from(), plan.steps().stream().map(s -> s.withLint(List.of(), note)).toList());
-        }
-    }
-
-    private static Path findScript(Path location, String script) {
-        Path direct = location.resolve(script);
-        if (Files.isRegularFile(direct)) {
-            return direct;
-        }
-        try (var walk = Files.walk(location)) {
-            return walk.filter(p -> p.getFileName().toString().equals(Path.of(script).getFileName().toString())).findFirst().orElse(null);
-        } catch (IOException e) {
-            return null;
-        }
-    }
-
-    /** Refuses a plan the policy does not let through: a destructive expand step (Block), or an unapproved digest. */
-    private static Failure checkPlan(MigrationSettings settings, MigrationPlan plan) {
-        MigrationSettings.PlanPolicy policy = settings.planPolicy();
-        List<MigrationPlan.Step> destructive = plan.destructiveExpandSteps();
-        List<MigrationPlan.Step> unchecked = plan.steps().stream().filter(s -> s.kind() == MigrationPlan.Kind.Expand
-                && s.note() != null && s.note().startsWith(DryRun.UNCHECKED)).toList();
-        if (policy.destructive() == MigrationSettings.Destructive.BLOCK && destructive.isEmpty() && !unchecked.isEmpty()) {
-            return new Failure(FailureCategory.DESTRUCTIVE, null, unchecked.get(0).script(), null, "expand step(s) "
-                    + String.join(", ", unchecked.stream().map(MigrationPlan.Step::label).toList()) + " could not be checked"
-                    + " for destructive changes: " + String.join("; ", unchecked.stream().map(s -> s.script() + ": "
-                    + s.note().substring(DryRun.UNCHECKED.length())).toList()) + ". Nothing was run. Retry (annotate"
-                    + " lockstep.dev/retry), or let it through unchecked with spec.policy.destructive: Warn");
-        }
-        if (policy.destructive() == MigrationSettings.Destructive.BLOCK && !destructive.isEmpty()) {
-            List<String> findings = destructive.stream().flatMap(s -> s.findings().stream()).toList();
-            return new Failure(FailureCategory.DESTRUCTIVE, null, destructive.get(0).script(), null, "expand step(s) "
-                    + String.join(", ", destructive.stream().map(MigrationPlan.Step::label).toList())
-                    + " would break code still running on the schema before them: " + String.join("; ", findings)
-                    + ". Nothing was run. Make it a contract step (V<version>__contract_<description>.sql, run once no pod"
-                    + " needs the old schema), rewrite it as an expand (add, backfill, then drop in a later contract step),"
-                    + " or let it through with spec.policy.destructive: Warn (--destructive warn)");
-        }
-        if (policy.approvalRequired() && !plan.isEmpty() && !plan.digest().equals(policy.approvedPlanDigest())) {
-            // The digest first: a long plan is shortened from the end of the message, never the digest.
-            return new Failure(FailureCategory.APPROVAL, null, null, null, "approve with spec.policy.approvedPlanDigest: \""
-                    + plan.digest() + "\" (--approved-plan-digest) after reviewing the plan: " + describe(plan)
-                    + (policy.approvedPlanDigest() == null ? "" : "; the approved digest " + policy.approvedPlanDigest()
-                    + " is of another plan") + ". Nothing was run");
-        }
-        return null;
-    }
-
-    private static String describe(MigrationPlan plan) {
-        return plan.steps().stream().map(s -> s.kind().name().toLowerCase(java.util.Locale.ROOT) + " " + s.label()
-                + (s.destructive() ? " (destructive)" : "")).collect(java.util.stream.Collectors.joining(", "))
-                + " from " + (plan.from() == null ? "an empty history" : plan.from());
-    }
-
-    private static Integer crc32(Path file) {
-        try {
-            java.util.zip.CRC32 crc = new java.util.zip.CRC32();
-            crc.update(Files.readAllBytes(file));
-            return (int) crc.getValue();
-        } catch (IOException e) {
-            return null;
-        }
-    }
-
     /** The drift between source and history as a failure, or null when they agree. */
     private static Failure drift(Flyway untargeted, MigrationSettings settings) {
         List<Drift> drift = Drift.of(untargeted);
@@ -433,134 +309,10 @@ public final class MigrationRunner {
                 Redaction.text(Drift.describe(drift, Drift.sourceVersions(untargeted)), settings.password()));
     }
 
-    private static boolean isDown(MigrationSettings settings, MigrationInfoService info) {
+    static boolean isDown(MigrationSettings settings, MigrationInfoService info) {
         MigrationInfo current = info.current();
         return !MigrationSettings.LATEST.equals(settings.targetRevision()) && current != null && current.getVersion() != null
                 && current.getVersion().compareTo(MigrationVersion.fromVersion(settings.targetRevision())) > 0;
-    }
-
-    /**
-     * Takes the database down to the target: the undo script of every applied version above it, newest first, each in
-     * one transaction with the removal of its history row, so a failure leaves the database at the last version it
-     * fully reached. Nothing runs unless every version above the target has its undo script.
-     */
-    private static RunResult undo(MigrationSettings settings, MigrationSource source, MigrationInfoService before,
-                                  MigrationVersion limit, String target) {
-        String from = version(before.current());
-        List<MigrationInfo> above = Arrays.stream(before.applied())
-                .filter(m -> m.getVersion() != null && m.getVersion().compareTo(limit) > 0 && !m.getState().isFailed())
-                .sorted(Comparator.comparing(MigrationInfo::getVersion).reversed())
-                .toList();
-        List<String> baselines = above.stream().filter(m -> m.getType() != null && m.getType().isBaseline())
-                .map(m -> m.getVersion().getVersion()).toList();
-        if (!baselines.isEmpty()) {
-            return new RunResult("migrate", Outcome.FAILED, target, from, from, List.of(), List.of(), new Failure(
-                    FailureCategory.ARGUMENTS, null, null, null, "the database was adopted at revision " + baselines.get(0)
-                    + " (baseline): it cannot go below it; set the target to " + baselines.get(0) + " or higher"), null);
-        }
-        List<String> missing = above.stream().filter(m -> !source.undoScripts().containsKey(m.getVersion()))
-                .map(m -> m.getVersion().getVersion()).toList();
-        if (!missing.isEmpty()) {
-            return new RunResult("migrate", Outcome.FAILED, target, from, from, List.of(), List.of(), new Failure(
-                    FailureCategory.VALIDATION, null, null, null, "no undo script for version(s) " + String.join(", ", missing)
-                    + ": going down to " + target + " needs U<version>__<description>.sql next to each V script above it"
-                    + "; nothing was undone"), null);
-        }
-        String history = quote(settings.schemas().get(0)) + ".\"flyway_schema_history\"";
-        List<Applied> undone = new ArrayList<>();
-        MigrationSource.UndoScript running = null;
-        try (Connection c = dataSource(settings).getConnection()) {
-            // Flyway's own lock on this history table, for the whole way down: a concurrent migrate (another runner, a
-            // person's laptop) waits for this undo to finish, and this undo for a migrate under way.
-            long key = flywayLockKey(settings.schemas().get(0));
-            if (!advisoryLock(c, key, HISTORY_LOCK_WAIT)) {
-                return new RunResult("migrate", Outcome.FAILED, target, from, from, List.of(), List.of(), new Failure(
-                        FailureCategory.SQL, "55P03", null, null, "another migration holds the lock on the history table"
-                        + " (Flyway's advisory lock) for more than " + HISTORY_LOCK_WAIT.toSeconds() + " s; nothing was undone:"
-                        + " retry once it is done"), null, null, undone);
-            }
-            c.setAutoCommit(false);
-            try {
-                for (MigrationInfo m : above) {
-                    running = source.undoScripts().get(m.getVersion());
-                    String sql = Files.readString(running.file(), StandardCharsets.UTF_8);
-                    long started = System.nanoTime();
-                    try (Statement st = c.createStatement()) {
-                        // Flyway writes this table while it migrates: holding it keeps a concurrent migrate out.
-                        st.execute("LOCK TABLE " + history + " IN SHARE ROW EXCLUSIVE MODE");
-                        st.execute(sql);
-                    }
-                    try (PreparedStatement delete = c.prepareStatement("DELETE FROM " + history + " WHERE version = ?")) {
-                        delete.setString(1, m.getVersion().getVersion());
-                        if (delete.executeUpdate() == 0) {
-                            throw new SQLException("the history row of version " + m.getVersion() + " is gone: another run"
-                                    + " changed the history; nothing of this step was kept", "40001");
-                        }
-                    }
-                    c.commit();
-                    undone.add(new Applied(m.getVersion().getVersion(), m.getDescription(), running.script(),
-                            (System.nanoTime() - started) / 1_000_000));
-                }
-            } catch (SQLException e) {
-                c.rollback();
-                String to = undone.isEmpty() ? from : version(configure(settings, MigrationSettings.LATEST).info().current());
-                return new RunResult("migrate", Outcome.FAILED, target, from, to, List.of(), List.of(), new Failure(
-                        FailureCategory.SQL, e.getSQLState(), running.script(), null, Redaction.text(e.getMessage(),
-                        settings.password()) + " (undo of " + running.version() + " rolled back; the database is at " + to + ")"),
-                        null, null, undone);
-            }
-        } catch (SQLException e) {
-            return new RunResult("migrate", Outcome.FAILED, target, from, from, List.of(), List.of(),
-                    new Failure(isConnectionState(e.getSQLState()) ? FailureCategory.CONNECTION : FailureCategory.SQL,
-                            e.getSQLState(), null, null, Redaction.text(firstLine(e.getMessage()), settings.password())),
-                    null, null, undone);
-        } catch (IOException e) {
-            return new RunResult("migrate", Outcome.FAILED, target, from, from, List.of(), List.of(), new Failure(
-                    FailureCategory.INTERNAL, null, running == null ? null : running.script(), null, e.toString()), null, null, undone);
-        }
-        MigrationInfoService after = configure(settings, MigrationSettings.LATEST).info();
-        return new RunResult("migrate", Outcome.SUCCEEDED, target, from, version(after.current()), List.of(),
-                pendingVersions(after), null, null, null, undone);
-    }
-
-    /** How long going down waits for a migrate holding the history table's lock, as Flyway waits for it. */
-    static final java.time.Duration HISTORY_LOCK_WAIT = java.time.Duration.ofSeconds(60);
-
-    /** Takes a session advisory lock, trying every 100 ms (lock_timeout does not bound a try-lock), up to {@code wait}. */
-    private static boolean advisoryLock(Connection c, long key, java.time.Duration wait) throws SQLException {
-        long deadline = System.nanoTime() + wait.toNanos();
-        try (PreparedStatement lock = c.prepareStatement("SELECT pg_try_advisory_lock(?)")) {
-            lock.setLong(1, key);
-            while (true) {
-                try (var rs = lock.executeQuery()) {
-                    if (rs.next() && rs.getBoolean(1)) {
-                        return true; // released with the session, when the connection closes
-                    }
-                }
-                if (System.nanoTime() > deadline) {
-                    return false;
-                }
-                try {
-                    Thread.sleep(100);
-                } catch (InterruptedException e) {
-                    Thread.currentThread().interrupt();
-                    return false;
-                }
-            }
-        }
-    }
-
-    /**
-     * The advisory lock key Flyway's PostgreSQL support takes while it migrates: a fixed base plus the hash of the
-     * quoted history table name ({@code PostgreSQLAdvisoryLockTemplate}); a database test checks it against the lock
-     * a running Flyway migrate holds.
-     */
-    static long flywayLockKey(String historySchema) {
-        return 77431708279161L + ("\"" + historySchema + "\".\"flyway_schema_history\"").hashCode();
-    }
-
-    private static String quote(String identifier) {
-        return "\"" + identifier.replace("\"", "\"\"") + "\"";
     }
 
     private static Failure migrationFailure(FlywayMigrateException e, MigrationSettings settings) {
@@ -618,7 +370,7 @@ public final class MigrationRunner {
     }
 
     /** SQLSTATE classes 08 (connection), 28 (authorization), 3D000 (no such database), 57P03 (starting up). */
-    private static boolean isConnectionState(String sqlState) {
+    static boolean isConnectionState(String sqlState) {
         return sqlState != null && (sqlState.startsWith("08") || sqlState.startsWith("28")
                 || sqlState.equals("3D000") || sqlState.equals("57P03"));
     }
@@ -631,7 +383,7 @@ public final class MigrationRunner {
         return t.getMessage() == null ? t.toString() : t.getMessage();
     }
 
-    private static String firstLine(String message) {
+    static String firstLine(String message) {
         if (message == null) {
             return "";
         }
@@ -657,7 +409,7 @@ public final class MigrationRunner {
         return new Applied(m.version, m.description, script, m.executionTime);
     }
 
-    private static List<String> pendingVersions(MigrationInfoService info) {
+    static List<String> pendingVersions(MigrationInfoService info) {
         return Arrays.stream(info.all())
                 .filter(m -> m.getState() == MigrationState.PENDING || m.getState() == MigrationState.ABOVE_TARGET)
                 .filter(m -> m.getVersion() != null)
@@ -678,7 +430,7 @@ public final class MigrationRunner {
                 .map(MigrationRunner::version).findFirst().orElse(null);
     }
 
-    private static String version(MigrationInfo info) {
+    static String version(MigrationInfo info) {
         return info == null || info.getVersion() == null ? null : info.getVersion().getVersion();
     }
 }

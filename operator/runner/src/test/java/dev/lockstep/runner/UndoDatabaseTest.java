@@ -138,18 +138,18 @@ class UndoDatabaseTest {
                 .supplyAsync(() -> runner.migrate(settings("4", false)));
         org.awaitility.Awaitility.await().atMost(java.time.Duration.ofSeconds(10)).until(() -> db.column(
                 "SELECT ((classid::bigint << 32) | objid::bigint)::text FROM pg_locks WHERE locktype = 'advisory' AND granted")
-                .contains(String.valueOf(MigrationRunner.flywayLockKey("public"))));
+                .contains(String.valueOf(Undo.flywayLockKey("public"))));
         assertThat(migrating.get().error()).isNull();
 
         // A session holding that lock (as a migrate does) keeps the undo waiting until it lets go.
         try (java.sql.Connection holder = db.connect(); java.sql.Statement st = holder.createStatement()) {
-            st.execute("SELECT pg_advisory_lock(" + MigrationRunner.flywayLockKey("public") + ")");
+            st.execute("SELECT pg_advisory_lock(" + Undo.flywayLockKey("public") + ")");
             java.util.concurrent.CompletableFuture<RunResult> down = java.util.concurrent.CompletableFuture
                     .supplyAsync(() -> runner.migrate(settings("3", true)));
             org.awaitility.Awaitility.await().during(java.time.Duration.ofMillis(1500)).atMost(java.time.Duration.ofSeconds(3))
                     .until(() -> !down.isDone());
             assertThat(history()).containsExactly("1", "2", "3", "4");
-            st.execute("SELECT pg_advisory_unlock(" + MigrationRunner.flywayLockKey("public") + ")");
+            st.execute("SELECT pg_advisory_unlock(" + Undo.flywayLockKey("public") + ")");
             assertThat(down.get(20, java.util.concurrent.TimeUnit.SECONDS).error()).isNull();
         }
         assertThat(history()).containsExactly("1", "2", "3");

@@ -1,0 +1,140 @@
+package dev.lockstep.runner;
+
+import dev.lockstep.runner.RunResult.Failure;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.sql.Connection;
+import java.sql.SQLException;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.Comparator;
+import java.util.List;
+import org.flywaydb.core.api.MigrationInfo;
+import org.flywaydb.core.api.MigrationInfoService;
+import org.flywaydb.core.api.MigrationState;
+import org.flywaydb.core.api.MigrationVersion;
+
+/**
+ * A migrate's plan (see {@link MigrationPlan}): what it will run, from the history and the source; the dry run that
+ * finds destructive changes in it; and the policy check that lets it through, or not, before anything is applied.
+ */
+final class Planner {
+    private Planner() {}
+
+    /** What this migrate will do, from the history and the source; no dry run yet. */
+    static MigrationPlan plan(MigrationSettings settings, MigrationSource source, MigrationInfoService info) {
+        String from = MigrationRunner.version(info.current());
+        List<MigrationPlan.Step> steps = new ArrayList<>();
+        if (MigrationRunner.isDown(settings, info)) {
+            MigrationVersion limit = MigrationVersion.fromVersion(settings.targetRevision());
+            Arrays.stream(info.applied())
+                    .filter(m -> m.getVersion() != null && m.getVersion().compareTo(limit) > 0 && !m.getState().isFailed())
+                    .sorted(Comparator.comparing(MigrationInfo::getVersion).reversed())
+                    .forEach(m -> {
+                        MigrationSource.UndoScript undo = source.undoScripts().get(m.getVersion());
+                        steps.add(new MigrationPlan.Step(m.getVersion().getVersion(), m.getDescription(),
+                                undo == null ? null : undo.script(), MigrationPlan.Kind.Undo, undo == null ? null : crc32(undo.file()),
+                                true, null, undo == null ? "no undo script" : null));
+                    });
+            return MigrationPlan.of(from, steps);
+        }
+        MigrationVersion limit = MigrationSettings.LATEST.equals(settings.targetRevision()) ? MigrationVersion.LATEST
+                : MigrationVersion.fromVersion(settings.targetRevision());
+        // Adopting a database by baseline records the versions up to it without running them: they are not steps.
+        MigrationVersion adopted = settings.baselineVersion() != null && info.applied().length == 0
+                ? MigrationVersion.fromVersion(settings.baselineVersion()) : MigrationVersion.EMPTY;
+        Arrays.stream(info.all())
+                .filter(m -> m.getVersion() != null && m.getState() == MigrationState.PENDING && m.getVersion().compareTo(limit) <= 0
+                        && m.getVersion().compareTo(adopted) > 0)
+                .sorted(Comparator.comparing(MigrationInfo::getVersion))
+                .forEach(m -> steps.add(new MigrationPlan.Step(m.getVersion().getVersion(), m.getDescription(), m.getScript(),
+                        ContractSteps.isContract(m) ? MigrationPlan.Kind.Contract : MigrationPlan.Kind.Expand,
+                        m.getResolvedChecksum(), ContractSteps.isContract(m), null, null)));
+        // Repeatable scripts run after the versioned ones whenever they are new or changed: part of what is approved.
+        Arrays.stream(info.all())
+                .filter(m -> m.getVersion() == null && (m.getState() == MigrationState.PENDING || m.getState() == MigrationState.OUTDATED))
+                .sorted(Comparator.comparing(MigrationInfo::getDescription))
+                .forEach(m -> steps.add(new MigrationPlan.Step(null, m.getDescription(), m.getScript(), MigrationPlan.Kind.Expand,
+                        m.getResolvedChecksum(), false, null, null)));
+        return MigrationPlan.of(from, steps);
+    }
+
+    /** The plan with what a dry run of its steps found (see {@link DryRun}); the digest does not change. */
+    static MigrationPlan dryRun(MigrationSettings settings, MigrationPlan plan) {
+        if (plan.isEmpty()) {
+            return plan;
+        }
+        List<Path> files = plan.steps().stream().map(s -> s.script() == null ? null : findScript(settings.location(), s.script())).toList();
+        try (Connection c = MigrationRunner.dataSource(settings).getConnection()) {
+            List<MigrationPlan.Step> linted = DryRun.lint(c, settings.schemas(), plan.steps(), files, settings.lockTimeout()).stream()
+                    .map(s -> s.note() == null ? s : s.withLint(s.findings() == null ? List.of() : s.findings(),
+                            Redaction.text(s.note(), settings.password())))
+                    .toList();
+            return new MigrationPlan(plan.digest(), plan.from(), linted);
+        } catch (SQLException e) {
+            String note = DryRun.NOT_DRY_RUN + Redaction.text(MigrationRunner.firstLine(e.getMessage()), settings.password());
+            return new MigrationPlan(plan.digest(), plan.from(), plan.steps().stream().map(s -> s.withLint(List.of(), note)).toList());
+        }
+    }
+
+    private static Path findScript(Path location, String script) {
+        Path direct = location.resolve(script);
+        if (Files.isRegularFile(direct)) {
+            return direct;
+        }
+        try (var walk = Files.walk(location)) {
+            return walk.filter(p -> p.getFileName().toString().equals(Path.of(script).getFileName().toString())).findFirst().orElse(null);
+        } catch (IOException e) {
+            return null;
+        }
+    }
+
+    /** Refuses a plan the policy does not let through: a destructive expand step (Block), or an unapproved digest. */
+    static Failure check(MigrationSettings settings, MigrationPlan plan) {
+        MigrationSettings.PlanPolicy policy = settings.planPolicy();
+        List<MigrationPlan.Step> destructive = plan.destructiveExpandSteps();
+        List<MigrationPlan.Step> unchecked = plan.steps().stream().filter(s -> s.kind() == MigrationPlan.Kind.Expand
+                && s.note() != null && s.note().startsWith(DryRun.UNCHECKED)).toList();
+        if (policy.destructive() == MigrationSettings.Destructive.BLOCK && destructive.isEmpty() && !unchecked.isEmpty()) {
+            return new Failure(FailureCategory.DESTRUCTIVE, null, unchecked.get(0).script(), null, "expand step(s) "
+                    + String.join(", ", unchecked.stream().map(MigrationPlan.Step::label).toList()) + " could not be checked"
+                    + " for destructive changes: " + String.join("; ", unchecked.stream().map(s -> s.script() + ": "
+                    + s.note().substring(DryRun.UNCHECKED.length())).toList()) + ". Nothing was run. Retry (annotate"
+                    + " lockstep.dev/retry), or let it through unchecked with spec.policy.destructive: Warn");
+        }
+        if (policy.destructive() == MigrationSettings.Destructive.BLOCK && !destructive.isEmpty()) {
+            List<String> findings = destructive.stream().flatMap(s -> s.findings().stream()).toList();
+            return new Failure(FailureCategory.DESTRUCTIVE, null, destructive.get(0).script(), null, "expand step(s) "
+                    + String.join(", ", destructive.stream().map(MigrationPlan.Step::label).toList())
+                    + " would break code still running on the schema before them: " + String.join("; ", findings)
+                    + ". Nothing was run. Make it a contract step (V<version>__contract_<description>.sql, run once no pod"
+                    + " needs the old schema), rewrite it as an expand (add, backfill, then drop in a later contract step),"
+                    + " or let it through with spec.policy.destructive: Warn (--destructive warn)");
+        }
+        if (policy.approvalRequired() && !plan.isEmpty() && !plan.digest().equals(policy.approvedPlanDigest())) {
+            // The digest first: a long plan is shortened from the end of the message, never the digest.
+            return new Failure(FailureCategory.APPROVAL, null, null, null, "approve with spec.policy.approvedPlanDigest: \""
+                    + plan.digest() + "\" (--approved-plan-digest) after reviewing the plan: " + describe(plan)
+                    + (policy.approvedPlanDigest() == null ? "" : "; the approved digest " + policy.approvedPlanDigest()
+                    + " is of another plan") + ". Nothing was run");
+        }
+        return null;
+    }
+
+    private static String describe(MigrationPlan plan) {
+        return plan.steps().stream().map(s -> s.kind().name().toLowerCase(java.util.Locale.ROOT) + " " + s.label()
+                + (s.destructive() ? " (destructive)" : "")).collect(java.util.stream.Collectors.joining(", "))
+                + " from " + (plan.from() == null ? "an empty history" : plan.from());
+    }
+
+    private static Integer crc32(Path file) {
+        try {
+            java.util.zip.CRC32 crc = new java.util.zip.CRC32();
+            crc.update(Files.readAllBytes(file));
+            return (int) crc.getValue();
+        } catch (IOException e) {
+            return null;
+        }
+    }
+}

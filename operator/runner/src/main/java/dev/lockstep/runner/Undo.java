@@ -1,0 +1,148 @@
+package dev.lockstep.runner;
+
+import dev.lockstep.runner.RunResult.Applied;
+import dev.lockstep.runner.RunResult.Failure;
+import dev.lockstep.runner.RunResult.Outcome;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.Comparator;
+import java.util.List;
+import org.flywaydb.core.api.MigrationInfo;
+import org.flywaydb.core.api.MigrationInfoService;
+import org.flywaydb.core.api.MigrationVersion;
+
+/** Going down: the undo scripts of the versions above a target, newest first, each with its history row. */
+final class Undo {
+    private Undo() {}
+
+    /**
+     * Takes the database down to the target: the undo script of every applied version above it, newest first, each in
+     * one transaction with the removal of its history row, so a failure leaves the database at the last version it
+     * fully reached. Nothing runs unless every version above the target has its undo script.
+     */
+    static RunResult run(MigrationSettings settings, MigrationSource source, MigrationInfoService before,
+                                  MigrationVersion limit, String target) {
+        String from = MigrationRunner.version(before.current());
+        List<MigrationInfo> above = Arrays.stream(before.applied())
+                .filter(m -> m.getVersion() != null && m.getVersion().compareTo(limit) > 0 && !m.getState().isFailed())
+                .sorted(Comparator.comparing(MigrationInfo::getVersion).reversed())
+                .toList();
+        List<String> baselines = above.stream().filter(m -> m.getType() != null && m.getType().isBaseline())
+                .map(m -> m.getVersion().getVersion()).toList();
+        if (!baselines.isEmpty()) {
+            return new RunResult("migrate", Outcome.FAILED, target, from, from, List.of(), List.of(), new Failure(
+                    FailureCategory.ARGUMENTS, null, null, null, "the database was adopted at revision " + baselines.get(0)
+                    + " (baseline): it cannot go below it; set the target to " + baselines.get(0) + " or higher"), null);
+        }
+        List<String> missing = above.stream().filter(m -> !source.undoScripts().containsKey(m.getVersion()))
+                .map(m -> m.getVersion().getVersion()).toList();
+        if (!missing.isEmpty()) {
+            return new RunResult("migrate", Outcome.FAILED, target, from, from, List.of(), List.of(), new Failure(
+                    FailureCategory.VALIDATION, null, null, null, "no undo script for version(s) " + String.join(", ", missing)
+                    + ": going down to " + target + " needs U<version>__<description>.sql next to each V script above it"
+                    + "; nothing was undone"), null);
+        }
+        String history = quote(settings.schemas().get(0)) + ".\"flyway_schema_history\"";
+        List<Applied> undone = new ArrayList<>();
+        MigrationSource.UndoScript running = null;
+        try (Connection c = MigrationRunner.dataSource(settings).getConnection()) {
+            // Flyway's own lock on this history table, for the whole way down: a concurrent migrate (another runner, a
+            // person's laptop) waits for this undo to finish, and this undo for a migrate under way.
+            long key = flywayLockKey(settings.schemas().get(0));
+            if (!advisoryLock(c, key, HISTORY_LOCK_WAIT)) {
+                return new RunResult("migrate", Outcome.FAILED, target, from, from, List.of(), List.of(), new Failure(
+                        FailureCategory.SQL, "55P03", null, null, "another migration holds the lock on the history table"
+                        + " (Flyway's advisory lock) for more than " + HISTORY_LOCK_WAIT.toSeconds() + " s; nothing was undone:"
+                        + " retry once it is done"), null, null, undone);
+            }
+            c.setAutoCommit(false);
+            try {
+                for (MigrationInfo m : above) {
+                    running = source.undoScripts().get(m.getVersion());
+                    String sql = Files.readString(running.file(), StandardCharsets.UTF_8);
+                    long started = System.nanoTime();
+                    try (Statement st = c.createStatement()) {
+                        // Flyway writes this table while it migrates: holding it keeps a concurrent migrate out.
+                        st.execute("LOCK TABLE " + history + " IN SHARE ROW EXCLUSIVE MODE");
+                        st.execute(sql);
+                    }
+                    try (PreparedStatement delete = c.prepareStatement("DELETE FROM " + history + " WHERE version = ?")) {
+                        delete.setString(1, m.getVersion().getVersion());
+                        if (delete.executeUpdate() == 0) {
+                            throw new SQLException("the history row of version " + m.getVersion() + " is gone: another run"
+                                    + " changed the history; nothing of this step was kept", "40001");
+                        }
+                    }
+                    c.commit();
+                    undone.add(new Applied(m.getVersion().getVersion(), m.getDescription(), running.script(),
+                            (System.nanoTime() - started) / 1_000_000));
+                }
+            } catch (SQLException e) {
+                c.rollback();
+                String to = undone.isEmpty() ? from : MigrationRunner.version(MigrationRunner.configure(settings, MigrationSettings.LATEST).info().current());
+                return new RunResult("migrate", Outcome.FAILED, target, from, to, List.of(), List.of(), new Failure(
+                        FailureCategory.SQL, e.getSQLState(), running.script(), null, Redaction.text(e.getMessage(),
+                        settings.password()) + " (undo of " + running.version() + " rolled back; the database is at " + to + ")"),
+                        null, null, undone);
+            }
+        } catch (SQLException e) {
+            return new RunResult("migrate", Outcome.FAILED, target, from, from, List.of(), List.of(),
+                    new Failure(MigrationRunner.isConnectionState(e.getSQLState()) ? FailureCategory.CONNECTION : FailureCategory.SQL,
+                            e.getSQLState(), null, null, Redaction.text(MigrationRunner.firstLine(e.getMessage()), settings.password())),
+                    null, null, undone);
+        } catch (IOException e) {
+            return new RunResult("migrate", Outcome.FAILED, target, from, from, List.of(), List.of(), new Failure(
+                    FailureCategory.INTERNAL, null, running == null ? null : running.script(), null, e.toString()), null, null, undone);
+        }
+        MigrationInfoService after = MigrationRunner.configure(settings, MigrationSettings.LATEST).info();
+        return new RunResult("migrate", Outcome.SUCCEEDED, target, from, MigrationRunner.version(after.current()), List.of(),
+                MigrationRunner.pendingVersions(after), null, null, null, undone);
+    }
+
+    /** How long going down waits for a migrate holding the history table's lock, as Flyway waits for it. */
+    static final java.time.Duration HISTORY_LOCK_WAIT = java.time.Duration.ofSeconds(60);
+
+    /** Takes a session advisory lock, trying every 100 ms (lock_timeout does not bound a try-lock), up to {@code wait}. */
+    private static boolean advisoryLock(Connection c, long key, java.time.Duration wait) throws SQLException {
+        long deadline = System.nanoTime() + wait.toNanos();
+        try (PreparedStatement lock = c.prepareStatement("SELECT pg_try_advisory_lock(?)")) {
+            lock.setLong(1, key);
+            while (true) {
+                try (var rs = lock.executeQuery()) {
+                    if (rs.next() && rs.getBoolean(1)) {
+                        return true; // released with the session, when the connection closes
+                    }
+                }
+                if (System.nanoTime() > deadline) {
+                    return false;
+                }
+                try {
+                    Thread.sleep(100);
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                    return false;
+                }
+            }
+        }
+    }
+
+    /**
+     * The advisory lock key Flyway's PostgreSQL support takes while it migrates: a fixed base plus the hash of the
+     * quoted history table name ({@code PostgreSQLAdvisoryLockTemplate}); a database test checks it against the lock
+     * a running Flyway migrate holds.
+     */
+    static long flywayLockKey(String historySchema) {
+        return 77431708279161L + ("\"" + historySchema + "\".\"flyway_schema_history\"").hashCode();
+    }
+
+    private static String quote(String identifier) {
+        return "\"" + identifier.replace("\"", "\"\"") + "\"";
+    }
+}
