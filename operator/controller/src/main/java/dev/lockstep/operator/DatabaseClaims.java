@@ -1,7 +1,9 @@
 package dev.lockstep.operator;
 
 import dev.lockstep.api.v1alpha1.DatabaseSpec;
+import dev.lockstep.api.v1alpha1.Phase;
 import dev.lockstep.api.v1alpha1.SchemaMigration;
+import io.javaoperatorsdk.operator.api.reconciler.Context;
 import java.time.Instant;
 import java.util.Collection;
 import java.util.Comparator;
@@ -122,5 +124,29 @@ public final class DatabaseClaims {
     private static Instant created(SchemaMigration sm) {
         String ts = sm.getMetadata().getCreationTimestamp();
         return ts == null ? Instant.MAX : Instant.parse(ts);
+    }
+
+    /**
+     * Two resources migrating one schema would undo each other's runs: the younger waits, never starting a runner,
+     * until the older is deleted or points elsewhere (see {@link DatabaseClaims}).
+     */
+    static boolean stallIfClaimed(SchemaMigration sm, Context<SchemaMigration> context, StatusReport report) {
+        Set<String> keys = keys(sm);
+        List<SchemaMigration> sharing = keys.stream()
+                .flatMap(key -> context.getPrimaryCache().byIndex(SchemaMigrationReconciler.DATABASE_INDEX, key).stream()).distinct().toList();
+        Optional<SchemaMigration> owner = heldBy(sm, sharing);
+        if (owner.isEmpty()) {
+            return false;
+        }
+        Set<String> ownerKeys = keys(owner.get());
+        String shared = keys.stream().filter(ownerKeys::contains).findFirst().orElseThrow();
+        report.stalled(Phase.Pending, Reason.DatabaseClaimed, "schema " + schema(shared) + " of database "
+                + database(shared) + " is already migrated by SchemaMigration " + owner.get().getMetadata().getNamespace()
+                + "/" + owner.get().getMetadata().getName() + " (created " + owner.get().getMetadata().getCreationTimestamp()
+                + ", before this one): two resources migrating one schema would undo each other's runs. Delete one of them,"
+                + " or point spec.database.url or spec.database.schemas of this one elsewhere; it starts by itself once the"
+                + " schema is free. No runner Job was started");
+        report.recheckAfter = SchemaMigrationReconciler.CLAIM_RECHECK;
+        return true;
     }
 }

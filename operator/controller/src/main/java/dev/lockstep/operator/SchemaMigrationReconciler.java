@@ -1,7 +1,6 @@
 package dev.lockstep.operator;
 
 import dev.lockstep.api.v1alpha1.AppliedMigration;
-import dev.lockstep.api.v1alpha1.DriftCheckStatus;
 import dev.lockstep.api.v1alpha1.LastRun;
 import dev.lockstep.api.v1alpha1.Phase;
 import dev.lockstep.api.v1alpha1.PlanStatus;
@@ -67,6 +66,7 @@ public class SchemaMigrationReconciler implements Reconciler<SchemaMigration> {
     private static final Logger LOG = LoggerFactory.getLogger(SchemaMigrationReconciler.class);
 
     private final RunnerJobFactory jobs;
+    private DriftCheck driftChecks;
     private final Clock clock;
     private EventRecorder events;
 
@@ -78,6 +78,7 @@ public class SchemaMigrationReconciler implements Reconciler<SchemaMigration> {
     @Override
     public List<EventSource<?, SchemaMigration>> prepareEventSources(EventSourceContext<SchemaMigration> context) {
         this.events = new EventRecorder(context.getClient(), clock);
+        this.driftChecks = new DriftCheck(jobs, events, clock);
         context.getPrimaryCache().addIndexer(CONFIG_MAP_INDEX, sm -> configMapName(sm)
                 .map(name -> List.of(sm.getMetadata().getNamespace() + "/" + name)).orElse(List.of()));
         context.getPrimaryCache().addIndexer(DATABASE_INDEX, sm -> List.copyOf(DatabaseClaims.keys(sm)));
@@ -147,7 +148,7 @@ public class SchemaMigrationReconciler implements Reconciler<SchemaMigration> {
             report.stalled(Phase.Failed, Reason.InvalidSpec, problem.get().message());
             return;
         }
-        if (claimedByAnother(sm, context, report)) {
+        if (DatabaseClaims.stallIfClaimed(sm, context, report)) {
             return;
         }
         SchemaMigrationSpec spec = sm.getSpec();
@@ -198,7 +199,7 @@ public class SchemaMigrationReconciler implements Reconciler<SchemaMigration> {
                 contractGate(sm, context, report, hash);
             } else {
                 reportSucceeded(sm, report);
-                driftCheck(sm, context, report, hash);
+                driftChecks.check(sm, context, report, hash);
             }
             return;
         }
@@ -223,7 +224,7 @@ public class SchemaMigrationReconciler implements Reconciler<SchemaMigration> {
                         + active.get().getMetadata().getName() + " to finish");
                 return;
             }
-            if (step == RunStep.Expand && !downGate(sm, context, report, scripts)) {
+            if (step == RunStep.Expand && !DownGate.mayStart(sm, context, report, scripts)) {
                 return;
             }
             createJob(sm, context, jobName, hash, step, attempt);
@@ -263,8 +264,8 @@ public class SchemaMigrationReconciler implements Reconciler<SchemaMigration> {
                 contractGate(sm, context, report, hash);
             } else {
                 reportSucceeded(sm, report);
-                checkedByRun(sm, jobName);
-                driftCheck(sm, context, report, hash);
+                driftChecks.checkedByRun(sm, jobName);
+                driftChecks.check(sm, context, report, hash);
             }
         } else if (state instanceof RunnerState.Failed f) {
             if (f.report().isEmpty() && !f.containerEverStarted() && "NotStarted".equals(status.getLastRun().getResult())) {
@@ -281,123 +282,6 @@ public class SchemaMigrationReconciler implements Reconciler<SchemaMigration> {
             f.report().ifPresent(r -> recordPlan(sm, step, r));
             reportFailed(sm, report);
         }
-    }
-
-    /** A run that succeeded compared history and source before it migrated: that is the latest drift check too. */
-    private void checkedByRun(SchemaMigration sm, String jobName) {
-        if (Durations.parse(sm.getSpec().getDriftCheckInterval()).isEmpty()) {
-            return;
-        }
-        DriftCheckStatus check = Optional.ofNullable(sm.getStatus().getDriftCheck()).orElseGet(DriftCheckStatus::new);
-        check.setLastCheckedAt(now());
-        check.setResult("Clean");
-        check.setRunning(null);
-        check.setMessage("the history matched the source when runner Job " + jobName + " migrated");
-        sm.getStatus().setDriftCheck(check);
-    }
-
-    /**
-     * With spec.driftCheckInterval, a Ready database's history is compared with the source by a `lockstep validate`
-     * Job every interval; it changes nothing. Drift found (a migration applied by hand, a history row edited, a failed
-     * row) makes the resource Stalled (DriftDetected) until a check or a run finds the two in agreement again.
-     */
-    private void driftCheck(SchemaMigration sm, Context<SchemaMigration> context, StatusReport report, String hash) {
-        Optional<Duration> interval = Durations.parse(sm.getSpec().getDriftCheckInterval());
-        if (interval.isEmpty() || sm.getStatus().getPhase() != Phase.Ready) {
-            return;
-        }
-        DriftCheckStatus check = Optional.ofNullable(sm.getStatus().getDriftCheck()).orElseGet(DriftCheckStatus::new);
-        sm.getStatus().setDriftCheck(check);
-        if (Boolean.TRUE.equals(check.getRunning()) && check.getJob() != null) {
-            Optional<Job> job = context.getSecondaryResources(Job.class).stream()
-                    .filter(j -> check.getJob().equals(j.getMetadata().getName())).findFirst();
-            if (job.isEmpty()) {
-                report.recheckAfter = Duration.ofSeconds(5); // just made, not in the cache yet; or deleted by someone
-                return;
-            }
-            RunnerState state = RunnerObserver.observe(job.get(), pods(context, RUNNER_PODS, sm));
-            if (state instanceof RunnerState.Succeeded) {
-                check.setResult("Clean");
-                check.setMessage("the history matches the source");
-            } else if (state instanceof RunnerState.Failed f) {
-                Optional<RunnerReport.Failure> error = f.report().map(RunnerReport::error);
-                String category = error.map(RunnerReport.Failure::category).orElse("POD");
-                boolean drift = List.of("DRIFT", "VALIDATION", "SQL").contains(category);
-                check.setResult(drift ? "Drifted" : "Failed");
-                check.setMessage(error.map(RunnerReport.Failure::message)
-                        .orElse("the check's pod ended without a result: " + f.podReason()));
-                if (!drift) {
-                    events.warning(sm, Reason.DriftCheckFailed, "drift check " + check.getJob() + " could not run: " + check.getMessage());
-                }
-            } else {
-                reportDrift(sm, report, check); // still as the last check found it: its Job's events bring us back
-                return;
-            }
-            check.setRunning(null);
-            check.setLastCheckedAt(now());
-            prune(context, check.getJob(), SchemaMigrationReconciler::isCheck, 1); // one check runs every interval, for ever
-        }
-        reportDrift(sm, report, check);
-        Instant last = check.getLastCheckedAt() == null ? Instant.EPOCH : Instant.parse(check.getLastCheckedAt());
-        Instant due = last.plus(interval.get());
-        Instant now = Instant.now(clock);
-        if (now.isBefore(due)) {
-            LOG.debug("next drift check of {}/{} at {}", sm.getMetadata().getNamespace(), sm.getMetadata().getName(), due);
-            report.recheckAfter = Duration.between(now, due).plusSeconds(1);
-            return;
-        }
-        if (context.getSecondaryResources(Job.class).stream().anyMatch(RunnerObserver::isActive)) {
-            report.recheckAfter = Duration.ofSeconds(5);
-            return;
-        }
-        int n = Objects.requireNonNullElse(check.getChecks(), 0) + 1;
-        String name = jobName(sm, hash, RunStep.Check, n);
-        try {
-            context.getClient().resource(jobs.create(sm, name, hash, RunStep.Check)).create();
-        } catch (KubernetesClientException e) {
-            if (e.getCode() != 409) {
-                throw e;
-            }
-        }
-        LOG.info("created drift check Job {}/{}", sm.getMetadata().getNamespace(), name);
-        check.setJob(name);
-        check.setChecks(n);
-        check.setRunning(true);
-    }
-
-    /** Drift found stays reported until a later check (or a run) finds history and source in agreement. */
-    private static void reportDrift(SchemaMigration sm, StatusReport report, DriftCheckStatus check) {
-        if ("Drifted".equals(check.getResult())) {
-            report.stalled(Phase.Failed, Reason.DriftDetected, "drift check " + check.getJob() + " (" + check.getLastCheckedAt()
-                    + "): " + check.getMessage() + ". The database was not changed; a check runs every "
-                    + sm.getSpec().getDriftCheckInterval() + " and clears this once they agree, and a change of the spec runs the"
-                    + " migration again");
-        }
-    }
-
-
-    /**
-     * Two resources migrating one schema would undo each other's runs: the younger waits, never starting a runner,
-     * until the older is deleted or points elsewhere (see {@link DatabaseClaims}).
-     */
-    private boolean claimedByAnother(SchemaMigration sm, Context<SchemaMigration> context, StatusReport report) {
-        Set<String> keys = DatabaseClaims.keys(sm);
-        List<SchemaMigration> sharing = keys.stream()
-                .flatMap(key -> context.getPrimaryCache().byIndex(DATABASE_INDEX, key).stream()).distinct().toList();
-        Optional<SchemaMigration> owner = DatabaseClaims.heldBy(sm, sharing);
-        if (owner.isEmpty()) {
-            return false;
-        }
-        Set<String> ownerKeys = DatabaseClaims.keys(owner.get());
-        String shared = keys.stream().filter(ownerKeys::contains).findFirst().orElseThrow();
-        report.stalled(Phase.Pending, Reason.DatabaseClaimed, "schema " + DatabaseClaims.schema(shared) + " of database "
-                + DatabaseClaims.database(shared) + " is already migrated by SchemaMigration " + owner.get().getMetadata().getNamespace()
-                + "/" + owner.get().getMetadata().getName() + " (created " + owner.get().getMetadata().getCreationTimestamp()
-                + ", before this one): two resources migrating one schema would undo each other's runs. Delete one of them,"
-                + " or point spec.database.url or spec.database.schemas of this one elsewhere; it starts by itself once the"
-                + " schema is free. No runner Job was started");
-        report.recheckAfter = CLAIM_RECHECK;
-        return true;
     }
 
     /**
@@ -430,11 +314,11 @@ public class SchemaMigrationReconciler implements Reconciler<SchemaMigration> {
                 .map(p -> p.getMetadata().getName() + "=" + PodGate.requiredRevision(p).orElse("?")).toList();
     }
 
-    private static String list(List<Pod> pods) {
+    static String list(List<Pod> pods) {
         return String.join(", ", named(pods)) + (pods.size() > NAMED_PODS ? ", ..." : "");
     }
 
-    private static Set<Pod> pods(Context<SchemaMigration> context, String source, SchemaMigration sm) {
+    static Set<Pod> pods(Context<SchemaMigration> context, String source, SchemaMigration sm) {
         return context.eventSourceRetriever().<Pod>getEventSourceFor(Pod.class, source).getSecondaryResources(sm);
     }
 
@@ -538,13 +422,13 @@ public class SchemaMigrationReconciler implements Reconciler<SchemaMigration> {
         return run;
     }
 
-    private static boolean isCheck(Job job) {
+    static boolean isCheck(Job job) {
         return RunStep.Check.name().equals(job.getMetadata().getAnnotations() == null ? null
                 : job.getMetadata().getAnnotations().get(RunnerJobs.STEP_ANNOTATION));
     }
 
     /** Deletes the finished Jobs {@code which} selects, but {@code current} and the newest {@code keep} others. */
-    private static void prune(Context<SchemaMigration> context, String current, java.util.function.Predicate<Job> which, int keep) {
+    static void prune(Context<SchemaMigration> context, String current, java.util.function.Predicate<Job> which, int keep) {
         List<Job> finished = context.getSecondaryResources(Job.class).stream()
                 .filter(which)
                 .filter(j -> !current.equals(j.getMetadata().getName()))
@@ -656,7 +540,7 @@ public class SchemaMigrationReconciler implements Reconciler<SchemaMigration> {
         return "applied " + run.getApplied().stream().map(AppliedMigration::getVersion).collect(Collectors.joining(", "));
     }
 
-    private static String jobName(SchemaMigration sm, String hash, RunStep step, int attempt) {
+    static String jobName(SchemaMigration sm, String hash, RunStep step, int attempt) {
         String suffix = step.hashSuffix() + (attempt <= 1 ? "" : "-" + attempt);
         return RunnerJobs.jobName(sm.getMetadata().getName(), sm.getSpec().getTargetRevision(), hash + suffix);
     }
@@ -715,52 +599,7 @@ public class SchemaMigrationReconciler implements Reconciler<SchemaMigration> {
                 Reason.ContractRunning, "runner Job " + contractJob + " applies contract steps " + String.join(", ", held));
     }
 
-    /**
-     * A target below the database's revision takes versions back with their undo scripts. It runs only when the
-     * spec allows it, when every version above the target has its undo script (as far as a ConfigMap source shows;
-     * the runner checks again) and when no pod that may still run requires more than the target: the undo would
-     * take away what its code uses. True when the down run may start (or the target is not below the database).
-     */
-    private boolean downGate(SchemaMigration sm, Context<SchemaMigration> context, StatusReport report, Map<String, String> scripts) {
-        String current = sm.getStatus().getCurrentRevision();
-        String target = sm.getSpec().getTargetRevision();
-        if (current == null || !Revisions.isVersion(current) || !Revisions.isVersion(target) || Revisions.compare(target, current) >= 0) {
-            return true;
-        }
-        if (!sm.getSpec().downAllowed()) {
-            report.stalled(Phase.Failed, Reason.DownNotAllowed, "spec.targetRevision " + target + " is below the database's"
-                    + " revision " + current + ": going down runs the undo scripts (U<version>__<description>.sql) of every"
-                    + " version above " + target + " and drops what they added; set spec.policy.allowDown: true to let it,"
-                    + " or set the target back to " + current + " or higher. Nothing was run");
-            return false;
-        }
-        if (scripts != null) {
-            List<String> undo = scripts.keySet().stream().map(Revisions::ofUndoScript).filter(Objects::nonNull).toList();
-            List<String> missing = scripts.keySet().stream().map(Revisions::ofScript).filter(Objects::nonNull)
-                    .filter(v -> Revisions.compare(v, target) > 0 && Revisions.compare(v, current) <= 0)
-                    .filter(v -> undo.stream().noneMatch(u -> Revisions.compare(u, v) == 0))
-                    .distinct().sorted(Revisions.ORDER.reversed()).toList();
-            if (!missing.isEmpty()) {
-                report.stalled(Phase.Failed, Reason.UndoScriptMissing, "going down from " + current + " to " + target
-                        + " needs an undo script for version(s) " + String.join(", ", missing) + ": add U<version>__<description>.sql"
-                        + " to ConfigMap " + configMapName(sm).orElse("") + " (spec.source.configMapRef). Nothing was run");
-                return false;
-            }
-        }
-        List<Pod> above = PodGate.mayStillRun(pods(context, GATED_PODS, sm), sm).stream()
-                .filter(p -> PodGate.requiredRevision(p).filter(Revisions::isVersion).map(r -> Revisions.compare(r, target) > 0).orElse(false))
-                .toList();
-        if (!above.isEmpty()) {
-            report.progressing(Phase.Migrating, Reason.DownWaitingForPods, "going down from " + current + " to " + target
-                    + " waits for " + above.size() + " pod(s) that require a higher revision: " + list(above)
-                    + "; roll those workloads back to code that requires " + target + " or lower first",
-                    Reason.DownWaitingForPods, "going down to " + target + " waits for " + above.size() + " pod(s) on a higher revision");
-            return false;
-        }
-        return true;
-    }
-
-    private static Optional<String> configMapName(SchemaMigration sm) {
+    static Optional<String> configMapName(SchemaMigration sm) {
         return Optional.ofNullable(sm.getSpec()).map(SchemaMigrationSpec::getSource)
                 .map(s -> s.getConfigMapRef()).map(r -> r.getName());
     }

@@ -1,0 +1,131 @@
+package dev.lockstep.operator;
+
+import dev.lockstep.api.v1alpha1.DriftCheckStatus;
+import dev.lockstep.api.v1alpha1.Phase;
+import dev.lockstep.api.v1alpha1.SchemaMigration;
+import io.fabric8.kubernetes.api.model.batch.v1.Job;
+import io.fabric8.kubernetes.client.KubernetesClientException;
+import io.javaoperatorsdk.operator.api.reconciler.Context;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.time.temporal.ChronoUnit;
+import java.util.List;
+import java.util.Objects;
+import java.util.Optional;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The periodic drift check of a Ready database (spec.driftCheckInterval): a `lockstep validate` Job every interval,
+ * which changes nothing, and what it found in status.driftCheck and the conditions.
+ */
+final class DriftCheck {
+    private static final Logger LOG = LoggerFactory.getLogger(DriftCheck.class);
+
+    private final RunnerJobFactory jobs;
+    private final EventRecorder events;
+    private final Clock clock;
+
+    DriftCheck(RunnerJobFactory jobs, EventRecorder events, Clock clock) {
+        this.jobs = jobs;
+        this.events = events;
+        this.clock = clock;
+    }
+
+    /** A run that succeeded compared history and source before it migrated: that is the latest drift check too. */
+    void checkedByRun(SchemaMigration sm, String jobName) {
+        if (Durations.parse(sm.getSpec().getDriftCheckInterval()).isEmpty()) {
+            return;
+        }
+        DriftCheckStatus check = Optional.ofNullable(sm.getStatus().getDriftCheck()).orElseGet(DriftCheckStatus::new);
+        check.setLastCheckedAt(now());
+        check.setResult("Clean");
+        check.setRunning(null);
+        check.setMessage("the history matched the source when runner Job " + jobName + " migrated");
+        sm.getStatus().setDriftCheck(check);
+    }
+
+    /**
+     * With spec.driftCheckInterval, a Ready database's history is compared with the source by a `lockstep validate`
+     * Job every interval; it changes nothing. Drift found (a migration applied by hand, a history row edited, a failed
+     * row) makes the resource Stalled (DriftDetected) until a check or a run finds the two in agreement again.
+     */
+    void check(SchemaMigration sm, Context<SchemaMigration> context, StatusReport report, String hash) {
+        Optional<Duration> interval = Durations.parse(sm.getSpec().getDriftCheckInterval());
+        if (interval.isEmpty() || sm.getStatus().getPhase() != Phase.Ready) {
+            return;
+        }
+        DriftCheckStatus check = Optional.ofNullable(sm.getStatus().getDriftCheck()).orElseGet(DriftCheckStatus::new);
+        sm.getStatus().setDriftCheck(check);
+        if (Boolean.TRUE.equals(check.getRunning()) && check.getJob() != null) {
+            Optional<Job> job = context.getSecondaryResources(Job.class).stream()
+                    .filter(j -> check.getJob().equals(j.getMetadata().getName())).findFirst();
+            if (job.isEmpty()) {
+                report.recheckAfter = Duration.ofSeconds(5); // just made, not in the cache yet; or deleted by someone
+                return;
+            }
+            RunnerState state = RunnerObserver.observe(job.get(), SchemaMigrationReconciler.pods(context, SchemaMigrationReconciler.RUNNER_PODS, sm));
+            if (state instanceof RunnerState.Succeeded) {
+                check.setResult("Clean");
+                check.setMessage("the history matches the source");
+            } else if (state instanceof RunnerState.Failed f) {
+                Optional<RunnerReport.Failure> error = f.report().map(RunnerReport::error);
+                String category = error.map(RunnerReport.Failure::category).orElse("POD");
+                boolean drift = List.of("DRIFT", "VALIDATION", "SQL").contains(category);
+                check.setResult(drift ? "Drifted" : "Failed");
+                check.setMessage(error.map(RunnerReport.Failure::message)
+                        .orElse("the check's pod ended without a result: " + f.podReason()));
+                if (!drift) {
+                    events.warning(sm, Reason.DriftCheckFailed, "drift check " + check.getJob() + " could not run: " + check.getMessage());
+                }
+            } else {
+                reportDrift(sm, report, check); // still as the last check found it: its Job's events bring us back
+                return;
+            }
+            check.setRunning(null);
+            check.setLastCheckedAt(now());
+            SchemaMigrationReconciler.prune(context, check.getJob(), SchemaMigrationReconciler::isCheck, 1); // one check runs every interval, for ever
+        }
+        reportDrift(sm, report, check);
+        Instant last = check.getLastCheckedAt() == null ? Instant.EPOCH : Instant.parse(check.getLastCheckedAt());
+        Instant due = last.plus(interval.get());
+        Instant now = Instant.now(clock);
+        if (now.isBefore(due)) {
+            LOG.debug("next drift check of {}/{} at {}", sm.getMetadata().getNamespace(), sm.getMetadata().getName(), due);
+            report.recheckAfter = Duration.between(now, due).plusSeconds(1);
+            return;
+        }
+        if (context.getSecondaryResources(Job.class).stream().anyMatch(RunnerObserver::isActive)) {
+            report.recheckAfter = Duration.ofSeconds(5);
+            return;
+        }
+        int n = Objects.requireNonNullElse(check.getChecks(), 0) + 1;
+        String name = SchemaMigrationReconciler.jobName(sm, hash, RunStep.Check, n);
+        try {
+            context.getClient().resource(jobs.create(sm, name, hash, RunStep.Check)).create();
+        } catch (KubernetesClientException e) {
+            if (e.getCode() != 409) {
+                throw e;
+            }
+        }
+        LOG.info("created drift check Job {}/{}", sm.getMetadata().getNamespace(), name);
+        check.setJob(name);
+        check.setChecks(n);
+        check.setRunning(true);
+    }
+
+    /** Drift found stays reported until a later check (or a run) finds history and source in agreement. */
+    private static void reportDrift(SchemaMigration sm, StatusReport report, DriftCheckStatus check) {
+        if ("Drifted".equals(check.getResult())) {
+            report.stalled(Phase.Failed, Reason.DriftDetected, "drift check " + check.getJob() + " (" + check.getLastCheckedAt()
+                    + "): " + check.getMessage() + ". The database was not changed; a check runs every "
+                    + sm.getSpec().getDriftCheckInterval() + " and clears this once they agree, and a change of the spec runs the"
+                    + " migration again");
+        }
+    }
+
+    private String now() {
+        return Instant.now(clock).truncatedTo(ChronoUnit.SECONDS).toString();
+    }
+}
