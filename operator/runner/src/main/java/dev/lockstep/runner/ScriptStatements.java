@@ -103,12 +103,17 @@ final class ScriptStatements {
         return tables;
     }
 
-    /** Spans {start, end, line} of the statements, honouring quotes, dollar quotes and comments. */
+    private static boolean isIdentifierPart(char c) {
+        return Character.isLetterOrDigit(c) || c == '_' || c == '$';
+    }
+
+    /** Spans {start, end, line} of the statements, honouring quotes, dollar quotes, comments and BEGIN ATOMIC bodies. */
     private static List<int[]> split(String s) {
         List<int[]> spans = new ArrayList<>();
         int start = 0;
         int line = 1;
         int startLine = -1;
+        int atomicDepth = 0;
         int i = 0;
         int n = s.length();
         while (i < n) {
@@ -179,7 +184,24 @@ final class ScriptStatements {
                     continue;
                 }
             }
-            if (c == ';') {
+            if (Character.isLetter(c) && (i == 0 || !isIdentifierPart(s.charAt(i - 1)))) {
+                int end = i;
+                while (end < n && isIdentifierPart(s.charAt(end))) {
+                    end++;
+                }
+                String word = s.substring(i, end).toUpperCase(java.util.Locale.ROOT);
+                // A SQL-standard function body (BEGIN ATOMIC … END) holds semicolons of its own; CASE … END nests in it.
+                if (word.equals("BEGIN") && s.substring(end).stripLeading().regionMatches(true, 0, "ATOMIC", 0, 6)) {
+                    atomicDepth = 1;
+                } else if (atomicDepth > 0 && word.equals("CASE")) {
+                    atomicDepth++;
+                } else if (atomicDepth > 0 && word.equals("END")) {
+                    atomicDepth--;
+                }
+                i = end;
+                continue;
+            }
+            if (c == ';' && atomicDepth == 0) {
                 if (startLine > 0) {
                     spans.add(new int[] {start, i, startLine});
                 }

@@ -155,6 +155,22 @@ class PlanDatabaseTest {
     }
 
     @Test
+    void aFunctionWithABeginAtomicBodyIsDryRunNotTakenForTransactionControl() throws IOException {
+        script("V2__age_group.sql", """
+                CREATE FUNCTION age_group(age integer) RETURNS text LANGUAGE sql IMMUTABLE
+                BEGIN ATOMIC
+                    SELECT CASE WHEN age < 18 THEN 'minor' ELSE 'adult' END;
+                END;
+                """);
+
+        RunResult result = runner.migrate(settings("latest", block()));
+
+        assertThat(result.error()).isNull();
+        assertThat(result.plan().steps().get(0).note()).isNull();
+        assertThat(db.column("SELECT age_group(30)")).containsExactly("adult");
+    }
+
+    @Test
     void additiveStepsPassAndWarnAppliesADestructiveStepReportingIt() throws IOException {
         script("V2__add_teams.sql", "CREATE TABLE teams (id bigint PRIMARY KEY, name text NOT NULL);\n"
                 + "ALTER TABLE users ADD COLUMN team_id bigint REFERENCES teams (id);\nCREATE INDEX users_team_idx ON users (team_id);");

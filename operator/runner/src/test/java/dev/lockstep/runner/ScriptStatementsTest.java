@@ -38,4 +38,20 @@ class ScriptStatementsTest {
         assertThat(s.lineOf("table users")).isEqualTo(2);
         assertThat(s.lineOf("table elsewhere")).isZero();
     }
+
+    @Test
+    void aBeginAtomicFunctionBodyIsOneStatementWithItsCaseExpressions() {
+        ScriptStatements s = ScriptStatements.of("""
+                CREATE FUNCTION grade(score int) RETURNS text LANGUAGE sql
+                BEGIN ATOMIC
+                    SELECT CASE WHEN score > 90 THEN 'a' ELSE 'b' END;
+                END;
+                BEGIN;
+                SELECT 1;
+                """);
+
+        assertThat(s.statements()).extracting(ScriptStatements.Located::line).containsExactly(1, 5, 6);
+        assertThat(s.statements().get(0).sql()).endsWith("END");
+        assertThat(s.statements().get(1).sql()).isEqualTo("BEGIN");
+    }
 }
