@@ -35,27 +35,9 @@ public final class MigrationRunner {
             Flyway untargeted = configure(staged, MigrationSettings.LATEST);
             MigrationInfoService before = untargeted.info();
             String from = version(before.current());
-            Failure failedBefore = NonTransactionalRepair.failedRow(before, staged);
-            if (failedBefore != null) {
-                Failure drift = drift(untargeted, settings);
-                if (drift != null) {
-                    // `lockstep repair` would accept this drift too: say so before anyone runs it.
-                    failedBefore = new Failure(failedBefore.category(), null, failedBefore.script(), null,
-                            failedBefore.message() + ". Besides, " + drift.message());
-                }
-                String good = NonTransactionalRepair.lastGood(before);
-                return new RunResult("migrate", Outcome.FAILED, settings.targetRevision(), good, good, List.of(),
-                        pendingVersions(before), failedBefore, null);
-            }
-            Failure drift = drift(untargeted, settings);
-            if (drift != null) {
-                return new RunResult("migrate", Outcome.FAILED, settings.targetRevision(), from, from, List.of(),
-                        pendingVersions(before), drift, null);
-            }
-            Failure badTarget = checkTarget(staged, before);
-            if (badTarget != null) {
-                return new RunResult("migrate", Outcome.FAILED, settings.targetRevision(), from, from, List.of(),
-                        pendingVersions(before), badTarget, null);
+            RunResult refusedBefore = preflight("migrate", untargeted, before, staged, settings);
+            if (refusedBefore != null) {
+                return refusedBefore;
             }
             MigrationPlan plan = Planner.plan(staged, source, before);
             if (settings.planPolicy().destructive() != MigrationSettings.Destructive.OFF && !isDown(staged, before)) {
@@ -80,12 +62,9 @@ public final class MigrationRunner {
             Flyway untargeted = configure(staged, MigrationSettings.LATEST);
             MigrationInfoService before = untargeted.info();
             String from = version(before.current());
-            Failure blocked = NonTransactionalRepair.failedRow(before, staged);
-            blocked = blocked != null ? blocked : drift(untargeted, settings);
-            blocked = blocked != null ? blocked : checkTarget(staged, before);
-            if (blocked != null) {
-                return new RunResult("plan", Outcome.FAILED, settings.targetRevision(), from, from, List.of(),
-                        pendingVersions(before), blocked, null);
+            RunResult refusedBefore = preflight("plan", untargeted, before, staged, settings);
+            if (refusedBefore != null) {
+                return refusedBefore;
             }
             MigrationPlan plan = Planner.plan(staged, source, before);
             if (!isDown(staged, before)) {
@@ -296,6 +275,31 @@ public final class MigrationRunner {
                     + " is not a version in the migrations source " + versions + ": add its script or pick one of those");
         }
         return null;
+    }
+
+    /**
+     * What stops a migrate or a plan before it looks at what to run: a failed row left by a script that failed outside a
+     * transaction (with any drift besides, which `lockstep repair` would accept too), drift, or a target that cannot be
+     * reached. Null when none does.
+     */
+    private static RunResult preflight(String command, Flyway untargeted, MigrationInfoService before, MigrationSettings staged,
+                                       MigrationSettings settings) {
+        String from = version(before.current());
+        Failure failedBefore = NonTransactionalRepair.failedRow(before, staged);
+        if (failedBefore != null) {
+            Failure drift = drift(untargeted, settings);
+            if (drift != null) {
+                failedBefore = new Failure(failedBefore.category(), null, failedBefore.script(), null,
+                        failedBefore.message() + ". Besides, " + drift.message());
+            }
+            String good = NonTransactionalRepair.lastGood(before);
+            return new RunResult(command, Outcome.FAILED, settings.targetRevision(), good, good, List.of(),
+                    pendingVersions(before), failedBefore, null);
+        }
+        Failure blocked = drift(untargeted, settings);
+        blocked = blocked != null ? blocked : checkTarget(staged, before);
+        return blocked == null ? null : new RunResult(command, Outcome.FAILED, settings.targetRevision(), from, from, List.of(),
+                pendingVersions(before), blocked, null);
     }
 
     /** The drift between source and history as a failure, or null when they agree. */
