@@ -80,10 +80,14 @@ build() {
   say "built in $((SECONDS - started)) s"; cat "$BIN/VERSIONS" >&2
 }
 
-random_ports() {  # N free loopback ports
-  local wanted=$1 picked="" port
+random_ports() {  # N free loopback ports, below the kernel's ephemeral range
+  # A port in the ephemeral range can be handed to an outgoing connection (etcd's own, a test's) between the
+  # check below and the bind; ports under it are only ever taken by listeners, which the check sees.
+  local wanted=$1 picked="" port low=32768
+  [ -r /proc/sys/net/ipv4/ip_local_port_range ] && read -r low _ </proc/sys/net/ipv4/ip_local_port_range
+  [ "$low" -gt 12000 ] || low=32768
   while [ "$(wc -w <<<"$picked")" -lt "$wanted" ]; do
-    port=$((20000 + RANDOM % 40000))
+    port=$((10000 + RANDOM % (low - 10000)))
     case " $picked " in *" $port "*) continue ;; esac
     (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null && continue
     picked="$picked $port"
@@ -91,10 +95,14 @@ random_ports() {  # N free loopback ports
   echo $picked
 }
 
-await_healthy() {  # what url seconds [curl options]
-  local what=$1 url=$2 tries=$(($3 * 10)); shift 3
+await_healthy() {  # what url seconds [curl options]; $what.pid names the process, when launch made it
+  local what=$1 url=$2 tries=$(($3 * 10)) pidfile; shift 3
+  pidfile="$DIR/${what#kube-}.pid"
   for _ in $(seq 1 "$tries"); do
     curl -fsk --max-time 1 "$@" "$url" >/dev/null 2>&1 && return 0
+    if [ -f "$pidfile" ] && ! kill -0 "$(cat "$pidfile")" 2>/dev/null; then
+      fail "$what exited before it was healthy: $(tail -n 3 "$DIR/logs/${what#kube-}.log" 2>/dev/null | tr '\n' ' ')"
+    fi
     sleep 0.1
   done
   fail "$what is not healthy at $url after $(($tries / 10)) s; logs: $DIR/logs/"
