@@ -89,10 +89,6 @@ public record SchemaSnapshot(SortedMap<String, String> objects, Map<String, Stri
         return new SchemaSnapshot(objects, identities);
     }
 
-    public static SchemaSnapshot empty() {
-        return new SchemaSnapshot(new TreeMap<>());
-    }
-
     /** One object that differs between two snapshots; {@code before} or {@code after} is null when it is absent. */
     public record Change(String object, String before, String after) {
         @Override
