@@ -19,6 +19,9 @@ import java.util.Optional;
  * does. Runs under a short {@code lock_timeout}, so a busy table costs the dry run a note, not the application a
  * queue of blocked queries. A step PostgreSQL cannot run in a transaction ({@code CREATE INDEX CONCURRENTLY}) is not
  * dry-run and says so. Nothing is ever committed.
+ *
+ * <p>When the policy names a scratch database, {@link #lintOnScratch} runs the same check there instead, committing
+ * each step, so nothing at all runs on the database being migrated.
  */
 final class DryRun {
     /** The longest a dry-run statement waits for a lock. */
@@ -37,7 +40,6 @@ final class DryRun {
     /** The plan's steps with what the dry run found in each; steps without a file (undo) are returned as they are. */
     static List<MigrationPlan.Step> lint(Connection c, List<String> schemas, List<MigrationPlan.Step> steps, List<Path> files,
                                          Duration lockTimeout) throws SQLException {
-        List<MigrationPlan.Step> linted = new ArrayList<>();
         boolean autoCommit = c.getAutoCommit();
         c.setAutoCommit(false);
         try {
@@ -47,54 +49,128 @@ final class DryRun {
                 st.execute("SET LOCAL lock_timeout = " + lockMillis);
                 st.execute("SET LOCAL statement_timeout = " + statementMillis);
                 // As Flyway runs scripts: unqualified names resolve in the first schema.
-                st.execute("SET LOCAL search_path TO \"" + schemas.get(0).replace("\"", "\"\"") + "\"");
+                st.execute("SET LOCAL search_path TO " + quote(schemas.get(0)));
             }
-            SchemaSnapshot base = SchemaSnapshot.read(c, schemas);
-            SchemaSnapshot before = base;
-            for (int i = 0; i < steps.size(); i++) {
-                MigrationPlan.Step step = steps.get(i);
-                Path file = files.get(i);
-                if (file == null || step.kind() == MigrationPlan.Kind.Undo) {
-                    linted.add(step);
-                    continue;
-                }
-                String sql;
-                try {
-                    sql = Files.readString(file, StandardCharsets.UTF_8);
-                } catch (IOException e) {
-                    linted.add(step.withLint(List.of(), UNCHECKED + "cannot read " + file.getFileName() + ": " + e.getMessage()));
-                    continue;
-                }
-                ScriptStatements statements = ScriptStatements.of(sql);
-                Optional<String> control = statements.statements().stream().map(ScriptStatements.Located::sql)
-                        .filter(st -> TRANSACTION_CONTROL.contains(firstWord(st))).findFirst();
+            return check(c, schemas, steps, files, (sql, statements) -> {
+                Optional<String> control = transactionControl(statements);
                 if (control.isPresent()) {
                     // It would end the dry run's transaction and commit what came before it: never run it here.
-                    linted.add(step.withLint(List.of(), UNCHECKED + "it controls transactions itself ("
-                            + firstLine(control.get()) + "), which a dry run cannot roll back; remove BEGIN/COMMIT from the script"));
-                    continue;
+                    return UNCHECKED + "it controls transactions itself (" + firstLine(control.get()) + "), which a dry run"
+                            + " cannot roll back; remove BEGIN/COMMIT from the script, or dry-run on a scratch database"
+                            + " (spec.policy.dryRunDatabase)";
                 }
                 Savepoint savepoint = c.setSavepoint();
                 try (Statement st = c.createStatement()) {
                     st.execute(sql);
+                    return null;
                 } catch (SQLException e) {
                     c.rollback(savepoint);
-                    linted.add(step.withLint(List.of(), notDryRun(e, lockMillis, statementMillis)));
-                    continue;
+                    return notDryRun(e, lockMillis, statementMillis);
                 }
-                SchemaSnapshot after = SchemaSnapshot.read(c, schemas);
-                List<String> findings = DestructiveChanges.of(base, before, after).stream().map(f -> {
-                    int line = statements.lineOf(f.object());
-                    return step.script() + (line > 0 ? ":" + line : "") + ": " + f.change();
-                }).toList();
-                linted.add(step.withLint(findings, null));
-                before = after;
-            }
+            });
         } finally {
             c.rollback();
             c.setAutoCommit(autoCommit);
         }
+    }
+
+    /**
+     * As {@link #lint}, on a scratch database that nobody else uses (see {@link ScratchDryRun}): each step is committed
+     * there as Flyway would run it, so a step that runs outside a transaction ({@code CREATE INDEX CONCURRENTLY}) or
+     * that has its own BEGIN/COMMIT is checked too. Leaves the scratch database at the end of the plan.
+     */
+    static List<MigrationPlan.Step> lintOnScratch(Connection c, List<String> schemas, List<MigrationPlan.Step> steps,
+                                                  List<Path> files) throws SQLException {
+        long lockMillis = LOCK_TIMEOUT.toMillis();
+        long statementMillis = STATEMENT_TIMEOUT.toMillis();
+        c.setAutoCommit(true);
+        try (Statement st = c.createStatement()) {
+            st.execute("SET lock_timeout = " + lockMillis);
+            st.execute("SET statement_timeout = " + statementMillis);
+            st.execute("SET search_path TO " + quote(schemas.get(0)));
+        }
+        return check(c, schemas, steps, files, (sql, statements) -> {
+            if (transactionControl(statements).isEmpty()) {
+                c.setAutoCommit(false);
+                try (Statement st = c.createStatement()) {
+                    st.execute(sql);
+                    c.commit();
+                    return null;
+                } catch (SQLException e) {
+                    c.rollback();
+                    if (!"25001".equals(e.getSQLState())) {
+                        return notDryRun(e, lockMillis, statementMillis);
+                    }
+                    // It cannot run in a transaction: run it statement by statement, as Flyway does such a script.
+                } finally {
+                    c.setAutoCommit(true);
+                }
+            }
+            for (ScriptStatements.Located statement : statements.statements()) {
+                try (Statement st = c.createStatement()) {
+                    st.execute(statement.sql());
+                } catch (SQLException e) {
+                    try (Statement st = c.createStatement()) {
+                        st.execute("ROLLBACK"); // in case it failed inside the script's own BEGIN
+                    }
+                    return NOT_DRY_RUN + "it fails on the scratch database at line " + statement.line() + " (SQLSTATE "
+                            + e.getSQLState() + ": " + firstLine(e.getMessage()) + "); the real run will say more";
+                }
+            }
+            return null;
+        });
+    }
+
+    /** Runs one step's script; returns null when it ran, or the note that says why it was not checked. */
+    private interface StepRun {
+        String run(String sql, ScriptStatements statements) throws SQLException;
+    }
+
+    private static List<MigrationPlan.Step> check(Connection c, List<String> schemas, List<MigrationPlan.Step> steps,
+                                                  List<Path> files, StepRun run) throws SQLException {
+        List<MigrationPlan.Step> linted = new ArrayList<>();
+        SchemaSnapshot base = SchemaSnapshot.read(c, schemas);
+        SchemaSnapshot before = base;
+        for (int i = 0; i < steps.size(); i++) {
+            MigrationPlan.Step step = steps.get(i);
+            Path file = files.get(i);
+            if (file == null || step.kind() == MigrationPlan.Kind.Undo) {
+                linted.add(step);
+                continue;
+            }
+            String sql;
+            try {
+                sql = Files.readString(file, StandardCharsets.UTF_8);
+            } catch (IOException e) {
+                linted.add(step.withLint(List.of(), UNCHECKED + "cannot read " + file.getFileName() + ": " + e.getMessage()));
+                continue;
+            }
+            ScriptStatements statements = ScriptStatements.of(sql);
+            String note = run.run(sql, statements);
+            if (note != null) {
+                linted.add(step.withLint(List.of(), note));
+                // On a scratch database a step that failed midway may have left part of itself behind.
+                before = SchemaSnapshot.read(c, schemas);
+                continue;
+            }
+            SchemaSnapshot after = SchemaSnapshot.read(c, schemas);
+            List<String> findings = DestructiveChanges.of(base, before, after).stream().map(f -> {
+                int line = statements.lineOf(f.object());
+                return step.script() + (line > 0 ? ":" + line : "") + ": " + f.change();
+            }).toList();
+            linted.add(step.withLint(findings, null));
+            before = after;
+        }
         return linted;
+    }
+
+    private static Optional<String> transactionControl(ScriptStatements statements) {
+        return statements.statements().stream().map(ScriptStatements.Located::sql)
+                .filter(st -> TRANSACTION_CONTROL.contains(firstWord(st))).findFirst();
+    }
+
+    static String quote(String identifier) {
+        return "\"" + identifier.replace("\"", "\"\"") + "\"";
     }
 
     private static String notDryRun(SQLException e, long lockMillis, long statementMillis) {

@@ -12,6 +12,11 @@ public enum FailureCategory {
     DESTRUCTIVE(ExitCode.DESTRUCTIVE),
     /** Approval is required and the plan's digest is not the approved one; nothing ran. */
     APPROVAL(ExitCode.APPROVAL),
+    /**
+     * The scratch database named for the dry run must not be emptied: it is the database being migrated, or it holds
+     * what Lockstep did not leave there (see {@link ScratchDryRun}); nothing ran.
+     */
+    DRY_RUN_DATABASE(ExitCode.ARGUMENTS),
     INTERNAL(ExitCode.INTERNAL);
 
     private final ExitCode exitCode;

@@ -41,7 +41,7 @@ public final class MigrationRunner {
             }
             MigrationPlan plan = Planner.plan(staged, source, before);
             if (settings.planPolicy().destructive() != MigrationSettings.Destructive.OFF && !isDown(staged, before)) {
-                plan = Planner.dryRun(staged, plan);
+                plan = Planner.dryRun(staged, plan, before);
             }
             Failure refused = Planner.check(settings, plan);
             if (refused != null) {
@@ -68,7 +68,7 @@ public final class MigrationRunner {
             }
             MigrationPlan plan = Planner.plan(staged, source, before);
             if (!isDown(staged, before)) {
-                plan = Planner.dryRun(staged, plan);
+                plan = Planner.dryRun(staged, plan, before);
             }
             Failure refused = settings.planPolicy().destructive() == MigrationSettings.Destructive.BLOCK
                     ? Planner.check(settings.withPlanPolicy(new MigrationSettings.PlanPolicy(MigrationSettings.Destructive.BLOCK, false, null)), plan)
@@ -210,6 +210,9 @@ public final class MigrationRunner {
             return action.apply(configure(staged), staged, source);
         } catch (FlywayException e) {
             return RunResult.failed(command, settings.targetRevision(), classify(e, settings));
+        } catch (ScratchDryRun.Refused e) {
+            return RunResult.failed(command, settings.targetRevision(), new Failure(FailureCategory.DRY_RUN_DATABASE, null, null,
+                    null, Redaction.text(e.getMessage(), settings.password())));
         } catch (RuntimeException e) {
             return RunResult.failed(command, settings.targetRevision(), new Failure(FailureCategory.INTERNAL, null,
                     null, null, Redaction.text(e.toString(), settings.password())));

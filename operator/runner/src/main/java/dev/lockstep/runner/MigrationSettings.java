@@ -57,8 +57,9 @@ public record MigrationSettings(
      * @param destructive        what a destructive change found in an expand step's dry run does
      * @param requireApproval    apply only a plan whose digest is {@code approvedPlanDigest}
      * @param approvedPlanDigest the digest of the approved plan ({@code sha256:…}); setting it requires approval too
+     * @param scratch            where the dry run happens: null for a rolled-back transaction on the database itself
      */
-    public record PlanPolicy(Destructive destructive, boolean requireApproval, String approvedPlanDigest) {
+    public record PlanPolicy(Destructive destructive, boolean requireApproval, String approvedPlanDigest, ScratchDatabase scratch) {
         public static final PlanPolicy NONE = new PlanPolicy(Destructive.OFF, false, null);
 
         public PlanPolicy {
@@ -66,8 +67,29 @@ public record MigrationSettings(
             approvedPlanDigest = approvedPlanDigest == null || approvedPlanDigest.isBlank() ? null : approvedPlanDigest.strip();
         }
 
+        /** A policy that dry-runs on the database itself. */
+        public PlanPolicy(Destructive destructive, boolean requireApproval, String approvedPlanDigest) {
+            this(destructive, requireApproval, approvedPlanDigest, null);
+        }
+
         public boolean approvalRequired() {
             return requireApproval || approvedPlanDigest != null;
+        }
+    }
+
+    /**
+     * A database of Lockstep's own for dry runs ({@code --dry-run-url}, {@code spec.policy.dryRunDatabase}): before each
+     * dry run its managed schemas are dropped and rebuilt from the scripts to the plan's starting revision (see
+     * {@link ScratchDryRun}), so the database being migrated sees no dry run at all.
+     *
+     * @param url      JDBC URL without credentials
+     * @param username its user
+     * @param password its password; never printed
+     */
+    public record ScratchDatabase(String url, String username, String password) {
+        @Override
+        public String toString() {
+            return "ScratchDatabase[url=" + Redaction.url(url) + ", username=" + username + ", password=***]";
         }
     }
 
@@ -140,6 +162,30 @@ public record MigrationSettings(
         }
         if (baselineVersion != null && !VERSION.matcher(baselineVersion).matches()) {
             throw new InvalidSettingsException("--baseline-version: '" + baselineVersion + "' is not a version such as 3 or 2.1");
+        }
+        ScratchDatabase scratch = planPolicy.scratch();
+        if (scratch != null) {
+            if (scratch.url() == null || !scratch.url().startsWith("jdbc:postgresql://")) {
+                throw new InvalidSettingsException("--dry-run-url must be a PostgreSQL JDBC URL starting with jdbc:postgresql://, got "
+                        + Redaction.url(scratch.url()));
+            }
+            if (scratch.url().substring("jdbc:postgresql://".length()).contains("@") || CREDENTIAL_PARAMETER.matcher(scratch.url()).find()) {
+                throw new InvalidSettingsException("--dry-run-url must not carry credentials: pass them with --dry-run-username"
+                        + " (LOCKSTEP_DRY_RUN_USERNAME) and LOCKSTEP_DRY_RUN_PASSWORD");
+            }
+            if (scratch.username() == null || scratch.username().isBlank()) {
+                throw new InvalidSettingsException("a user for the scratch database is required: --dry-run-username or"
+                        + " LOCKSTEP_DRY_RUN_USERNAME");
+            }
+            if (schemas.contains(ScratchDryRun.MARKER_SCHEMA)) {
+                throw new InvalidSettingsException("--schemas: " + ScratchDryRun.MARKER_SCHEMA + " is where the scratch"
+                        + " database keeps its records; a dry run on a scratch database cannot manage a schema of that name");
+            }
+            if (scratch.url().equals(url)) {
+                throw new InvalidSettingsException("--dry-run-url names the database being migrated; the scratch database is"
+                        + " emptied before every dry run, so it must be a database of its own: create one for it"
+                        + " (CREATE DATABASE <name>_scratch) and name that");
+            }
         }
         if (lockTimeout.isNegative() || statementTimeout.isNegative()) {
             throw new InvalidSettingsException("--lock-timeout and --statement-timeout must not be negative");

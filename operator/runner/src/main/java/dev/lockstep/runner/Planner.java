@@ -60,12 +60,24 @@ final class Planner {
         return MigrationPlan.of(from, steps);
     }
 
-    /** The plan with what a dry run of its steps found (see {@link DryRun}); the digest does not change. */
-    static MigrationPlan dryRun(MigrationSettings settings, MigrationPlan plan) {
+    /**
+     * The plan with what a dry run of its steps found (see {@link DryRun}), on the database itself or on the scratch
+     * database the policy names (see {@link ScratchDryRun}); the digest does not change.
+     */
+    static MigrationPlan dryRun(MigrationSettings settings, MigrationPlan plan, MigrationInfoService info) {
         if (plan.isEmpty()) {
             return plan;
         }
         List<Path> files = plan.steps().stream().map(s -> s.script() == null ? null : findScript(settings.location(), s.script())).toList();
+        if (settings.planPolicy().scratch() != null) {
+            String adoptedAt = Arrays.stream(info.applied()).filter(m -> m.getType() != null && m.getType().isBaseline())
+                    .map(MigrationRunner::version).findFirst().orElse(null);
+            List<MigrationPlan.Step> linted = ScratchDryRun.lint(settings, plan, files, adoptedAt).stream()
+                    .map(s -> s.note() == null ? s : s.withLint(s.findings() == null ? List.of() : s.findings(),
+                            Redaction.text(Redaction.text(s.note(), settings.password()), settings.planPolicy().scratch().password())))
+                    .toList();
+            return new MigrationPlan(plan.digest(), plan.from(), linted);
+        }
         try (Connection c = MigrationRunner.dataSource(settings).getConnection()) {
             List<MigrationPlan.Step> linted = DryRun.lint(c, settings.schemas(), plan.steps(), files, settings.lockTimeout()).stream()
                     .map(s -> s.note() == null ? s : s.withLint(s.findings() == null ? List.of() : s.findings(),
@@ -73,7 +85,12 @@ final class Planner {
                     .toList();
             return new MigrationPlan(plan.digest(), plan.from(), linted);
         } catch (SQLException e) {
-            String note = DryRun.NOT_DRY_RUN + Redaction.text(MigrationRunner.firstLine(e.getMessage()), settings.password());
+            // Reading the catalog waits on a table an application holds (pg_get_expr locks it): that is a busy table,
+            // which Block refuses, not a step that cannot be dry-run.
+            String note = ("55P03".equals(e.getSQLState()) ? DryRun.UNCHECKED + "a lock was not granted within "
+                    + DryRun.LOCK_TIMEOUT.toMillis() + " ms (a busy table), so the steps are not checked; retry when the"
+                    + " table is quieter, or dry-run on a scratch database (spec.policy.dryRunDatabase): "
+                    : DryRun.NOT_DRY_RUN) + Redaction.text(MigrationRunner.firstLine(e.getMessage()), settings.password());
             return new MigrationPlan(plan.digest(), plan.from(), plan.steps().stream().map(s -> s.withLint(List.of(), note)).toList());
         }
     }

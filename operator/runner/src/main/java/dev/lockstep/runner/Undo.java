@@ -110,7 +110,7 @@ final class Undo {
     static final java.time.Duration HISTORY_LOCK_WAIT = java.time.Duration.ofSeconds(60);
 
     /** Takes a session advisory lock, trying every 100 ms (lock_timeout does not bound a try-lock), up to {@code wait}. */
-    private static boolean advisoryLock(Connection c, long key, java.time.Duration wait) throws SQLException {
+    static boolean advisoryLock(Connection c, long key, java.time.Duration wait) throws SQLException {
         long deadline = System.nanoTime() + wait.toNanos();
         try (PreparedStatement lock = c.prepareStatement("SELECT pg_try_advisory_lock(?)")) {
             lock.setLong(1, key);

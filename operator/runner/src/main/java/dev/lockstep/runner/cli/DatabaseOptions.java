@@ -75,11 +75,28 @@ public class DatabaseOptions {
     @Option(names = "--approved-plan-digest", description = "The digest (sha256:…) of the approved plan; implies --require-approval.")
     String approvedPlanDigest;
 
+    @Option(names = "--dry-run-url", defaultValue = "${env:LOCKSTEP_DRY_RUN_URL}",
+            description = "Dry-run on this scratch database instead of in a rolled-back transaction on the database being"
+                    + " migrated: its managed schemas are dropped and rebuilt from the same scripts to the starting revision"
+                    + " first, so it must be a database of its own. Env: LOCKSTEP_DRY_RUN_URL.")
+    String dryRunUrl;
+
+    @Option(names = "--dry-run-username", defaultValue = "${env:LOCKSTEP_DRY_RUN_USERNAME}",
+            description = "User of the scratch database. Env: LOCKSTEP_DRY_RUN_USERNAME.")
+    String dryRunUsername;
+
+    @Option(names = "--dry-run-password-file", description = "File holding the scratch database's password. Otherwise"
+            + " the password is read from the environment variable LOCKSTEP_DRY_RUN_PASSWORD.")
+    Path dryRunPasswordFile;
+
     MigrationSettings toSettings() {
+        MigrationSettings.ScratchDatabase scratch = dryRunUrl == null || dryRunUrl.isBlank() ? null
+                : new MigrationSettings.ScratchDatabase(dryRunUrl.strip(), dryRunUsername,
+                        fromFileOr(dryRunPasswordFile, System.getenv("LOCKSTEP_DRY_RUN_PASSWORD")));
         return new MigrationSettings(url, fromFileOr(usernameFile, username), fromFileOr(passwordFile,
                 System.getenv("LOCKSTEP_DB_PASSWORD")), schemas, location, target, baselineVersion, lockTimeout,
                 statementTimeout, holdContract, allowDown, new MigrationSettings.PlanPolicy(destructive,
-                        requireApproval, approvedPlanDigest));
+                        requireApproval, approvedPlanDigest, scratch));
     }
 
     /** block, warn or off, in any case; anything else is a usage error (exit 2) that names the choices. */

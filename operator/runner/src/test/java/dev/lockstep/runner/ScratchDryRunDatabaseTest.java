@@ -1,0 +1,228 @@
+package dev.lockstep.runner;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.lockstep.runner.MigrationSettings.Destructive;
+import dev.lockstep.runner.MigrationSettings.PlanPolicy;
+import dev.lockstep.runner.MigrationSettings.ScratchDatabase;
+import dev.lockstep.runner.testing.TestDatabase;
+import dev.lockstep.runner.testing.TestPostgres;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.sql.Connection;
+import java.sql.Statement;
+import java.time.Duration;
+import java.util.List;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * Database layer, two databases: the dry run on a scratch database (--dry-run-url, spec.policy.dryRunDatabase). It
+ * finds what the in-place dry run finds without touching the database being migrated, checks steps the in-place one
+ * cannot, and never empties a database that is not its own.
+ */
+class ScratchDryRunDatabaseTest {
+    private final MigrationRunner runner = new MigrationRunner();
+    private TestDatabase db;
+    private TestDatabase scratch;
+    @TempDir
+    Path scripts;
+
+    @BeforeEach
+    void migrateToOne() throws IOException {
+        db = TestPostgres.createDatabase();
+        scratch = TestPostgres.createDatabase();
+        script("V1__create_users.sql", """
+                CREATE TABLE users (
+                    id bigint PRIMARY KEY,
+                    email text NOT NULL,
+                    nickname text,
+                    age integer CHECK (age >= 0)
+                );
+                CREATE INDEX users_email_idx ON users (email);
+                """);
+        assertThat(runner.migrate(settings(PlanPolicy.NONE)).error()).isNull();
+        db.execute("INSERT INTO users VALUES (1, 'ada@example.com', 'ada', 36)");
+    }
+
+    @AfterEach
+    void dropDatabases() {
+        db.close();
+        scratch.close();
+    }
+
+    private MigrationSettings settings(PlanPolicy policy) {
+        return new MigrationSettings(db.url(), db.username(), db.password(), List.of("public"), scripts, "latest",
+                null, Duration.ofSeconds(5), Duration.ZERO, true, false, policy);
+    }
+
+    private PlanPolicy onScratch(Destructive destructive) {
+        return onScratch(destructive, scratch.url());
+    }
+
+    private PlanPolicy onScratch(Destructive destructive, String url) {
+        return new PlanPolicy(destructive, false, null, new ScratchDatabase(url, scratch.username(), scratch.password()));
+    }
+
+    private void script(String name, String sql) throws IOException {
+        Files.writeString(scripts.resolve(name), sql);
+    }
+
+    private List<String> columns(TestDatabase on) {
+        return on.column("SELECT column_name FROM information_schema.columns WHERE table_name = 'users' ORDER BY 1");
+    }
+
+    private List<String> history(TestDatabase on) {
+        return on.column("SELECT version FROM flyway_schema_history WHERE version IS NOT NULL ORDER BY installed_rank");
+    }
+
+    @Test
+    void findsADropOnTheScratchWhileTheTargetTableIsLockedAndLeavesTheTargetAsItWas() throws Exception {
+        script("V2__tidy_users.sql", """
+                -- looks harmless
+                CREATE TABLE audit (id bigint);
+
+                DO $$
+                BEGIN
+                    EXECUTE 'ALTER TABLE users DROP COLUMN ' || 'nickname';
+                END $$;
+                """);
+        // An application transaction holds the table: a dry run in place could not check the step, one elsewhere can.
+        try (Connection app = db.connect(); Statement st = app.createStatement()) {
+            app.setAutoCommit(false);
+            st.execute("LOCK TABLE users IN ACCESS EXCLUSIVE MODE");
+
+            RunResult inPlace = runner.plan(settings(new PlanPolicy(Destructive.BLOCK, false, null)));
+            assertThat(inPlace.plan().steps().get(0).note()).startsWith(DryRun.UNCHECKED).contains("lock was not granted", "dryRunDatabase");
+
+            RunResult result = runner.migrate(settings(onScratch(Destructive.BLOCK)));
+
+            assertThat(result.exitCode()).isEqualTo(ExitCode.DESTRUCTIVE);
+            assertThat(result.error().message()).contains("V2__tidy_users.sql:4: column users.nickname dropped", "Nothing was run");
+            assertThat(result.plan().steps().get(0).note()).isNull();
+            app.rollback();
+        }
+        assertThat(columns(db)).containsExactly("age", "email", "id", "nickname");
+        assertThat(db.tables("public")).doesNotContain("audit");
+        assertThat(history(db)).containsExactly("1");
+        assertThat(db.column("SELECT nickname FROM users")).containsExactly("ada");
+        // The scratch was rebuilt to revision 1 with the same scripts, then the plan ran there.
+        assertThat(history(scratch)).containsExactly("1");
+        assertThat(scratch.tables("public")).contains("users", "audit");
+        assertThat(scratch.column("SELECT schema_name || ' ' || (fingerprint IS NOT NULL) FROM lockstep_scratch.dry_runs"))
+                .containsExactly("public true");
+    }
+
+    @Test
+    void checksStepsThatRunOutsideATransactionOrCommitThemselves() throws IOException {
+        script("V2__drop_email_index.sql", "DROP INDEX CONCURRENTLY users_email_idx;\n");
+        script("V3__own_transaction.sql", """
+                BEGIN;
+                CREATE TABLE teams (id bigint PRIMARY KEY);
+                ALTER TABLE users DROP COLUMN age;
+                COMMIT;
+                """);
+
+        RunResult inPlace = runner.plan(settings(new PlanPolicy(Destructive.WARN, false, null)));
+        assertThat(inPlace.plan().steps()).extracting(MigrationPlan.Step::note)
+                .allSatisfy(note -> assertThat(note).isNotNull());
+
+        RunResult result = runner.plan(settings(onScratch(Destructive.BLOCK)));
+
+        assertThat(result.exitCode()).isEqualTo(ExitCode.DESTRUCTIVE);
+        assertThat(result.plan().steps()).extracting(MigrationPlan.Step::note).containsOnlyNulls();
+        assertThat(result.plan().steps().get(0).findings()).singleElement().asString()
+                .startsWith("V2__drop_email_index.sql:1: index users_email_idx dropped");
+        assertThat(result.plan().steps().get(1).findings()).contains("V3__own_transaction.sql:3: column users.age dropped");
+        assertThat(columns(db)).contains("age");
+        assertThat(db.column("SELECT indexname FROM pg_indexes WHERE tablename = 'users' ORDER BY 1"))
+                .containsExactly("users_email_idx", "users_pkey");
+    }
+
+    @Test
+    void aScratchUrlThatReachesTheDatabaseBeingMigratedIsRefusedAndNothingIsDropped() throws IOException {
+        script("V2__add_teams.sql", "CREATE TABLE teams (id bigint PRIMARY KEY);\n");
+
+        RunResult same = runner.migrate(settings(onScratch(Destructive.BLOCK, db.url())));
+        // The same database under another spelling: only the server can tell.
+        RunResult spelled = runner.migrate(settings(onScratch(Destructive.BLOCK, db.url() + "?ApplicationName=scratch")));
+
+        assertThat(same.exitCode()).isEqualTo(ExitCode.ARGUMENTS);
+        assertThat(same.error().message()).contains("--dry-run-url names the database being migrated");
+        assertThat(spelled.exitCode()).isEqualTo(ExitCode.ARGUMENTS);
+        assertThat(spelled.error().category()).isEqualTo(FailureCategory.DRY_RUN_DATABASE);
+        assertThat(spelled.error().message()).contains("reaches the database being migrated", "Nothing was run");
+        assertThat(history(db)).containsExactly("1");
+        assertThat(db.column("SELECT email FROM users")).containsExactly("ada@example.com");
+        assertThat(db.tables("lockstep_scratch")).isEmpty();
+    }
+
+    @Test
+    void aScratchDatabaseHoldingWhatLockstepDidNotLeaveThereIsLeftAlone() throws IOException {
+        script("V2__add_teams.sql", "CREATE TABLE teams (id bigint PRIMARY KEY);\n");
+        scratch.execute("CREATE TABLE precious (id bigint); INSERT INTO precious VALUES (42)");
+
+        RunResult foreign = runner.migrate(settings(onScratch(Destructive.BLOCK)));
+
+        assertThat(foreign.exitCode()).isEqualTo(ExitCode.ARGUMENTS);
+        assertThat(foreign.error().category()).isEqualTo(FailureCategory.DRY_RUN_DATABASE);
+        assertThat(foreign.error().message()).contains("schema public of the scratch database", "did not make",
+                "spec.policy.dryRunDatabase", "Nothing was run");
+        assertThat(scratch.column("SELECT id FROM precious")).containsExactly("42");
+        assertThat(scratch.tables("lockstep_scratch")).isEmpty();
+        assertThat(history(db)).containsExactly("1");
+
+        // Emptied by its owner, it is Lockstep's: used, and used again, each time rebuilt.
+        scratch.execute("DROP TABLE precious");
+        assertThat(runner.plan(settings(onScratch(Destructive.BLOCK))).error()).isNull();
+        assertThat(runner.plan(settings(onScratch(Destructive.BLOCK))).error()).isNull();
+        assertThat(history(scratch)).containsExactly("1");
+
+        // Something else writes there after Lockstep's dry run: the next one refuses rather than drop it.
+        scratch.execute("CREATE TABLE someone_elses (id bigint)");
+        RunResult changed = runner.plan(settings(onScratch(Destructive.BLOCK)));
+        assertThat(changed.exitCode()).isEqualTo(ExitCode.ARGUMENTS);
+        assertThat(changed.error().message()).contains("changed since Lockstep's dry run");
+        assertThat(scratch.tables("public")).contains("someone_elses");
+    }
+
+    @Test
+    void anUnreachableScratchLeavesExpandStepsUncheckedWhichBlockRefusesAndWarnLetsThrough() throws IOException {
+        script("V2__add_teams.sql", "CREATE TABLE teams (id bigint PRIMARY KEY);\n");
+        String nowhere = "jdbc:postgresql://127.0.0.1:1/nowhere?connectTimeout=2";
+
+        RunResult blocked = runner.migrate(settings(onScratch(Destructive.BLOCK, nowhere)));
+
+        assertThat(blocked.exitCode()).isEqualTo(ExitCode.DESTRUCTIVE);
+        assertThat(blocked.error().message()).contains("could not be checked", "the scratch database jdbc:postgresql://127.0.0.1:1/nowhere",
+                "cannot be used", "spec.policy.destructive: Warn");
+        assertThat(history(db)).containsExactly("1");
+
+        RunResult warned = runner.migrate(settings(onScratch(Destructive.WARN, nowhere)));
+
+        assertThat(warned.error()).isNull();
+        assertThat(warned.plan().steps().get(0).note()).contains("cannot be used");
+        assertThat(history(db)).containsExactly("1", "2");
+    }
+
+    @Test
+    void anAdoptedDatabaseCannotBeRebuiltOnTheScratchAndSaysHowToDryRunInstead() throws IOException {
+        TestDatabase adopted = TestPostgres.createDatabase();
+        try (adopted) {
+            adopted.execute("CREATE TABLE users (id bigint PRIMARY KEY, email text NOT NULL, nickname text, age integer)");
+            MigrationSettings adopt = new MigrationSettings(adopted.url(), adopted.username(), adopted.password(),
+                    List.of("public"), scripts, "1", "1", Duration.ofSeconds(5), Duration.ZERO, true, false, PlanPolicy.NONE);
+            assertThat(runner.migrate(adopt).error()).isNull();
+            script("V2__add_teams.sql", "CREATE TABLE teams (id bigint PRIMARY KEY);\n");
+
+            RunResult result = runner.plan(adopt.withTarget("latest", false).withPlanPolicy(onScratch(Destructive.BLOCK)));
+
+            assertThat(result.exitCode()).isEqualTo(ExitCode.DESTRUCTIVE);
+            assertThat(result.error().message()).contains("adopted at baseline 1", "remove spec.policy.dryRunDatabase");
+            assertThat(scratch.tables("public")).isEmpty();
+        }
+    }
+}
