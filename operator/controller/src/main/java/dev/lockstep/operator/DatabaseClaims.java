@@ -39,10 +39,27 @@ public final class DatabaseClaims {
     /** The schemas {@code sm} migrates, as claim keys; empty when its spec names no parsable URL. */
     public static Set<String> keys(SchemaMigration sm) {
         DatabaseSpec db = sm.getSpec() == null ? null : sm.getSpec().getDatabase();
-        if (db == null || db.getUrl() == null || !db.getUrl().startsWith(PREFIX)) {
+        return db == null ? Set.of() : keys(db.getUrl(), db.getSchemas(), sm.getMetadata().getNamespace());
+    }
+
+    /**
+     * The schemas a dry run of {@code sm} drops and rebuilds on its scratch database (spec.policy.dryRunDatabase), as
+     * claim keys; empty when it names none.
+     */
+    public static Set<String> scratchKeys(SchemaMigration sm) {
+        DatabaseSpec db = sm.getSpec() == null ? null : sm.getSpec().getDatabase();
+        var policy = sm.getSpec() == null ? null : sm.getSpec().getPolicy();
+        if (db == null || policy == null || policy.getDryRunDatabase() == null) {
             return Set.of();
         }
-        String rest = db.getUrl().substring(PREFIX.length());
+        return keys(policy.getDryRunDatabase().getUrl(), db.getSchemas(), sm.getMetadata().getNamespace());
+    }
+
+    private static Set<String> keys(String url, List<String> schemaList, String namespace) {
+        if (url == null || !url.startsWith(PREFIX)) {
+            return Set.of();
+        }
+        String rest = url.substring(PREFIX.length());
         int slash = rest.indexOf('/');
         if (slash <= 0) {
             return Set.of();
@@ -53,10 +70,10 @@ public final class DatabaseClaims {
         if (database.isEmpty()) {
             return Set.of();
         }
-        List<String> schemas = db.getSchemas() == null || db.getSchemas().isEmpty() ? List.of("public") : db.getSchemas();
+        List<String> schemas = schemaList == null || schemaList.isEmpty() ? List.of("public") : schemaList;
         Set<String> keys = new TreeSet<>();
         for (String host : rest.substring(0, slash).split(",")) {
-            String hostPort = hostPort(host, sm.getMetadata().getNamespace());
+            String hostPort = hostPort(host, namespace);
             for (String schema : schemas) {
                 keys.add(hostPort + "/" + database + "/" + schema);
             }
@@ -148,5 +165,40 @@ public final class DatabaseClaims {
                 + " schema is free. No runner Job was started");
         report.recheckAfter = SchemaMigrationReconciler.CLAIM_RECHECK;
         return true;
+    }
+
+    /**
+     * A scratch database is emptied before every dry run: one that is a schema some resource migrates (this one
+     * included, under another spelling of its URL) would lose that schema. Both sides wait, whatever their age, until
+     * one of them points elsewhere; the runner's own checks stay the backstop (see the runner's ScratchDryRun).
+     */
+    static boolean stallIfScratchClash(SchemaMigration sm, Context<SchemaMigration> context, StatusReport report) {
+        for (String key : scratchKeys(sm)) {
+            Optional<SchemaMigration> migrated = context.getPrimaryCache().byIndex(SchemaMigrationReconciler.DATABASE_INDEX, key)
+                    .stream().filter(other -> !other.isMarkedForDeletion()).min(AGE);
+            if (migrated.isPresent()) {
+                report.stalled(Phase.Pending, Reason.DryRunDatabaseInUse, "spec.policy.dryRunDatabase names schema " + schema(key)
+                        + " of database " + database(key) + ", which " + (sameName(migrated.get(), sm) ? "this SchemaMigration"
+                        : "SchemaMigration " + migrated.get().getMetadata().getNamespace() + "/" + migrated.get().getMetadata().getName())
+                        + " migrates; a dry run empties its scratch database first. Name a database of its own for dry runs"
+                        + " (CREATE DATABASE <name>_scratch). No runner Job was started");
+                report.recheckAfter = SchemaMigrationReconciler.CLAIM_RECHECK;
+                return true;
+            }
+        }
+        for (String key : keys(sm)) {
+            Optional<SchemaMigration> scratching = context.getPrimaryCache().byIndex(SchemaMigrationReconciler.DRY_RUN_INDEX, key)
+                    .stream().filter(other -> !other.isMarkedForDeletion() && !sameName(other, sm)).min(AGE);
+            if (scratching.isPresent()) {
+                report.stalled(Phase.Pending, Reason.DryRunDatabaseInUse, "schema " + schema(key) + " of database " + database(key)
+                        + " is the scratch database (spec.policy.dryRunDatabase) of SchemaMigration "
+                        + scratching.get().getMetadata().getNamespace() + "/" + scratching.get().getMetadata().getName()
+                        + ", whose dry runs empty it. Point that one's spec.policy.dryRunDatabase at a database of its own;"
+                        + " this one starts by itself then. No runner Job was started");
+                report.recheckAfter = SchemaMigrationReconciler.CLAIM_RECHECK;
+                return true;
+            }
+        }
+        return false;
     }
 }

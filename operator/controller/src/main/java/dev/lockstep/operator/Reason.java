@@ -20,6 +20,7 @@ public enum Reason {
     UndoScriptMissing,
     DownWaitingForPods,
     DatabaseClaimed,
+    DryRunDatabaseInUse,
     DriftDetected,
     DriftCheckFailed,
     DestructiveChangeBlocked,

@@ -79,7 +79,7 @@ public final class RunnerJobFactory {
                 .withImage(settings.runnerImage())
                 .withImagePullPolicy(settings.runnerImagePullPolicy())
                 .withArgs(args(spec, runner, step))
-                .withEnv(env(spec))
+                .withEnv(env(spec, step))
                 .withVolumeMounts(mount("migrations", MIGRATIONS_DIR, true), mount("tmp", "/tmp", false))
                 .withSecurityContext(restrictedContainer())
                 .withResources(runner.getResources() != null ? runner.getResources() : defaultResources())
@@ -156,6 +156,10 @@ public final class RunnerJobFactory {
             var policy = spec.policyOrDefault();
             args.add("--destructive");
             args.add(policy.destructiveOrDefault().name().toLowerCase(java.util.Locale.ROOT));
+            if (policy.getDryRunDatabase() != null && policy.destructiveOrDefault() != dev.lockstep.api.v1alpha1.PolicySpec.Destructive.Off) {
+                args.add("--dry-run-url");
+                args.add(policy.getDryRunDatabase().getUrl());
+            }
             if (policy.approvalRequired()) {
                 args.add("--require-approval");
                 if (policy.getApprovedPlanDigest() != null) {
@@ -174,15 +178,24 @@ public final class RunnerJobFactory {
         return args;
     }
 
-    private static List<EnvVar> env(SchemaMigrationSpec spec) {
+    private static List<EnvVar> env(SchemaMigrationSpec spec, RunStep step) {
         SecretKeysReference secret = spec.getDatabase().getCredentialsSecretRef();
-        return List.of(
+        List<EnvVar> env = new ArrayList<>(List.of(
                 new EnvVarBuilder().withName("LOCKSTEP_DB_URL").withValue(spec.getDatabase().getUrl()).build(),
                 // From the Secret by reference: the operator never reads it, and a missing Secret or key shows up
                 // in the pod's status (CreateContainerConfigError), where the operator can report it.
                 secretEnv("LOCKSTEP_DB_USERNAME", secret.getName(), secret.usernameKeyOrDefault()),
                 secretEnv("LOCKSTEP_DB_PASSWORD", secret.getName(), secret.passwordKeyOrDefault()),
-                new EnvVarBuilder().withName("JAVA_TOOL_OPTIONS").withValue("-XX:MaxRAMPercentage=75 -Djava.io.tmpdir=/tmp").build());
+                new EnvVarBuilder().withName("JAVA_TOOL_OPTIONS").withValue("-XX:MaxRAMPercentage=75 -Djava.io.tmpdir=/tmp").build()));
+        var policy = spec.policyOrDefault();
+        if (step == RunStep.Expand && policy.getDryRunDatabase() != null
+                && policy.destructiveOrDefault() != dev.lockstep.api.v1alpha1.PolicySpec.Destructive.Off) {
+            // Only the Job that dry-runs gets the scratch database's credentials.
+            SecretKeysReference scratch = policy.getDryRunDatabase().getCredentialsSecretRef();
+            env.add(secretEnv("LOCKSTEP_DRY_RUN_USERNAME", scratch.getName(), scratch.usernameKeyOrDefault()));
+            env.add(secretEnv("LOCKSTEP_DRY_RUN_PASSWORD", scratch.getName(), scratch.passwordKeyOrDefault()));
+        }
+        return env;
     }
 
     private static EnvVar secretEnv(String name, String secret, String key) {

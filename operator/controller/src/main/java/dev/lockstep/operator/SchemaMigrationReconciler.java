@@ -55,6 +55,7 @@ public class SchemaMigrationReconciler implements Reconciler<SchemaMigration> {
     public static final String NAME = "schemamigration";
     static final String CONFIG_MAP_INDEX = "lockstep.dev/configmap";
     static final String DATABASE_INDEX = "lockstep.dev/database";
+    static final String DRY_RUN_INDEX = "lockstep.dev/dry-run-database";
     /** How often a resource whose database another one claims looks again: the owner's deletion does not wake it. */
     static final Duration CLAIM_RECHECK = Duration.ofSeconds(10);
     static final String RUNNER_PODS = "runner-pods";
@@ -82,6 +83,7 @@ public class SchemaMigrationReconciler implements Reconciler<SchemaMigration> {
         context.getPrimaryCache().addIndexer(CONFIG_MAP_INDEX, sm -> configMapName(sm)
                 .map(name -> List.of(sm.getMetadata().getNamespace() + "/" + name)).orElse(List.of()));
         context.getPrimaryCache().addIndexer(DATABASE_INDEX, sm -> List.copyOf(DatabaseClaims.keys(sm)));
+        context.getPrimaryCache().addIndexer(DRY_RUN_INDEX, sm -> List.copyOf(DatabaseClaims.scratchKeys(sm)));
 
         var jobSource = new InformerEventSource<>(InformerEventSourceConfiguration.from(Job.class, SchemaMigration.class)
                 .withName("runner-jobs")
@@ -148,7 +150,7 @@ public class SchemaMigrationReconciler implements Reconciler<SchemaMigration> {
             report.stalled(Phase.Failed, Reason.InvalidSpec, problem.get().message());
             return;
         }
-        if (DatabaseClaims.stallIfClaimed(sm, context, report)) {
+        if (DatabaseClaims.stallIfClaimed(sm, context, report) || DatabaseClaims.stallIfScratchClash(sm, context, report)) {
             return;
         }
         SchemaMigrationSpec spec = sm.getSpec();
@@ -351,12 +353,15 @@ public class SchemaMigrationReconciler implements Reconciler<SchemaMigration> {
             case "POD" -> Reason.RunnerFailed;
             case "DRIFT" -> Reason.DriftDetected;
             case "DESTRUCTIVE" -> Reason.DestructiveChangeBlocked;
+            case "DRY_RUN_DATABASE" -> Reason.DryRunDatabaseInUse;
             default -> Reason.MigrationFailed;
         };
         if (reason == Reason.DriftDetected) {
             message.append("runner found drift");
         } else if (reason == Reason.DestructiveChangeBlocked) {
             message.append("destructive change blocked (spec.policy.destructive: Block)");
+        } else if (reason == Reason.DryRunDatabaseInUse) {
+            message.append("the runner refused the scratch database (spec.policy.dryRunDatabase)");
         } else if (error != null && error.getScript() != null) {
             message.append(error.getScript()).append(" failed");
         } else {

@@ -1,6 +1,7 @@
 package dev.lockstep.operator;
 
 import dev.lockstep.api.v1alpha1.DatabaseSpec;
+import dev.lockstep.api.v1alpha1.DryRunDatabaseSpec;
 import dev.lockstep.api.v1alpha1.RunnerSpec;
 import dev.lockstep.api.v1alpha1.SchemaMigrationSpec;
 import dev.lockstep.api.v1alpha1.SourceSpec;
@@ -51,6 +52,10 @@ public final class SpecValidator {
                 && !Revisions.isVersion(spec.getContract().getApprovedRevision())) {
             return problem("spec.contract.approvedRevision", "'" + spec.getContract().getApprovedRevision() + "' is not a version such as \"8\"");
         }
+        Optional<SpecProblem> dryRun = validate(spec.getPolicy() == null ? null : spec.getPolicy().getDryRunDatabase(), spec);
+        if (dryRun.isPresent()) {
+            return dryRun;
+        }
         if (spec.getDriftCheckInterval() != null) {
             Optional<java.time.Duration> interval = Durations.parse(spec.getDriftCheckInterval());
             if (interval.isEmpty()) {
@@ -87,6 +92,36 @@ public final class SpecValidator {
                     return problem("spec.database.schemas[" + i + "]", "'" + schema + "' is not a plain lower-case PostgreSQL identifier");
                 }
             }
+        }
+        return Optional.empty();
+    }
+
+    private static Optional<SpecProblem> validate(DryRunDatabaseSpec scratch, SchemaMigrationSpec spec) {
+        if (scratch == null) {
+            return Optional.empty();
+        }
+        String url = scratch.getUrl();
+        if (url == null || !URL.matcher(url).matches()) {
+            return problem("spec.policy.dryRunDatabase.url", "must look like jdbc:postgresql://host:5432/dbname_scratch");
+        }
+        if (CREDENTIAL_PARAMETER.matcher(url).find()) {
+            return problem("spec.policy.dryRunDatabase.url", "must not carry user or password parameters: put them in the Secret"
+                    + " named by spec.policy.dryRunDatabase.credentialsSecretRef");
+        }
+        if (url.equals(spec.getDatabase().getUrl())) {
+            return problem("spec.policy.dryRunDatabase.url", "is spec.database.url: the scratch database is emptied before every"
+                    + " dry run, so it must be a database of its own; create one (CREATE DATABASE <name>_scratch) and name it here");
+        }
+        if (scratch.getCredentialsSecretRef() == null || isBlank(scratch.getCredentialsSecretRef().getName())) {
+            return problem("spec.policy.dryRunDatabase.credentialsSecretRef.name", "is required: name a Secret with keys username and password");
+        }
+        if (!DNS_NAME.matcher(scratch.getCredentialsSecretRef().getName()).matches()) {
+            return problem("spec.policy.dryRunDatabase.credentialsSecretRef.name", "'" + scratch.getCredentialsSecretRef().getName()
+                    + "' is not a valid Secret name");
+        }
+        if (spec.getDatabase().getSchemas() != null && spec.getDatabase().getSchemas().contains("lockstep_scratch")) {
+            return problem("spec.database.schemas", "lockstep_scratch is where a scratch database keeps its records: a dry run"
+                    + " on spec.policy.dryRunDatabase cannot manage a schema of that name");
         }
         return Optional.empty();
     }

@@ -80,4 +80,19 @@ class DatabaseClaimsTest {
 
         assertThat(DatabaseClaims.heldBy(younger, List.of(older, younger))).isEmpty();
     }
+
+    @Test
+    void aScratchDatabaseHasTheKeysOfItsSchemasThereSoAnotherResourcesDatabaseIsSeenUnderAnySpelling() {
+        SchemaMigration orders = migration("shop", "orders", "jdbc:postgresql://orders-db/orders", List.of("app"), "2026-01-01T00:00:00Z");
+        SchemaMigration careless = migration("shop", "billing", "jdbc:postgresql://billing-db/billing", List.of("app"), "2026-01-02T00:00:00Z");
+        var scratch = new dev.lockstep.api.v1alpha1.DryRunDatabaseSpec();
+        scratch.setUrl("jdbc:postgresql://orders-db.shop.svc.cluster.local:5432/orders");
+        var policy = new dev.lockstep.api.v1alpha1.PolicySpec();
+        policy.setDryRunDatabase(scratch);
+        careless.getSpec().setPolicy(policy);
+
+        assertThat(DatabaseClaims.scratchKeys(orders)).isEmpty();
+        assertThat(DatabaseClaims.scratchKeys(careless)).containsExactly("orders-db.shop:5432/orders/app")
+                .containsExactlyElementsOf(DatabaseClaims.keys(orders));
+    }
 }

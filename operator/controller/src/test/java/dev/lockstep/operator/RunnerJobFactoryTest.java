@@ -3,6 +3,9 @@ package dev.lockstep.operator;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.lockstep.api.v1alpha1.BaselineSpec;
+import dev.lockstep.api.v1alpha1.DryRunDatabaseSpec;
+import dev.lockstep.api.v1alpha1.PolicySpec;
+import dev.lockstep.api.v1alpha1.SecretKeysReference;
 import dev.lockstep.api.v1alpha1.SchemaMigration;
 import io.fabric8.kubernetes.api.model.Container;
 import io.fabric8.kubernetes.api.model.PodSpec;
@@ -83,5 +86,40 @@ class RunnerJobFactoryTest {
         Container runner = factory.create(sm, "orders-latest-abc", "abc").getSpec().getTemplate().getSpec().getContainers().get(0);
 
         assertThat(runner.getArgs()).containsSubsequence("--baseline-version", "3");
+    }
+
+    @Test
+    void onlyTheExpandJobDryRunsOnTheScratchDatabaseAndGetsItsSecretByReference() {
+        SchemaMigration sm = migration();
+        DryRunDatabaseSpec scratch = new DryRunDatabaseSpec();
+        scratch.setUrl("jdbc:postgresql://orders-db:5432/orders_scratch");
+        SecretKeysReference secret = new SecretKeysReference();
+        secret.setName("orders-scratch-credentials");
+        secret.setPasswordKey("pw");
+        scratch.setCredentialsSecretRef(secret);
+        PolicySpec policy = new PolicySpec();
+        policy.setDryRunDatabase(scratch);
+        sm.getSpec().setPolicy(policy);
+
+        Container expand = factory.create(sm, "orders-latest-abc", "abc", RunStep.Expand).getSpec().getTemplate().getSpec().getContainers().get(0);
+        Container contract = factory.create(sm, "orders-latest-abd", "abc", RunStep.Contract).getSpec().getTemplate().getSpec().getContainers().get(0);
+        policy.setDestructive(PolicySpec.Destructive.Off);
+        Container unchecked = factory.create(sm, "orders-latest-abe", "abc", RunStep.Expand).getSpec().getTemplate().getSpec().getContainers().get(0);
+
+        assertThat(expand.getArgs()).containsSubsequence("--destructive", "block", "--dry-run-url",
+                "jdbc:postgresql://orders-db:5432/orders_scratch");
+        assertThat(expand.getEnv()).anySatisfy(e -> {
+            assertThat(e.getName()).isEqualTo("LOCKSTEP_DRY_RUN_PASSWORD");
+            assertThat(e.getValue()).isNull();
+            assertThat(e.getValueFrom().getSecretKeyRef().getName()).isEqualTo("orders-scratch-credentials");
+            assertThat(e.getValueFrom().getSecretKeyRef().getKey()).isEqualTo("pw");
+        }).anySatisfy(e -> {
+            assertThat(e.getName()).isEqualTo("LOCKSTEP_DRY_RUN_USERNAME");
+            assertThat(e.getValueFrom().getSecretKeyRef().getKey()).isEqualTo("username");
+        });
+        for (Container other : List.of(contract, unchecked)) {
+            assertThat(other.getArgs()).doesNotContain("--dry-run-url");
+            assertThat(other.getEnv()).noneSatisfy(e -> assertThat(e.getName()).startsWith("LOCKSTEP_DRY_RUN"));
+        }
     }
 }

@@ -3,6 +3,9 @@ package dev.lockstep.operator;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.lockstep.api.v1alpha1.BaselineSpec;
+import dev.lockstep.api.v1alpha1.DryRunDatabaseSpec;
+import dev.lockstep.api.v1alpha1.PolicySpec;
+import dev.lockstep.api.v1alpha1.SecretKeysReference;
 import dev.lockstep.api.v1alpha1.RunnerSpec;
 import dev.lockstep.api.v1alpha1.SchemaMigration;
 import java.util.List;
@@ -39,11 +42,43 @@ class SpecValidatorTest {
                     b.setVersion("9");
                     s.getSpec().setBaseline(b);
                 }),
+                invalid("spec.policy.dryRunDatabase.url", "a database of its own",
+                        s -> dryRunOn(s, s.getSpec().getDatabase().getUrl(), "scratch")),
+                invalid("spec.policy.dryRunDatabase.url", "jdbc:postgresql://host:5432/dbname_scratch",
+                        s -> dryRunOn(s, "postgres://db/orders_scratch", "scratch")),
+                invalid("spec.policy.dryRunDatabase.url", "must not carry user or password",
+                        s -> dryRunOn(s, "jdbc:postgresql://db:5432/orders_scratch?user=x", "scratch")),
+                invalid("spec.policy.dryRunDatabase.credentialsSecretRef.name", "is required",
+                        s -> dryRunOn(s, "jdbc:postgresql://db:5432/orders_scratch", null)),
+                invalid("spec.database.schemas", "lockstep_scratch is where", s -> {
+                    dryRunOn(s, "jdbc:postgresql://db:5432/orders_scratch", "scratch");
+                    s.getSpec().getDatabase().setSchemas(List.of("lockstep_scratch"));
+                }),
                 invalid("spec.runner.backoffLimit", "between 0 and 10", s -> {
                     RunnerSpec r = new RunnerSpec();
                     r.setBackoffLimit(11);
                     s.getSpec().setRunner(r);
                 }));
+    }
+
+    private static void dryRunOn(SchemaMigration sm, String url, String secret) {
+        DryRunDatabaseSpec scratch = new DryRunDatabaseSpec();
+        scratch.setUrl(url);
+        if (secret != null) {
+            SecretKeysReference ref = new SecretKeysReference();
+            ref.setName(secret);
+            scratch.setCredentialsSecretRef(ref);
+        }
+        PolicySpec policy = new PolicySpec();
+        policy.setDryRunDatabase(scratch);
+        sm.getSpec().setPolicy(policy);
+    }
+
+    @Test
+    void aScratchDatabaseOfItsOwnPasses() {
+        SchemaMigration sm = Fixtures.migration("ns", "orders", "7");
+        dryRunOn(sm, "jdbc:postgresql://db:5432/orders_scratch", "scratch");
+        assertThat(SpecValidator.validate(sm.getSpec())).isEmpty();
     }
 
     private static Arguments invalid(String field, String hint, Consumer<SchemaMigration> breakIt) {

@@ -105,4 +105,47 @@ class PlanApiServerIT {
         assertThat(columns(db)).containsExactly("id", "legacy_code", "name", "sku");
         assertThat(cluster.jobs()).hasSize(2);
     }
+
+    @Test
+    void aScratchDatabaseNamedInTheSpecTakesTheDryRunAndOneThatIsTheDatabaseItselfIsRefused(Cluster cluster) {
+        Map<String, String> scripts = scripts();
+        TestDatabase db = cluster.databaseWithScripts("items-db", "items-migrations", scripts);
+        TestDatabase scratch = cluster.database();
+        cluster.credentialsSecret("items-scratch", scratch);
+        cluster.startOperator();
+        cluster.apply(Migrations.fromConfigMap("items", "latest", db, "items-db", "items-migrations"));
+        cluster.awaitCondition("items", "Ready", "True", "MigrationSucceeded");
+
+        edit(cluster, sm -> {
+            var dryRun = new dev.lockstep.api.v1alpha1.DryRunDatabaseSpec();
+            dryRun.setUrl(scratch.url());
+            var secret = new dev.lockstep.api.v1alpha1.SecretKeysReference();
+            secret.setName("items-scratch");
+            dryRun.setCredentialsSecretRef(secret);
+            policy(sm).setDryRunDatabase(dryRun);
+        });
+        scripts.put("V2__tidy_items.sql", "ALTER TABLE items ADD COLUMN sku text;\n"
+                + "DO $$ BEGIN EXECUTE format('ALTER TABLE items DROP COLUMN %I', 'legacy_code'); END $$;");
+        cluster.scriptsConfigMap("items-migrations", scripts);
+
+        SchemaMigration blocked = cluster.awaitCondition("items", "Stalled", "True", "DestructiveChangeBlocked");
+        assertThat(blocked.getStatus().getPlan().getPending()).singleElement().satisfies(step ->
+                assertThat(step.getFindings()).containsExactly("V2__tidy_items.sql:2: column items.legacy_code dropped"));
+        assertThat(columns(db)).containsExactly("id", "legacy_code", "name");
+        // The dry run happened on the scratch database, rebuilt to revision 1 and left at the end of the plan.
+        assertThat(scratch.column("SELECT version FROM flyway_schema_history WHERE version IS NOT NULL")).containsExactly("1");
+        assertThat(columns(scratch)).containsExactly("id", "name", "sku");
+        assertThat(scratch.column("SELECT schema_name FROM lockstep_scratch.dry_runs")).containsExactly("public");
+        int jobs = cluster.jobs().size();
+
+        // The database itself named as the scratch, under another spelling: refused before any Job.
+        edit(cluster, sm -> policy(sm).getDryRunDatabase().setUrl(db.url() + "?ApplicationName=scratch"));
+
+        SchemaMigration refused = cluster.awaitCondition("items", "Stalled", "True", "DryRunDatabaseInUse");
+        assertThat(Cluster.condition(refused, "Stalled").orElseThrow().getMessage())
+                .contains("spec.policy.dryRunDatabase names schema public", "which this SchemaMigration migrates",
+                        "No runner Job was started");
+        await().during(Duration.ofSeconds(2)).atMost(Duration.ofSeconds(4)).until(() -> cluster.jobs().size() == jobs);
+        assertThat(columns(db)).containsExactly("id", "legacy_code", "name");
+    }
 }

@@ -32,6 +32,13 @@ public class PolicySpec {
     @Pattern("^sha256:[0-9a-f]{64}$")
     private String approvedPlanDigest;
 
+    @JsonPropertyDescription("Where the destructive-change dry run happens. Unset (the default): in a transaction on the"
+            + " database being migrated, rolled back, under a 2 s lock_timeout. Set: on this scratch database, rebuilt from"
+            + " the same scripts to the starting revision first, so the database being migrated sees no dry run, not even"
+            + " a lock, and steps that run outside a transaction (CREATE INDEX CONCURRENTLY) or with their own BEGIN/COMMIT"
+            + " are checked too.")
+    private DryRunDatabaseSpec dryRunDatabase;
+
     public Boolean getAllowDown() { return allowDown; }
     public void setAllowDown(Boolean allowDown) { this.allowDown = allowDown; }
     public Destructive getDestructive() { return destructive; }
@@ -40,6 +47,9 @@ public class PolicySpec {
     public void setRequireApproval(Boolean requireApproval) { this.requireApproval = requireApproval; }
     public String getApprovedPlanDigest() { return approvedPlanDigest; }
     public void setApprovedPlanDigest(String approvedPlanDigest) { this.approvedPlanDigest = approvedPlanDigest; }
+
+    public DryRunDatabaseSpec getDryRunDatabase() { return dryRunDatabase; }
+    public void setDryRunDatabase(DryRunDatabaseSpec dryRunDatabase) { this.dryRunDatabase = dryRunDatabase; }
 
     public boolean downAllowed() { return Boolean.TRUE.equals(allowDown); }
 
