@@ -99,7 +99,7 @@ final class DryRun {
                 } catch (SQLException e) {
                     c.rollback();
                     if (!"25001".equals(e.getSQLState())) {
-                        return notDryRun(e, lockMillis, statementMillis);
+                        return failedOnScratch(e, null);
                     }
                     // It cannot run in a transaction: run it statement by statement, as Flyway does such a script.
                 } finally {
@@ -113,8 +113,7 @@ final class DryRun {
                     try (Statement st = c.createStatement()) {
                         st.execute("ROLLBACK"); // in case it failed inside the script's own BEGIN
                     }
-                    return NOT_DRY_RUN + "it fails on the scratch database at line " + statement.line() + " (SQLSTATE "
-                            + e.getSQLState() + ": " + firstLine(e.getMessage()) + "); the real run will say more";
+                    return failedOnScratch(e, statement.line());
                 }
             }
             return null;
@@ -147,18 +146,14 @@ final class DryRun {
             }
             ScriptStatements statements = ScriptStatements.of(sql);
             String note = run.run(sql, statements);
-            if (note != null) {
-                linted.add(step.withLint(List.of(), note));
-                // On a scratch database a step that failed midway may have left part of itself behind.
-                before = SchemaSnapshot.read(c, schemas);
-                continue;
-            }
+            // A step that failed midway on a scratch database may have left part of itself behind: what that part
+            // changed is reported too. In place, the step was rolled back to its savepoint and nothing changed.
             SchemaSnapshot after = SchemaSnapshot.read(c, schemas);
             List<String> findings = DestructiveChanges.of(base, before, after).stream().map(f -> {
                 int line = statements.lineOf(f.object());
                 return step.script() + (line > 0 ? ":" + line : "") + ": " + f.change();
             }).toList();
-            linted.add(step.withLint(findings, null));
+            linted.add(step.withLint(findings, note));
             before = after;
         }
         return linted;
@@ -171,6 +166,16 @@ final class DryRun {
 
     static String quote(String identifier) {
         return "\"" + identifier.replace("\"", "\"\"") + "\"";
+    }
+
+    /**
+     * A step that fails on the scratch database may fail there only (a role, an extension, data it expects), and what
+     * it would have done after the failure is unknown: unchecked, which Block refuses.
+     */
+    private static String failedOnScratch(SQLException e, Integer line) {
+        return UNCHECKED + "it fails on the scratch database" + (line == null ? "" : " at line " + line) + " (SQLSTATE "
+                + e.getSQLState() + ": " + firstLine(e.getMessage()) + "), so what it does after that is not checked; fix"
+                + " the script or the scratch database (roles, extensions), or let it through with spec.policy.destructive: Warn";
     }
 
     private static String notDryRun(SQLException e, long lockMillis, long statementMillis) {

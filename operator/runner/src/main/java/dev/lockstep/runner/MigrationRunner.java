@@ -212,10 +212,10 @@ public final class MigrationRunner {
             return RunResult.failed(command, settings.targetRevision(), classify(e, settings));
         } catch (ScratchDryRun.Refused e) {
             return RunResult.failed(command, settings.targetRevision(), new Failure(FailureCategory.DRY_RUN_DATABASE, null, null,
-                    null, Redaction.text(e.getMessage(), settings.password())));
+                    null, settings.redact(e.getMessage())));
         } catch (RuntimeException e) {
             return RunResult.failed(command, settings.targetRevision(), new Failure(FailureCategory.INTERNAL, null,
-                    null, null, Redaction.text(e.toString(), settings.password())));
+                    null, null, settings.redact(e.toString())));
         }
     }
 

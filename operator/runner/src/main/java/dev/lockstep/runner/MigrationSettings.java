@@ -199,6 +199,12 @@ public record MigrationSettings(
                 lockTimeout.toMillis(), statementTimeout.toMillis());
     }
 
+    /** The text with both passwords (this database's and the scratch database's) and URL credentials replaced. */
+    public String redact(String text) {
+        String redacted = Redaction.text(text, password);
+        return planPolicy.scratch() == null ? redacted : Redaction.text(redacted, planPolicy.scratch().password());
+    }
+
     @Override
     public String toString() {
         return "MigrationSettings[url=" + Redaction.url(url) + ", username=" + username + ", password=***, schemas="

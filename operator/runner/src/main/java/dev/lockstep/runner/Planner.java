@@ -70,11 +70,13 @@ final class Planner {
         }
         List<Path> files = plan.steps().stream().map(s -> s.script() == null ? null : findScript(settings.location(), s.script())).toList();
         if (settings.planPolicy().scratch() != null) {
+            // Adopted, or adopted by this run: the schema below the baseline is not in the scripts.
             String adoptedAt = Arrays.stream(info.applied()).filter(m -> m.getType() != null && m.getType().isBaseline())
-                    .map(MigrationRunner::version).findFirst().orElse(null);
+                    .map(MigrationRunner::version).findFirst()
+                    .orElse(info.applied().length == 0 ? settings.baselineVersion() : null);
             List<MigrationPlan.Step> linted = ScratchDryRun.lint(settings, plan, files, adoptedAt).stream()
                     .map(s -> s.note() == null ? s : s.withLint(s.findings() == null ? List.of() : s.findings(),
-                            Redaction.text(Redaction.text(s.note(), settings.password()), settings.planPolicy().scratch().password())))
+                            settings.redact(s.note())))
                     .toList();
             return new MigrationPlan(plan.digest(), plan.from(), linted);
         }

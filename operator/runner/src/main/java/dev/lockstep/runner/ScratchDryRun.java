@@ -65,31 +65,38 @@ final class ScratchDryRun {
                 DryRun.LOCK_TIMEOUT, Duration.ZERO, false, false, MigrationSettings.PlanPolicy.NONE);
         try (Connection s = MigrationRunner.dataSource(onScratch).getConnection()) {
             s.setAutoCommit(true);
-            try (Connection t = MigrationRunner.dataSource(staged).getConnection()) {
-                t.setAutoCommit(true);
-                if (sameDatabase(t, s)) {
-                    throw new Refused("--dry-run-url (spec.policy.dryRunDatabase) reaches the database being migrated; the"
-                            + " scratch database is emptied before every dry run, so it must be a database of its own: create"
-                            + " one for it (CREATE DATABASE <name>_scratch) and name that. Nothing was run");
-                }
+            Connection t;
+            try {
+                t = MigrationRunner.dataSource(staged).getConnection();
             } catch (SQLException e) {
                 // As in place: the real run says more about a database it cannot reach.
                 return plan.steps().stream().map(step -> step.kind() == MigrationPlan.Kind.Expand ? step.withLint(List.of(),
                         DryRun.NOT_DRY_RUN + MigrationRunner.firstLine(e.getMessage())) : step).toList();
             }
+            try (t) {
+                t.setAutoCommit(true);
+                if (sameDatabase(t, s)) {
+                    throw new Refused("--dry-run-url (spec.policy.dryRunDatabase) reaches the database being migrated; the"
+                            + " scratch database has its schemas dropped before every dry run, so it must be a database of"
+                            + " its own: create one for it (CREATE DATABASE <name>_scratch) and name that. Nothing was run");
+                }
+            }
             if (!Undo.advisoryLock(s, LOCK_KEY, LOCK_WAIT)) {
                 return unchecked(plan, "another dry run held " + where + " for more than " + LOCK_WAIT.toSeconds() + " s");
             }
             reset(s, staged.schemas(), where);
-            if (plan.from() != null) {
-                String reached = rebuild(onScratch);
-                if (!plan.from().equals(reached)) {
-                    return unchecked(plan, where + " reached revision " + reached + " instead of " + plan.from());
+            try {
+                if (plan.from() != null) {
+                    String reached = rebuild(onScratch);
+                    if (!plan.from().equals(reached)) {
+                        return unchecked(plan, where + " reached revision " + reached + " instead of " + plan.from());
+                    }
                 }
+                return DryRun.lintOnScratch(s, staged.schemas(), plan.steps(), files);
+            } finally {
+                // Whatever the run left is Lockstep's: record it, so the next dry run can tell if anything else wrote there.
+                record(s);
             }
-            List<MigrationPlan.Step> linted = DryRun.lintOnScratch(s, staged.schemas(), plan.steps(), files);
-            record(s, staged.schemas());
-            return linted;
         } catch (FlywayException e) {
             return unchecked(plan, where + " could not be brought to revision " + plan.from() + " with the same scripts: "
                     + MigrationRunner.classify(e, onScratch).message() + " (it needs the roles and extensions the scripts use)");
@@ -137,30 +144,41 @@ final class ScratchDryRun {
         }
     }
 
+    /** Schemas of the scratch database that are not PostgreSQL's own or the record's. */
+    private static final String USER_SCHEMAS = "SELECT nspname FROM pg_namespace WHERE nspname NOT IN ('pg_catalog',"
+            + " 'information_schema', 'pg_toast', '" + MARKER_SCHEMA + "') AND nspname NOT LIKE 'pg\\_temp\\_%'"
+            + " AND nspname NOT LIKE 'pg\\_toast\\_temp\\_%' ORDER BY 1";
+
     /**
-     * Empties the managed schemas, after checking each is empty or as Lockstep left it; all in one transaction, so a
-     * refusal leaves the scratch database as it was.
+     * Empties the managed schemas, once every schema of the database holding anything holds what Lockstep's last dry
+     * run left there: {@code DROP SCHEMA … CASCADE} reaches whatever depends on the managed schemas, in any schema. One
+     * transaction, so a refusal leaves the scratch database as it was.
      */
-    private static void reset(Connection s, List<String> schemas, String where) throws SQLException {
+    private static void reset(Connection s, List<String> managed, String where) throws SQLException {
         s.setAutoCommit(false);
         try (Statement st = s.createStatement()) {
+            // Catalog text (types, defaults, constraints) is printed relative to the search_path: fix it.
+            st.execute("SET LOCAL search_path = pg_catalog");
             st.execute("CREATE SCHEMA IF NOT EXISTS " + MARKER_SCHEMA);
-            st.execute("COMMENT ON SCHEMA " + MARKER_SCHEMA + " IS 'Lockstep dry runs: the schemas named in dry_runs are"
-                    + " dropped and rebuilt before each dry run'");
+            st.execute("COMMENT ON SCHEMA " + MARKER_SCHEMA + " IS 'Lockstep dry runs: the managed schemas are dropped and"
+                    + " rebuilt before each dry run; dry_runs keeps what the last one left in each schema'");
             st.execute("CREATE TABLE IF NOT EXISTS " + MARKER_SCHEMA + ".dry_runs (schema_name text PRIMARY KEY,"
                     + " fingerprint text, left_at timestamptz)");
-            for (String schema : schemas) {
-                String now = fingerprint(s, schema);
-                Recorded recorded = recorded(s, schema);
-                // A null fingerprint on record: a dry run that was interrupted midway; its leftovers are Lockstep's.
-                if (now != null && (recorded == null || recorded.fingerprint() != null && !recorded.fingerprint().equals(now))) {
-                    s.rollback();
-                    throw new Refused("schema " + schema + " of " + where + " holds objects "
-                            + (recorded == null ? "that Lockstep did not make" : "that changed since Lockstep's dry run of "
-                            + recorded.leftAt()) + "; a dry run drops and rebuilds it, so Lockstep leaves it alone: name a"
-                            + " database only Lockstep's dry runs use (spec.policy.dryRunDatabase), or empty that schema"
-                            + " if what it holds may go. Nothing was run");
+            for (String schema : userSchemas(s)) {
+                if (members(s, schema) == 0) {
+                    continue;
                 }
+                Recorded recorded = recorded(s, schema);
+                // A null fingerprint on record: a dry run that died midway; what it left is Lockstep's.
+                if (recorded == null || recorded.fingerprint() != null && !recorded.fingerprint().equals(fingerprint(s, schema))) {
+                    throw new Refused("schema " + schema + " of " + where + " holds objects " + (recorded == null
+                            ? "that Lockstep's dry runs did not make" : "or rows that changed since Lockstep's dry run of "
+                            + recorded.leftAt()) + "; a dry run drops and rebuilds schemas there, so Lockstep leaves the"
+                            + " database alone: name a database only Lockstep's dry runs use (spec.policy.dryRunDatabase),"
+                            + " or empty that schema if what it holds may go. Nothing was run");
+                }
+            }
+            for (String schema : managed) {
                 try (PreparedStatement mark = s.prepareStatement("INSERT INTO " + MARKER_SCHEMA + ".dry_runs VALUES (?, NULL, now())"
                         + " ON CONFLICT (schema_name) DO UPDATE SET fingerprint = NULL, left_at = now()")) {
                     mark.setString(1, schema);
@@ -170,6 +188,9 @@ final class ScratchDryRun {
                 st.execute("CREATE SCHEMA " + DryRun.quote(schema));
             }
             s.commit();
+        } catch (SQLException | RuntimeException e) {
+            s.rollback();
+            throw e;
         } finally {
             s.setAutoCommit(true);
         }
@@ -183,14 +204,60 @@ final class ScratchDryRun {
         return MigrationRunner.version(current);
     }
 
-    /** Keeps what the dry run left in each schema, so the next one can tell nothing else has written there. */
-    private static void record(Connection s, List<String> schemas) throws SQLException {
-        for (String schema : schemas) {
-            try (PreparedStatement mark = s.prepareStatement("UPDATE " + MARKER_SCHEMA + ".dry_runs SET fingerprint = ?,"
-                    + " left_at = now() WHERE schema_name = ?")) {
-                mark.setString(1, fingerprint(s, schema));
-                mark.setString(2, schema);
-                mark.execute();
+    /**
+     * Keeps what the dry run left in each schema of the database, so the next one can tell nothing else has written
+     * there. Best effort: a record that cannot be written leaves the managed schemas marked as interrupted.
+     */
+    private static void record(Connection s) {
+        try {
+            s.setAutoCommit(false);
+            try (Statement st = s.createStatement()) {
+                st.execute("SET LOCAL search_path = pg_catalog");
+                st.execute("DELETE FROM " + MARKER_SCHEMA + ".dry_runs");
+                for (String schema : userSchemas(s)) {
+                    if (members(s, schema) == 0) {
+                        continue;
+                    }
+                    try (PreparedStatement mark = s.prepareStatement("INSERT INTO " + MARKER_SCHEMA + ".dry_runs VALUES (?, ?, now())")) {
+                        mark.setString(1, schema);
+                        mark.setString(2, fingerprint(s, schema));
+                        mark.execute();
+                    }
+                }
+            }
+            s.commit();
+        } catch (SQLException e) {
+            try {
+                s.rollback();
+            } catch (SQLException ignored) {
+                // the connection is gone; the record stays as reset left it
+            }
+        } finally {
+            try {
+                s.setAutoCommit(true);
+            } catch (SQLException ignored) {
+                // as above
+            }
+        }
+    }
+
+    private static List<String> userSchemas(Connection s) throws SQLException {
+        List<String> schemas = new java.util.ArrayList<>();
+        try (Statement st = s.createStatement(); ResultSet r = st.executeQuery(USER_SCHEMAS)) {
+            while (r.next()) {
+                schemas.add(r.getString(1));
+            }
+        }
+        return schemas;
+    }
+
+    /** Everything in the schema: every object that lives in a schema depends on it (tables, types, collations, …). */
+    private static long members(Connection s, String schema) throws SQLException {
+        try (PreparedStatement q = s.prepareStatement("SELECT count(*) FROM pg_depend WHERE refclassid = 'pg_namespace'::regclass"
+                + " AND refobjid = (SELECT oid FROM pg_namespace WHERE nspname = ?)")) {
+            q.setString(1, schema);
+            try (ResultSet r = q.executeQuery()) {
+                return r.next() ? r.getLong(1) : 0;
             }
         }
     }
@@ -207,35 +274,35 @@ final class ScratchDryRun {
         }
     }
 
-    /** Null for an absent or empty schema; otherwise a digest of its catalog and of its history rows. */
+    /**
+     * A digest of the schema: its members, its catalog, its history rows and the row count of each table. Read with a
+     * fixed search_path (see {@link #reset}), so the same schema always gives the same digest.
+     */
     static String fingerprint(Connection s, String schema) throws SQLException {
-        long count;
-        try (PreparedStatement q = s.prepareStatement("""
-                SELECT (SELECT count(*) FROM pg_class WHERE relnamespace = n.oid)
-                     + (SELECT count(*) FROM pg_proc WHERE pronamespace = n.oid)
-                     + (SELECT count(*) FROM pg_type WHERE typnamespace = n.oid AND typrelid = 0 AND typcategory <> 'A')
-                FROM pg_namespace n WHERE n.nspname = ?
-                """)) {
+        StringBuilder content = new StringBuilder().append(members(s, schema)).append('\n')
+                .append(SchemaSnapshot.read(s, List.of(schema)).objects());
+        List<String> tables = new java.util.ArrayList<>();
+        try (PreparedStatement q = s.prepareStatement("SELECT c.relname FROM pg_class c JOIN pg_namespace n ON n.oid ="
+                + " c.relnamespace WHERE n.nspname = ? AND c.relkind IN ('r', 'p') ORDER BY 1")) {
             q.setString(1, schema);
             try (ResultSet r = q.executeQuery()) {
-                count = r.next() ? r.getLong(1) : 0;
+                while (r.next()) {
+                    tables.add(r.getString(1));
+                }
             }
         }
-        if (count == 0) {
-            return null;
-        }
-        StringBuilder content = new StringBuilder().append(count).append('\n')
-                .append(SchemaSnapshot.read(s, List.of(schema)).objects());
-        try (PreparedStatement q = s.prepareStatement("SELECT to_regclass(?) IS NOT NULL")) {
-            q.setString(1, DryRun.quote(schema) + ".flyway_schema_history");
-            try (ResultSet r = q.executeQuery()) {
-                if (r.next() && r.getBoolean(1)) {
-                    try (Statement st = s.createStatement(); ResultSet h = st.executeQuery("SELECT installed_rank, version,"
-                            + " checksum, success FROM " + DryRun.quote(schema) + ".flyway_schema_history ORDER BY installed_rank")) {
-                        while (h.next()) {
-                            content.append('\n').append(h.getString(1)).append('|').append(h.getString(2)).append('|')
-                                    .append(h.getString(3)).append('|').append(h.getString(4));
-                        }
+        for (String table : tables) {
+            // Rows count too: something pointed at the scratch database by mistake writes rows before it changes tables.
+            try (Statement st = s.createStatement(); ResultSet r = st.executeQuery("SELECT count(*) FROM "
+                    + DryRun.quote(schema) + "." + DryRun.quote(table))) {
+                content.append('\n').append(table).append(' ').append(r.next() ? r.getLong(1) : 0);
+            }
+            if (table.equals("flyway_schema_history")) {
+                try (Statement st = s.createStatement(); ResultSet h = st.executeQuery("SELECT installed_rank, version,"
+                        + " checksum, success FROM " + DryRun.quote(schema) + ".flyway_schema_history ORDER BY installed_rank")) {
+                    while (h.next()) {
+                        content.append('\n').append(h.getString(1)).append('|').append(h.getString(2)).append('|')
+                                .append(h.getString(3)).append('|').append(h.getString(4));
                     }
                 }
             }

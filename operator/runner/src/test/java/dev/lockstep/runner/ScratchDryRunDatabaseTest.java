@@ -225,4 +225,88 @@ class ScratchDryRunDatabaseTest {
             assertThat(scratch.tables("public")).isEmpty();
         }
     }
+
+    @Test
+    void aStepThatFailsOnTheScratchIsUncheckedAndWhatItDidBeforeTheFailureIsStillFound() throws IOException {
+        // Its own transaction commits the drop; the GRANT after it fails on the scratch (the role may exist in production).
+        script("V2__drop_age_then_grant.sql", """
+                BEGIN;
+                ALTER TABLE users DROP COLUMN age;
+                COMMIT;
+                GRANT SELECT ON users TO lockstep_no_such_role;
+                """);
+
+        RunResult result = runner.migrate(settings(onScratch(Destructive.BLOCK)));
+
+        assertThat(result.exitCode()).isEqualTo(ExitCode.DESTRUCTIVE);
+        MigrationPlan.Step step = result.plan().steps().get(0);
+        assertThat(step.findings()).contains("V2__drop_age_then_grant.sql:2: column users.age dropped");
+        assertThat(step.note()).startsWith(DryRun.UNCHECKED).contains("fails on the scratch database at line 4", "42704");
+        assertThat(columns(db)).contains("age");
+        assertThat(history(db)).containsExactly("1");
+
+        // Failing as a whole (no partial commit): unchecked, and Block refuses rather than run it blind.
+        Files.delete(scripts.resolve("V2__drop_age_then_grant.sql"));
+        script("V2__grant_reporting.sql", "ALTER TABLE users DROP COLUMN age;\nGRANT SELECT ON users TO lockstep_no_such_role;\n");
+        RunResult blind = runner.migrate(settings(onScratch(Destructive.BLOCK)));
+        assertThat(blind.exitCode()).isEqualTo(ExitCode.DESTRUCTIVE);
+        assertThat(blind.error().message()).contains("could not be checked", "fails on the scratch database");
+        assertThat(columns(db)).contains("age");
+    }
+
+    @Test
+    void objectsInASchemaTheDryRunDoesNotManageKeepTheWholeScratchDatabaseOffLimits() throws IOException {
+        script("V2__add_teams.sql", "CREATE TABLE teams (id bigint PRIMARY KEY);\n");
+        // public is empty, but dropping it CASCADE would reach what depends on it from elsewhere: refuse the database.
+        scratch.execute("CREATE SCHEMA billing; CREATE COLLATION billing.plain (locale = 'C')");
+
+        RunResult result = runner.plan(settings(onScratch(Destructive.BLOCK)));
+
+        assertThat(result.exitCode()).isEqualTo(ExitCode.ARGUMENTS);
+        assertThat(result.error().category()).isEqualTo(FailureCategory.DRY_RUN_DATABASE);
+        assertThat(result.error().message()).contains("schema billing of the scratch database", "did not make");
+        assertThat(scratch.column("SELECT collname FROM pg_collation WHERE collnamespace = 'billing'::regnamespace"))
+                .containsExactly("plain");
+        assertThat(scratch.column("SELECT nspname FROM pg_namespace WHERE nspname = 'lockstep_scratch'")).isEmpty();
+    }
+
+    @Test
+    void rowsWrittenIntoTheScratchSinceTheLastDryRunKeepItOffLimits() throws IOException {
+        script("V2__add_teams.sql", "CREATE TABLE teams (id bigint PRIMARY KEY);\n");
+        assertThat(runner.plan(settings(onScratch(Destructive.BLOCK))).error()).isNull();
+
+        // An application pointed at the scratch database by mistake: its rows must not go with the next rebuild.
+        scratch.execute("INSERT INTO users VALUES (7, 'grace@example.com', 'grace', 85)");
+        RunResult result = runner.plan(settings(onScratch(Destructive.BLOCK)));
+
+        assertThat(result.error().category()).isEqualTo(FailureCategory.DRY_RUN_DATABASE);
+        assertThat(result.error().message()).contains("schema public", "rows that changed since");
+        assertThat(scratch.column("SELECT email FROM users")).containsExactly("grace@example.com");
+    }
+
+    @Test
+    void aManagedSchemaOtherThanPublicWithTypesAndForeignKeysIsRebuiltRunAfterRun() throws IOException {
+        Path appScripts = Files.createDirectory(scripts.resolve("app"));
+        Files.writeString(appScripts.resolve("V1__create_app.sql"), """
+                CREATE TYPE mood AS ENUM ('calm', 'busy');
+                CREATE TABLE teams (id bigint PRIMARY KEY);
+                CREATE TABLE members (id bigint PRIMARY KEY, team_id bigint REFERENCES teams, mood mood DEFAULT 'calm');
+                """);
+        TestDatabase target = TestPostgres.createDatabase();
+        try (target) {
+            MigrationSettings app = new MigrationSettings(target.url(), target.username(), target.password(),
+                    List.of("app"), appScripts, "latest", null, Duration.ofSeconds(5), Duration.ZERO, true, false,
+                    PlanPolicy.NONE);
+            assertThat(runner.migrate(app).error()).isNull();
+            Files.writeString(appScripts.resolve("V2__member_names.sql"), "ALTER TABLE members ADD COLUMN name text;\n");
+
+            // The catalog prints app.mood or mood depending on the search_path: the record must not depend on it.
+            for (int run = 0; run < 3; run++) {
+                RunResult plan = runner.plan(app.withPlanPolicy(onScratch(Destructive.BLOCK)));
+                assertThat(plan.error()).as("run %d", run).isNull();
+                assertThat(plan.plan().steps().get(0).note()).isNull();
+            }
+            assertThat(scratch.tables("app")).contains("teams", "members");
+        }
+    }
 }
