@@ -43,16 +43,28 @@ public final class DatabaseClaims {
     }
 
     /**
-     * The schemas a dry run of {@code sm} drops and rebuilds on its scratch database (spec.policy.dryRunDatabase), as
-     * claim keys; empty when it names none.
+     * The database ({@code host:port/database}) a dry run of {@code sm} rebuilds schemas in (spec.policy.dryRunDatabase);
+     * empty when it names none, or when {@code destructive: Off} means no dry run uses it.
      */
-    public static Set<String> scratchKeys(SchemaMigration sm) {
+    public static Set<String> scratchDatabases(SchemaMigration sm) {
         DatabaseSpec db = sm.getSpec() == null ? null : sm.getSpec().getDatabase();
         var policy = sm.getSpec() == null ? null : sm.getSpec().getPolicy();
-        if (db == null || policy == null || policy.getDryRunDatabase() == null) {
+        if (db == null || policy == null || policy.getDryRunDatabase() == null
+                || policy.destructiveOrDefault() == dev.lockstep.api.v1alpha1.PolicySpec.Destructive.Off) {
             return Set.of();
         }
-        return keys(policy.getDryRunDatabase().getUrl(), db.getSchemas(), sm.getMetadata().getNamespace());
+        return databases(keys(policy.getDryRunDatabase().getUrl(), db.getSchemas(), sm.getMetadata().getNamespace()));
+    }
+
+    /** The databases ({@code host:port/database}) {@code sm} migrates, whatever schemas. */
+    public static Set<String> databases(SchemaMigration sm) {
+        return databases(keys(sm));
+    }
+
+    private static Set<String> databases(Set<String> keys) {
+        Set<String> databases = new TreeSet<>();
+        keys.forEach(key -> databases.add(database(key)));
+        return databases;
     }
 
     private static Set<String> keys(String url, List<String> schemaList, String namespace) {
@@ -168,33 +180,34 @@ public final class DatabaseClaims {
     }
 
     /**
-     * A scratch database is emptied before every dry run: one that is a schema some resource migrates (this one
-     * included, under another spelling of its URL) would lose that schema. Both sides wait, whatever their age, until
-     * one of them points elsewhere; the runner's own checks stay the backstop (see the runner's ScratchDryRun).
+     * A scratch database has its schemas dropped before every dry run: one that is a database some resource migrates
+     * (this one included, under another spelling of its URL; whatever schemas either names) could lose data. Both
+     * sides wait, whatever their age, until one of them points elsewhere; the runner's own checks stay the backstop
+     * (see the runner's ScratchDryRun).
      */
     static boolean stallIfScratchClash(SchemaMigration sm, Context<SchemaMigration> context, StatusReport report) {
-        for (String key : scratchKeys(sm)) {
-            Optional<SchemaMigration> migrated = context.getPrimaryCache().byIndex(SchemaMigrationReconciler.DATABASE_INDEX, key)
+        for (String database : scratchDatabases(sm)) {
+            Optional<SchemaMigration> migrated = context.getPrimaryCache().byIndex(SchemaMigrationReconciler.DATABASE_NAME_INDEX, database)
                     .stream().filter(other -> !other.isMarkedForDeletion()).min(AGE);
             if (migrated.isPresent()) {
-                report.stalled(Phase.Pending, Reason.DryRunDatabaseInUse, "spec.policy.dryRunDatabase names schema " + schema(key)
-                        + " of database " + database(key) + ", which " + (sameName(migrated.get(), sm) ? "this SchemaMigration"
+                report.stalled(Phase.Pending, Reason.DryRunDatabaseInUse, "spec.policy.dryRunDatabase names database " + database
+                        + ", which " + (sameName(migrated.get(), sm) ? "this SchemaMigration"
                         : "SchemaMigration " + migrated.get().getMetadata().getNamespace() + "/" + migrated.get().getMetadata().getName())
-                        + " migrates; a dry run empties its scratch database first. Name a database of its own for dry runs"
-                        + " (CREATE DATABASE <name>_scratch). No runner Job was started");
+                        + " migrates; a dry run drops and rebuilds schemas in its scratch database. Name a database of its own"
+                        + " for dry runs (CREATE DATABASE <name>_scratch). No runner Job was started");
                 report.recheckAfter = SchemaMigrationReconciler.CLAIM_RECHECK;
                 return true;
             }
         }
-        for (String key : keys(sm)) {
-            Optional<SchemaMigration> scratching = context.getPrimaryCache().byIndex(SchemaMigrationReconciler.DRY_RUN_INDEX, key)
+        for (String database : databases(sm)) {
+            Optional<SchemaMigration> scratching = context.getPrimaryCache().byIndex(SchemaMigrationReconciler.DRY_RUN_INDEX, database)
                     .stream().filter(other -> !other.isMarkedForDeletion() && !sameName(other, sm)).min(AGE);
             if (scratching.isPresent()) {
-                report.stalled(Phase.Pending, Reason.DryRunDatabaseInUse, "schema " + schema(key) + " of database " + database(key)
-                        + " is the scratch database (spec.policy.dryRunDatabase) of SchemaMigration "
-                        + scratching.get().getMetadata().getNamespace() + "/" + scratching.get().getMetadata().getName()
-                        + ", whose dry runs empty it. Point that one's spec.policy.dryRunDatabase at a database of its own;"
-                        + " this one starts by itself then. No runner Job was started");
+                report.stalled(Phase.Pending, Reason.DryRunDatabaseInUse, "database " + database + " is the scratch database"
+                        + " (spec.policy.dryRunDatabase) of SchemaMigration " + scratching.get().getMetadata().getNamespace() + "/"
+                        + scratching.get().getMetadata().getName() + ", whose dry runs drop and rebuild schemas there. Point"
+                        + " that one's spec.policy.dryRunDatabase at a database of its own; this one starts by itself then."
+                        + " No runner Job was started");
                 report.recheckAfter = SchemaMigrationReconciler.CLAIM_RECHECK;
                 return true;
             }

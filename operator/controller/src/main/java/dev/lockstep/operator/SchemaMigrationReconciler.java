@@ -55,6 +55,7 @@ public class SchemaMigrationReconciler implements Reconciler<SchemaMigration> {
     public static final String NAME = "schemamigration";
     static final String CONFIG_MAP_INDEX = "lockstep.dev/configmap";
     static final String DATABASE_INDEX = "lockstep.dev/database";
+    static final String DATABASE_NAME_INDEX = "lockstep.dev/database-name";
     static final String DRY_RUN_INDEX = "lockstep.dev/dry-run-database";
     /** How often a resource whose database another one claims looks again: the owner's deletion does not wake it. */
     static final Duration CLAIM_RECHECK = Duration.ofSeconds(10);
@@ -70,6 +71,14 @@ public class SchemaMigrationReconciler implements Reconciler<SchemaMigration> {
     private DriftCheck driftChecks;
     private final Clock clock;
     private EventRecorder events;
+    /** Runs (namespace/Job) whose destructive steps were already reported; the newest few hundred are enough. */
+    private final Set<String> warnedRuns = java.util.Collections.newSetFromMap(java.util.Collections.synchronizedMap(
+            new java.util.LinkedHashMap<>(16, 0.75f, false) {
+                @Override
+                protected boolean removeEldestEntry(Map.Entry<String, Boolean> eldest) {
+                    return size() > 512;
+                }
+            }));
 
     public SchemaMigrationReconciler(OperatorSettings settings, Clock clock) {
         this.jobs = new RunnerJobFactory(settings);
@@ -83,7 +92,8 @@ public class SchemaMigrationReconciler implements Reconciler<SchemaMigration> {
         context.getPrimaryCache().addIndexer(CONFIG_MAP_INDEX, sm -> configMapName(sm)
                 .map(name -> List.of(sm.getMetadata().getNamespace() + "/" + name)).orElse(List.of()));
         context.getPrimaryCache().addIndexer(DATABASE_INDEX, sm -> List.copyOf(DatabaseClaims.keys(sm)));
-        context.getPrimaryCache().addIndexer(DRY_RUN_INDEX, sm -> List.copyOf(DatabaseClaims.scratchKeys(sm)));
+        context.getPrimaryCache().addIndexer(DATABASE_NAME_INDEX, sm -> List.copyOf(DatabaseClaims.databases(sm)));
+        context.getPrimaryCache().addIndexer(DRY_RUN_INDEX, sm -> List.copyOf(DatabaseClaims.scratchDatabases(sm)));
 
         var jobSource = new InformerEventSource<>(InformerEventSourceConfiguration.from(Job.class, SchemaMigration.class)
                 .withName("runner-jobs")
@@ -257,6 +267,7 @@ public class SchemaMigrationReconciler implements Reconciler<SchemaMigration> {
         } else if (state instanceof RunnerState.Succeeded s) {
             recordReport(status.getLastRun(), s.report());
             recordPlan(sm, step, s.report());
+            warnIfDestructive(sm, jobName, step, s.report());
             status.getLastRun().setResult("Succeeded");
             status.setCurrentRevision(s.report().toRevision());
             status.setPendingVersions(pendingAfter(s.report(), spec.getTargetRevision()));
@@ -383,6 +394,13 @@ public class SchemaMigrationReconciler implements Reconciler<SchemaMigration> {
     private String blockedMessage(SchemaMigration sm, String jobName, RunnerState.Blocked blocked) {
         if (blocked.reason() == Reason.SecretNotFound) {
             var ref = sm.getSpec().getDatabase().getCredentialsSecretRef();
+            var scratch = sm.getSpec().policyOrDefault().getDryRunDatabase();
+            if (scratch != null && scratch.getCredentialsSecretRef() != null && blocked.message() != null
+                    && !scratch.getCredentialsSecretRef().getName().equals(ref.getName())
+                    && (blocked.message().contains("\"" + scratch.getCredentialsSecretRef().getName() + "\"")
+                        || blocked.message().contains("/" + scratch.getCredentialsSecretRef().getName()))) {
+                ref = scratch.getCredentialsSecretRef(); // the kubelet names the Secret it misses
+            }
             return "runner pod of Job " + jobName + " cannot start: " + blocked.message() + ". Create Secret " + ref.getName()
                     + " in namespace " + sm.getMetadata().getNamespace() + " with keys " + ref.usernameKeyOrDefault() + " and "
                     + ref.passwordKeyOrDefault() + "; the migration starts by itself once it exists";
@@ -472,8 +490,7 @@ public class SchemaMigrationReconciler implements Reconciler<SchemaMigration> {
     }
 
     /**
-     * Keeps the plan of an expand run in status; a contract run's plan is only the tail of it. Destructive expand steps
-     * let through by policy Warn are worth a Warning Event, once, when the run that applied them is recorded.
+     * Keeps the plan of an expand run in status; a contract run's plan is only the tail of it.
      */
     private void recordPlan(SchemaMigration sm, RunStep step, RunnerReport report) {
         if (step != RunStep.Expand) {
@@ -499,8 +516,19 @@ public class SchemaMigrationReconciler implements Reconciler<SchemaMigration> {
             return planned;
         }).toList());
         sm.getStatus().setPlan(status);
-        List<RunnerReport.Plan.Step> destructive = plan.destructiveExpandSteps();
-        if (report.error() == null && !destructive.isEmpty()) {
+    }
+
+    /**
+     * Destructive expand steps let through by policy Warn are worth a Warning Event, once per run: every reconcile
+     * while the Job is kept observes the same success, some of them from a cache that lags the status write.
+     */
+    private void warnIfDestructive(SchemaMigration sm, String jobName, RunStep step, RunnerReport report) {
+        if (step != RunStep.Expand || report.plan() == null || report.error() != null) {
+            return;
+        }
+        List<RunnerReport.Plan.Step> destructive = report.plan().destructiveExpandSteps();
+        String run = sm.getMetadata().getNamespace() + "/" + jobName;
+        if (!destructive.isEmpty() && warnedRuns.add(run)) {
             events.warning(sm, Reason.DestructiveChangeWarned, "expand step(s) " + String.join(", ", destructive.stream()
                     .map(RunnerReport.Plan.Step::version).toList()) + " applied with destructive changes (spec.policy.destructive:"
                     + " Warn): " + truncate(String.join("; ", destructive.stream().flatMap(s -> s.findings().stream()).toList()), 600));

@@ -82,17 +82,21 @@ class DatabaseClaimsTest {
     }
 
     @Test
-    void aScratchDatabaseHasTheKeysOfItsSchemasThereSoAnotherResourcesDatabaseIsSeenUnderAnySpelling() {
+    void aScratchDatabaseIsComparedAsAWholeDatabaseUnderAnySpellingAndNotAtAllWhenNoDryRunUsesIt() {
         SchemaMigration orders = migration("shop", "orders", "jdbc:postgresql://orders-db/orders", List.of("app"), "2026-01-01T00:00:00Z");
-        SchemaMigration careless = migration("shop", "billing", "jdbc:postgresql://billing-db/billing", List.of("app"), "2026-01-02T00:00:00Z");
+        SchemaMigration careless = migration("shop", "billing", "jdbc:postgresql://billing-db/billing", List.of("public"), "2026-01-02T00:00:00Z");
         var scratch = new dev.lockstep.api.v1alpha1.DryRunDatabaseSpec();
-        scratch.setUrl("jdbc:postgresql://orders-db.shop.svc.cluster.local:5432/orders");
+        scratch.setUrl("jdbc:postgresql://orders-db.shop.svc.cluster.local:5432/orders?sslmode=require");
         var policy = new dev.lockstep.api.v1alpha1.PolicySpec();
         policy.setDryRunDatabase(scratch);
         careless.getSpec().setPolicy(policy);
 
-        assertThat(DatabaseClaims.scratchKeys(orders)).isEmpty();
-        assertThat(DatabaseClaims.scratchKeys(careless)).containsExactly("orders-db.shop:5432/orders/app")
-                .containsExactlyElementsOf(DatabaseClaims.keys(orders));
+        assertThat(DatabaseClaims.scratchDatabases(orders)).isEmpty();
+        // Other schemas than the ones orders migrates: still orders' database, whose schemas a dry run could reach.
+        assertThat(DatabaseClaims.scratchDatabases(careless)).containsExactly("orders-db.shop:5432/orders")
+                .containsExactlyElementsOf(DatabaseClaims.databases(orders));
+
+        policy.setDestructive(dev.lockstep.api.v1alpha1.PolicySpec.Destructive.Off);
+        assertThat(DatabaseClaims.scratchDatabases(careless)).isEmpty();
     }
 }

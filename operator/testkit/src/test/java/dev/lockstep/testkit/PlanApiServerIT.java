@@ -143,7 +143,7 @@ class PlanApiServerIT {
 
         SchemaMigration refused = cluster.awaitCondition("items", "Stalled", "True", "DryRunDatabaseInUse");
         assertThat(Cluster.condition(refused, "Stalled").orElseThrow().getMessage())
-                .contains("spec.policy.dryRunDatabase names schema public", "which this SchemaMigration migrates",
+                .contains("spec.policy.dryRunDatabase names database", "which this SchemaMigration migrates",
                         "No runner Job was started");
         await().during(Duration.ofSeconds(2)).atMost(Duration.ofSeconds(4)).until(() -> cluster.jobs().size() == jobs);
         assertThat(columns(db)).containsExactly("id", "legacy_code", "name");
