@@ -48,12 +48,11 @@ public final class DatabaseClaims {
      */
     public static Set<String> scratchDatabases(SchemaMigration sm) {
         DatabaseSpec db = sm.getSpec() == null ? null : sm.getSpec().getDatabase();
-        var policy = sm.getSpec() == null ? null : sm.getSpec().getPolicy();
-        if (db == null || policy == null || policy.getDryRunDatabase() == null
-                || policy.destructiveOrDefault() == dev.lockstep.api.v1alpha1.PolicySpec.Destructive.Off) {
+        var scratch = db == null ? null : sm.getSpec().policyOrDefault().dryRunDatabaseInUse();
+        if (scratch == null) {
             return Set.of();
         }
-        return databases(keys(policy.getDryRunDatabase().getUrl(), db.getSchemas(), sm.getMetadata().getNamespace()));
+        return databases(keys(scratch.getUrl(), db.getSchemas(), sm.getMetadata().getNamespace()));
     }
 
     /** The databases ({@code host:port/database}) {@code sm} migrates, whatever schemas. */

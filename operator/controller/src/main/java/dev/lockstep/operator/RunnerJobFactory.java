@@ -156,9 +156,9 @@ public final class RunnerJobFactory {
             var policy = spec.policyOrDefault();
             args.add("--destructive");
             args.add(policy.destructiveOrDefault().name().toLowerCase(java.util.Locale.ROOT));
-            if (policy.getDryRunDatabase() != null && policy.destructiveOrDefault() != dev.lockstep.api.v1alpha1.PolicySpec.Destructive.Off) {
+            if (policy.dryRunDatabaseInUse() != null) {
                 args.add("--dry-run-url");
-                args.add(policy.getDryRunDatabase().getUrl());
+                args.add(policy.dryRunDatabaseInUse().getUrl());
             }
             if (policy.approvalRequired()) {
                 args.add("--require-approval");
@@ -187,11 +187,10 @@ public final class RunnerJobFactory {
                 secretEnv("LOCKSTEP_DB_USERNAME", secret.getName(), secret.usernameKeyOrDefault()),
                 secretEnv("LOCKSTEP_DB_PASSWORD", secret.getName(), secret.passwordKeyOrDefault()),
                 new EnvVarBuilder().withName("JAVA_TOOL_OPTIONS").withValue("-XX:MaxRAMPercentage=75 -Djava.io.tmpdir=/tmp").build()));
-        var policy = spec.policyOrDefault();
-        if (step == RunStep.Expand && policy.getDryRunDatabase() != null
-                && policy.destructiveOrDefault() != dev.lockstep.api.v1alpha1.PolicySpec.Destructive.Off) {
+        var dryRunDatabase = spec.policyOrDefault().dryRunDatabaseInUse();
+        if (step == RunStep.Expand && dryRunDatabase != null) {
             // Only the Job that dry-runs gets the scratch database's credentials.
-            SecretKeysReference scratch = policy.getDryRunDatabase().getCredentialsSecretRef();
+            SecretKeysReference scratch = dryRunDatabase.getCredentialsSecretRef();
             env.add(secretEnv("LOCKSTEP_DRY_RUN_USERNAME", scratch.getName(), scratch.usernameKeyOrDefault()));
             env.add(secretEnv("LOCKSTEP_DRY_RUN_PASSWORD", scratch.getName(), scratch.passwordKeyOrDefault()));
         }

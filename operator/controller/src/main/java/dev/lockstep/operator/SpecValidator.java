@@ -4,6 +4,7 @@ import dev.lockstep.api.v1alpha1.DatabaseSpec;
 import dev.lockstep.api.v1alpha1.DryRunDatabaseSpec;
 import dev.lockstep.api.v1alpha1.RunnerSpec;
 import dev.lockstep.api.v1alpha1.SchemaMigrationSpec;
+import dev.lockstep.api.v1alpha1.SecretKeysReference;
 import dev.lockstep.api.v1alpha1.SourceSpec;
 import java.util.Optional;
 import java.util.regex.Pattern;
@@ -72,18 +73,10 @@ public final class SpecValidator {
         if (db == null) {
             return problem("spec.database", "is missing: set url and credentialsSecretRef");
         }
-        String url = db.getUrl();
-        if (url == null || !URL.matcher(url).matches()) {
-            return problem("spec.database.url", "must look like jdbc:postgresql://host:5432/dbname");
-        }
-        if (CREDENTIAL_PARAMETER.matcher(url).find()) {
-            return problem("spec.database.url", "must not carry user or password parameters: put them in the Secret named by spec.database.credentialsSecretRef");
-        }
-        if (db.getCredentialsSecretRef() == null || isBlank(db.getCredentialsSecretRef().getName())) {
-            return problem("spec.database.credentialsSecretRef.name", "is required: name a Secret with keys username and password");
-        }
-        if (!DNS_NAME.matcher(db.getCredentialsSecretRef().getName()).matches()) {
-            return problem("spec.database.credentialsSecretRef.name", "'" + db.getCredentialsSecretRef().getName() + "' is not a valid Secret name");
+        Optional<SpecProblem> connection = validateUrl("spec.database", db.getUrl(), "dbname")
+                .or(() -> validateSecret("spec.database", db.getCredentialsSecretRef()));
+        if (connection.isPresent()) {
+            return connection;
         }
         if (db.getSchemas() != null) {
             for (int i = 0; i < db.getSchemas().size(); i++) {
@@ -96,28 +89,44 @@ public final class SpecValidator {
         return Optional.empty();
     }
 
+    /** {@code <field>.url}: a PostgreSQL JDBC URL without credentials, which belong in {@code <field>.credentialsSecretRef}. */
+    private static Optional<SpecProblem> validateUrl(String field, String url, String exampleDatabase) {
+        if (url == null || !URL.matcher(url).matches()) {
+            return problem(field + ".url", "must look like jdbc:postgresql://host:5432/" + exampleDatabase);
+        }
+        if (CREDENTIAL_PARAMETER.matcher(url).find()) {
+            return problem(field + ".url", "must not carry user or password parameters: put them in the Secret named by "
+                    + field + ".credentialsSecretRef");
+        }
+        return Optional.empty();
+    }
+
+    /** {@code <field>.credentialsSecretRef.name}: present and a valid Secret name. */
+    private static Optional<SpecProblem> validateSecret(String field, SecretKeysReference ref) {
+        if (ref == null || isBlank(ref.getName())) {
+            return problem(field + ".credentialsSecretRef.name", "is required: name a Secret with keys username and password");
+        }
+        if (!DNS_NAME.matcher(ref.getName()).matches()) {
+            return problem(field + ".credentialsSecretRef.name", "'" + ref.getName() + "' is not a valid Secret name");
+        }
+        return Optional.empty();
+    }
+
     private static Optional<SpecProblem> validate(DryRunDatabaseSpec scratch, SchemaMigrationSpec spec) {
         if (scratch == null) {
             return Optional.empty();
         }
-        String url = scratch.getUrl();
-        if (url == null || !URL.matcher(url).matches()) {
-            return problem("spec.policy.dryRunDatabase.url", "must look like jdbc:postgresql://host:5432/dbname_scratch");
+        Optional<SpecProblem> url = validateUrl("spec.policy.dryRunDatabase", scratch.getUrl(), "dbname_scratch");
+        if (url.isPresent()) {
+            return url;
         }
-        if (CREDENTIAL_PARAMETER.matcher(url).find()) {
-            return problem("spec.policy.dryRunDatabase.url", "must not carry user or password parameters: put them in the Secret"
-                    + " named by spec.policy.dryRunDatabase.credentialsSecretRef");
-        }
-        if (url.equals(spec.getDatabase().getUrl())) {
+        if (scratch.getUrl().equals(spec.getDatabase().getUrl())) {
             return problem("spec.policy.dryRunDatabase.url", "is spec.database.url: the scratch database is emptied before every"
                     + " dry run, so it must be a database of its own; create one (CREATE DATABASE <name>_scratch) and name it here");
         }
-        if (scratch.getCredentialsSecretRef() == null || isBlank(scratch.getCredentialsSecretRef().getName())) {
-            return problem("spec.policy.dryRunDatabase.credentialsSecretRef.name", "is required: name a Secret with keys username and password");
-        }
-        if (!DNS_NAME.matcher(scratch.getCredentialsSecretRef().getName()).matches()) {
-            return problem("spec.policy.dryRunDatabase.credentialsSecretRef.name", "'" + scratch.getCredentialsSecretRef().getName()
-                    + "' is not a valid Secret name");
+        Optional<SpecProblem> secret = validateSecret("spec.policy.dryRunDatabase", scratch.getCredentialsSecretRef());
+        if (secret.isPresent()) {
+            return secret;
         }
         if (spec.getDatabase().getSchemas() != null && spec.getDatabase().getSchemas().contains("lockstep_scratch")) {
             return problem("spec.database.schemas", "lockstep_scratch is where a scratch database keeps its records: a dry run"

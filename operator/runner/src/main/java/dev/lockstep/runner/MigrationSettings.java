@@ -138,14 +138,8 @@ public record MigrationSettings(
         if (url == null || url.isBlank()) {
             throw new InvalidSettingsException("--url (or LOCKSTEP_DB_URL) is required, e.g. jdbc:postgresql://db:5432/orders");
         }
-        if (!url.startsWith("jdbc:postgresql://")) {
-            throw new InvalidSettingsException("--url must be a PostgreSQL JDBC URL starting with jdbc:postgresql://, got "
-                    + Redaction.url(url));
-        }
-        if (url.substring("jdbc:postgresql://".length()).contains("@") || CREDENTIAL_PARAMETER.matcher(url).find()) {
-            throw new InvalidSettingsException("--url must not carry credentials: pass the user with --username or "
-                    + "LOCKSTEP_DB_USERNAME and the password with --password-file or LOCKSTEP_DB_PASSWORD");
-        }
+        requirePlainPostgresUrl("--url", url, "pass the user with --username or LOCKSTEP_DB_USERNAME and the password"
+                + " with --password-file or LOCKSTEP_DB_PASSWORD");
         if (username == null || username.isBlank()) {
             throw new InvalidSettingsException("a database user is required: --username, --username-file or LOCKSTEP_DB_USERNAME");
         }
@@ -165,14 +159,8 @@ public record MigrationSettings(
         }
         ScratchDatabase scratch = planPolicy.scratch();
         if (scratch != null) {
-            if (scratch.url() == null || !scratch.url().startsWith("jdbc:postgresql://")) {
-                throw new InvalidSettingsException("--dry-run-url must be a PostgreSQL JDBC URL starting with jdbc:postgresql://, got "
-                        + Redaction.url(scratch.url()));
-            }
-            if (scratch.url().substring("jdbc:postgresql://".length()).contains("@") || CREDENTIAL_PARAMETER.matcher(scratch.url()).find()) {
-                throw new InvalidSettingsException("--dry-run-url must not carry credentials: pass them with --dry-run-username"
-                        + " (LOCKSTEP_DRY_RUN_USERNAME) and LOCKSTEP_DRY_RUN_PASSWORD");
-            }
+            requirePlainPostgresUrl("--dry-run-url", scratch.url(), "pass them with --dry-run-username"
+                    + " (LOCKSTEP_DRY_RUN_USERNAME) and LOCKSTEP_DRY_RUN_PASSWORD");
             if (scratch.username() == null || scratch.username().isBlank()) {
                 throw new InvalidSettingsException("a user for the scratch database is required: --dry-run-username or"
                         + " LOCKSTEP_DRY_RUN_USERNAME");
@@ -191,6 +179,17 @@ public record MigrationSettings(
             throw new InvalidSettingsException("--lock-timeout and --statement-timeout must not be negative");
         }
         return this;
+    }
+
+    /** A PostgreSQL JDBC URL without credentials in it; otherwise the message names {@code option} and how to pass them. */
+    private static void requirePlainPostgresUrl(String option, String url, String howToPassCredentials) {
+        if (url == null || !url.startsWith("jdbc:postgresql://")) {
+            throw new InvalidSettingsException(option + " must be a PostgreSQL JDBC URL starting with jdbc:postgresql://, got "
+                    + Redaction.url(url));
+        }
+        if (url.substring("jdbc:postgresql://".length()).contains("@") || CREDENTIAL_PARAMETER.matcher(url).find()) {
+            throw new InvalidSettingsException(option + " must not carry credentials: " + howToPassCredentials);
+        }
     }
 
     /** PostgreSQL startup options for every session, so each script runs under the timeouts. */

@@ -74,27 +74,26 @@ final class Planner {
             String adoptedAt = Arrays.stream(info.applied()).filter(m -> m.getType() != null && m.getType().isBaseline())
                     .map(MigrationRunner::version).findFirst()
                     .orElse(info.applied().length == 0 ? settings.baselineVersion() : null);
-            List<MigrationPlan.Step> linted = ScratchDryRun.lint(settings, plan, files, adoptedAt).stream()
-                    .map(s -> s.note() == null ? s : s.withLint(s.findings() == null ? List.of() : s.findings(),
-                            settings.redact(s.note())))
-                    .toList();
-            return new MigrationPlan(plan.digest(), plan.from(), linted);
+            return linted(settings, plan, ScratchDryRun.lint(settings, plan, files, adoptedAt));
         }
         try (Connection c = MigrationRunner.dataSource(settings).getConnection()) {
-            List<MigrationPlan.Step> linted = DryRun.lint(c, settings.schemas(), plan.steps(), files, settings.lockTimeout()).stream()
-                    .map(s -> s.note() == null ? s : s.withLint(s.findings() == null ? List.of() : s.findings(),
-                            Redaction.text(s.note(), settings.password())))
-                    .toList();
-            return new MigrationPlan(plan.digest(), plan.from(), linted);
+            return linted(settings, plan, DryRun.lint(c, settings.schemas(), plan.steps(), files, settings.lockTimeout()));
         } catch (SQLException e) {
             // Reading the catalog waits on a table an application holds (pg_get_expr locks it): that is a busy table,
             // which Block refuses, not a step that cannot be dry-run.
             String note = ("55P03".equals(e.getSQLState()) ? DryRun.UNCHECKED + "a lock was not granted within "
                     + DryRun.LOCK_TIMEOUT.toMillis() + " ms (a busy table), so the steps are not checked; retry when the"
                     + " table is quieter, or dry-run on a scratch database (spec.policy.dryRunDatabase): "
-                    : DryRun.NOT_DRY_RUN) + Redaction.text(MigrationRunner.firstLine(e.getMessage()), settings.password());
-            return new MigrationPlan(plan.digest(), plan.from(), plan.steps().stream().map(s -> s.withLint(List.of(), note)).toList());
+                    : DryRun.NOT_DRY_RUN) + MigrationRunner.firstLine(e.getMessage());
+            return linted(settings, plan, plan.steps().stream().map(s -> s.withLint(List.of(), note)).toList());
         }
+    }
+
+    /** The plan with the dry run's steps, whose notes (database messages) lose any password on the way out. */
+    private static MigrationPlan linted(MigrationSettings settings, MigrationPlan plan, List<MigrationPlan.Step> steps) {
+        return new MigrationPlan(plan.digest(), plan.from(), steps.stream()
+                .map(s -> s.note() == null ? s : s.withLint(s.findings() == null ? List.of() : s.findings(), settings.redact(s.note())))
+                .toList());
     }
 
     private static Path findScript(Path location, String script) {

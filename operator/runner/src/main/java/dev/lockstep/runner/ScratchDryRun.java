@@ -70,8 +70,7 @@ final class ScratchDryRun {
                 t = MigrationRunner.dataSource(staged).getConnection();
             } catch (SQLException e) {
                 // As in place: the real run says more about a database it cannot reach.
-                return plan.steps().stream().map(step -> step.kind() == MigrationPlan.Kind.Expand ? step.withLint(List.of(),
-                        DryRun.NOT_DRY_RUN + MigrationRunner.firstLine(e.getMessage())) : step).toList();
+                return noted(plan, DryRun.NOT_DRY_RUN + MigrationRunner.firstLine(e.getMessage()));
             }
             try (t) {
                 t.setAutoCommit(true);
@@ -106,8 +105,12 @@ final class ScratchDryRun {
     }
 
     private static List<MigrationPlan.Step> unchecked(MigrationPlan plan, String why) {
-        return plan.steps().stream().map(s -> s.kind() == MigrationPlan.Kind.Expand ? s.withLint(List.of(), DryRun.UNCHECKED + why) : s)
-                .toList();
+        return noted(plan, DryRun.UNCHECKED + why);
+    }
+
+    /** Every expand step with {@code note} and no findings: the scratch dry run did not get to them. */
+    private static List<MigrationPlan.Step> noted(MigrationPlan plan, String note) {
+        return plan.steps().stream().map(s -> s.kind() == MigrationPlan.Kind.Expand ? s.withLint(List.of(), note) : s).toList();
     }
 
     /**

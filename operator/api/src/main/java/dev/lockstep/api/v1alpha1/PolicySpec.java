@@ -51,6 +51,11 @@ public class PolicySpec {
     public DryRunDatabaseSpec getDryRunDatabase() { return dryRunDatabase; }
     public void setDryRunDatabase(DryRunDatabaseSpec dryRunDatabase) { this.dryRunDatabase = dryRunDatabase; }
 
+    /** The scratch database the dry run uses, or null: none is named, or {@code destructive: Off} means no dry run. */
+    public DryRunDatabaseSpec dryRunDatabaseInUse() {
+        return destructiveOrDefault() == Destructive.Off ? null : dryRunDatabase;
+    }
+
     public boolean downAllowed() { return Boolean.TRUE.equals(allowDown); }
 
     /** {@code destructive} with its default. */
