@@ -6,6 +6,7 @@ import dev.lockstep.runner.RunResult.Outcome;
 import java.sql.SQLException;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.Comparator;
 import java.util.List;
 import org.flywaydb.core.Flyway;
 import org.flywaydb.core.api.CoreErrorCode;
@@ -34,7 +35,7 @@ public final class MigrationRunner {
             // Read the history without a target: Flyway refuses to even describe a target it cannot find.
             Flyway untargeted = configure(staged, MigrationSettings.LATEST);
             MigrationInfoService before = untargeted.info();
-            String from = version(before.current());
+            String from = revision(before);
             RunResult refusedBefore = preflight("migrate", untargeted, before, staged, settings);
             if (refusedBefore != null) {
                 return refusedBefore;
@@ -61,7 +62,7 @@ public final class MigrationRunner {
         return run("plan", settings, (flyway, staged, source) -> {
             Flyway untargeted = configure(staged, MigrationSettings.LATEST);
             MigrationInfoService before = untargeted.info();
-            String from = version(before.current());
+            String from = revision(before);
             RunResult refusedBefore = preflight("plan", untargeted, before, staged, settings);
             if (refusedBefore != null) {
                 return refusedBefore;
@@ -100,14 +101,14 @@ public final class MigrationRunner {
             List<Applied> applied = applied(result);
             MigrationInfoService after = migrating.info();
             return new RunResult("migrate", Outcome.SUCCEEDED, settings.targetRevision(), from == null ? baseline(after) : from,
-                    version(after.current()), applied, pendingVersions(after), null, null,
+                    revision(after), applied, pendingVersions(after), null, null,
                     hold.holds() ? hold.held() : null);
         } catch (FlywayMigrateException e) {
             List<Applied> applied = e.getErrorResult() == null ? List.of() : applied(e.getErrorResult());
-            String to = applied.isEmpty() ? from : applied.get(applied.size() - 1).version();
-            List<String> pending = before.pending().length == 0 ? List.of() : pendingAfter(before, to);
-            return new RunResult("migrate", Outcome.FAILED, settings.targetRevision(), from, to, applied, pending,
-                    migrationFailure(e, settings), null);
+            // Where the run stopped is what the history table says now, never what the list of successes suggests.
+            MigrationInfoService after = configure(staged, MigrationSettings.LATEST).info();
+            return new RunResult("migrate", Outcome.FAILED, settings.targetRevision(), from, revision(after), applied,
+                    notApplied(after), migrationFailure(e, settings), null);
         }
     }
 
@@ -124,15 +125,17 @@ public final class MigrationRunner {
     public RunResult info(MigrationSettings settings) {
         return run("info", settings, (flyway, staged, source) -> {
             MigrationInfoService info = flyway.info();
-            String current = version(info.current());
-            return new RunResult("info", Outcome.SUCCEEDED, settings.targetRevision(), current, current, List.of(),
-                    pendingVersions(info), null, null);
+            String current = revision(info);
+            // A failed row stops every later run: info says so, as migrate would, rather than "ok".
+            Failure failed = NonTransactionalRepair.failedRow(info, staged);
+            return new RunResult("info", failed == null ? Outcome.SUCCEEDED : Outcome.FAILED, settings.targetRevision(), current,
+                    current, List.of(), pendingVersions(info), failed, null);
         });
     }
 
     public RunResult validate(MigrationSettings settings) {
         return run("validate", settings, (flyway, staged, source) -> {
-            String current = version(flyway.info().current());
+            String current = revision(flyway.info());
             Failure failedBefore = NonTransactionalRepair.failedRow(flyway.info(), staged);
             if (failedBefore != null) {
                 return new RunResult("validate", Outcome.FAILED, settings.targetRevision(), current, current, List.of(),
@@ -173,7 +176,7 @@ public final class MigrationRunner {
         RunResult result = run("repair", settings, (flyway, staged, source) -> {
             Failure drift = drift(configure(staged, MigrationSettings.LATEST), settings);
             if (drift != null && !acceptDrift) {
-                String current = version(flyway.info().current());
+                String current = revision(flyway.info());
                 return new RunResult("repair", Outcome.FAILED, settings.targetRevision(), current, current, List.of(), List.of(),
                         new Failure(FailureCategory.DRIFT, null, drift.script(), null, "repair would accept this drift into the"
                                 + " history: " + drift.message() + " If every change listed is deliberate, run again with"
@@ -185,7 +188,7 @@ public final class MigrationRunner {
                     + " (" + m.description + ") with the source"));
             repaired.migrationsDeleted.forEach(m -> changes.add("marked " + m.version + " as deleted: it is gone from the source"));
             MigrationInfoService after = configure(staged, MigrationSettings.LATEST).info();
-            String current = version(after.current());
+            String current = revision(after);
             return new RunResult("repair", Outcome.SUCCEEDED, settings.targetRevision(), current, current, List.of(),
                     pendingVersions(after), null, null);
         });
@@ -262,12 +265,12 @@ public final class MigrationRunner {
             return null;
         }
         MigrationVersion target = MigrationVersion.fromVersion(settings.targetRevision());
-        MigrationInfo current = info.current();
-        if (current != null && current.getVersion() != null && current.getVersion().compareTo(target) > 0 && !settings.allowDown()) {
+        String current = revision(info);
+        if (current != null && MigrationVersion.fromVersion(current).compareTo(target) > 0 && !settings.allowDown()) {
             return new Failure(FailureCategory.ARGUMENTS, null, null, null, "the database is at revision "
-                    + current.getVersion() + ", above the target " + target + "; going down runs the undo scripts"
+                    + current + ", above the target " + target + "; going down runs the undo scripts"
                     + " (U<version>__<description>.sql) of every version above the target and needs --allow-down"
-                    + " (spec.policy.allowDown: true); otherwise set the target to " + current.getVersion() + " or higher");
+                    + " (spec.policy.allowDown: true); otherwise set the target to " + current + " or higher");
         }
         boolean known = Arrays.stream(info.all())
                 .anyMatch(m -> m.getVersion() != null && m.getVersion().compareTo(target) == 0);
@@ -287,7 +290,7 @@ public final class MigrationRunner {
      */
     private static RunResult preflight(String command, Flyway untargeted, MigrationInfoService before, MigrationSettings staged,
                                        MigrationSettings settings) {
-        String from = version(before.current());
+        String from = revision(before);
         Failure failedBefore = NonTransactionalRepair.failedRow(before, staged);
         if (failedBefore != null) {
             Failure drift = drift(untargeted, settings);
@@ -295,8 +298,7 @@ public final class MigrationRunner {
                 failedBefore = new Failure(failedBefore.category(), null, failedBefore.script(), null,
                         failedBefore.message() + ". Besides, " + drift.message());
             }
-            String good = NonTransactionalRepair.lastGood(before);
-            return new RunResult(command, Outcome.FAILED, settings.targetRevision(), good, good, List.of(),
+            return new RunResult(command, Outcome.FAILED, settings.targetRevision(), from, from, List.of(),
                     pendingVersions(before), failedBefore, null);
         }
         Failure blocked = drift(untargeted, settings);
@@ -317,9 +319,9 @@ public final class MigrationRunner {
     }
 
     static boolean isDown(MigrationSettings settings, MigrationInfoService info) {
-        MigrationInfo current = info.current();
-        return !MigrationSettings.LATEST.equals(settings.targetRevision()) && current != null && current.getVersion() != null
-                && current.getVersion().compareTo(MigrationVersion.fromVersion(settings.targetRevision())) > 0;
+        String current = revision(info);
+        return !MigrationSettings.LATEST.equals(settings.targetRevision()) && current != null
+                && MigrationVersion.fromVersion(current).compareTo(MigrationVersion.fromVersion(settings.targetRevision())) > 0;
     }
 
     private static Failure migrationFailure(FlywayMigrateException e, MigrationSettings settings) {
@@ -404,9 +406,11 @@ public final class MigrationRunner {
         if (succeeded == null) {
             return List.of();
         }
+        // Flyway builds this list from a hash map's values: in no particular order once there are more than a few.
         return succeeded.stream()
                 .filter(m -> m.version != null && !m.version.isEmpty())
                 .filter(m -> !"BASELINE".equalsIgnoreCase(m.type))
+                .sorted(Comparator.comparing(m -> MigrationVersion.fromVersion(m.version)))
                 .map(MigrationRunner::applied)
                 .toList();
     }
@@ -424,11 +428,25 @@ public final class MigrationRunner {
                 .toList();
     }
 
-    private static List<String> pendingAfter(MigrationInfoService before, String to) {
-        MigrationVersion reached = to == null ? MigrationVersion.EMPTY : MigrationVersion.fromVersion(to);
-        return pendingVersions(before).stream()
-                .filter(v -> MigrationVersion.fromVersion(v).compareTo(reached) > 0)
+    /** After a failed run: every version of the source not applied successfully, the one that failed included. */
+    private static List<String> notApplied(MigrationInfoService info) {
+        return Arrays.stream(info.all())
+                .filter(m -> m.getVersion() != null && (m.getState() == MigrationState.PENDING
+                        || m.getState() == MigrationState.ABOVE_TARGET || m.getState() == MigrationState.FAILED))
+                .sorted(Comparator.comparing(MigrationInfo::getVersion))
+                .map(m -> m.getVersion().getVersion())
+                .distinct()
                 .toList();
+    }
+
+    /**
+     * The database's revision: the highest version its history records as applied successfully. Not Flyway's
+     * {@code current()}, which is a failed row when the newest script failed outside a transaction.
+     */
+    static String revision(MigrationInfoService info) {
+        return Arrays.stream(info.applied())
+                .filter(m -> m.getVersion() != null && m.getState().isApplied() && !m.getState().isFailed())
+                .map(MigrationInfo::getVersion).max(Comparator.naturalOrder()).map(MigrationVersion::getVersion).orElse(null);
     }
 
     /** The version an adopted database was baselined at, or null: what it was at before this run's scripts. */

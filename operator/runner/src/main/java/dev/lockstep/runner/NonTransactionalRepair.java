@@ -48,13 +48,6 @@ final class NonTransactionalRepair {
                 + " (docs/runbook.md#a-script-failed-outside-a-transaction), then retry", settings.password()));
     }
 
-    /** The highest version applied successfully: where the database really is when the newest row failed. */
-    static String lastGood(MigrationInfoService info) {
-        return Arrays.stream(info.applied())
-                .filter(m -> m.getVersion() != null && m.getState().isApplied() && !m.getState().isFailed())
-                .map(MigrationInfo::getVersion).max(Comparator.naturalOrder()).map(MigrationVersion::getVersion).orElse(null);
-    }
-
     /** "index x on t is INVALID: drop it with …", or that none is, or why it could not be read. */
     static String invalidIndexes(MigrationSettings settings) {
         PGSimpleDataSource ds = new PGSimpleDataSource();

@@ -24,7 +24,7 @@ final class Planner {
 
     /** What this migrate will do, from the history and the source; no dry run yet. */
     static MigrationPlan plan(MigrationSettings settings, MigrationSource source, MigrationInfoService info) {
-        String from = MigrationRunner.version(info.current());
+        String from = MigrationRunner.revision(info);
         List<MigrationPlan.Step> steps = new ArrayList<>();
         if (MigrationRunner.isDown(settings, info)) {
             MigrationVersion limit = MigrationVersion.fromVersion(settings.targetRevision());

@@ -44,15 +44,17 @@ public final class ResultJson {
             if (fits(json, maxBytes)) {
                 return json;
             }
-            // The newest applied migrations and the nearest pending ones matter most: drop from the other ends.
-            if (!pending.isEmpty()) {
-                pending.remove(pending.size() - 1);
-            } else if (!steps.isEmpty()) {
+            // The newest applied migrations, the nearest pending ones and the first steps matter most: shorten the
+            // longest list from its other end, so each keeps its most telling part.
+            int longest = Math.max(steps.size(), Math.max(applied.size(), pending.size()));
+            if (longest == 0) {
+                return toJson(withMessage(candidate, 100));
+            } else if (steps.size() == longest) {
                 steps.remove(steps.size() - 1);
-            } else if (!applied.isEmpty()) {
+            } else if (applied.size() == longest) {
                 applied.remove(0);
             } else {
-                return toJson(withMessage(candidate, 100));
+                pending.remove(pending.size() - 1);
             }
         }
     }

@@ -14,7 +14,6 @@ import java.util.HexFormat;
 import java.util.List;
 import java.util.UUID;
 import org.flywaydb.core.api.FlywayException;
-import org.flywaydb.core.api.MigrationInfo;
 
 /**
  * The dry run on a database of Lockstep's own ({@code --dry-run-url}, {@code spec.policy.dryRunDatabase}) instead of
@@ -203,8 +202,7 @@ final class ScratchDryRun {
     private static String rebuild(MigrationSettings onScratch) {
         var flyway = MigrationRunner.configure(onScratch);
         flyway.migrate();
-        MigrationInfo current = flyway.info().current();
-        return MigrationRunner.version(current);
+        return MigrationRunner.revision(flyway.info());
     }
 
     /**

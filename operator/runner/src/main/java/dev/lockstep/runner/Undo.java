@@ -29,7 +29,7 @@ final class Undo {
      */
     static RunResult run(MigrationSettings settings, MigrationSource source, MigrationInfoService before,
                                   MigrationVersion limit, String target) {
-        String from = MigrationRunner.version(before.current());
+        String from = MigrationRunner.revision(before);
         List<MigrationInfo> above = Arrays.stream(before.applied())
                 .filter(m -> m.getVersion() != null && m.getVersion().compareTo(limit) > 0 && !m.getState().isFailed())
                 .sorted(Comparator.comparing(MigrationInfo::getVersion).reversed())
@@ -86,7 +86,7 @@ final class Undo {
                 }
             } catch (SQLException e) {
                 c.rollback();
-                String to = undone.isEmpty() ? from : MigrationRunner.version(MigrationRunner.configure(settings, MigrationSettings.LATEST).info().current());
+                String to = undone.isEmpty() ? from : MigrationRunner.revision(MigrationRunner.configure(settings, MigrationSettings.LATEST).info());
                 return new RunResult("migrate", Outcome.FAILED, target, from, to, List.of(), List.of(), new Failure(
                         FailureCategory.SQL, e.getSQLState(), running.script(), null, Redaction.text(e.getMessage(),
                         settings.password()) + " (undo of " + running.version() + " rolled back; the database is at " + to + ")"),
@@ -102,7 +102,7 @@ final class Undo {
                     FailureCategory.INTERNAL, null, running == null ? null : running.script(), null, e.toString()), null, null, undone);
         }
         MigrationInfoService after = MigrationRunner.configure(settings, MigrationSettings.LATEST).info();
-        return new RunResult("migrate", Outcome.SUCCEEDED, target, from, MigrationRunner.version(after.current()), List.of(),
+        return new RunResult("migrate", Outcome.SUCCEEDED, target, from, MigrationRunner.revision(after), List.of(),
                 MigrationRunner.pendingVersions(after), null, null, null, undone);
     }
 

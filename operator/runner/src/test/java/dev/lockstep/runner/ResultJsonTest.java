@@ -44,6 +44,27 @@ class ResultJsonTest {
     }
 
     @Test
+    void shorteningKeepsTheNearestPendingVersionsAndTheFirstStepsBesideTheNewestApplied() {
+        List<RunResult.Applied> applied = IntStream.rangeClosed(1, 60)
+                .mapToObj(i -> new RunResult.Applied(Integer.toString(i), "step " + i, "V" + i + "__step_" + i + ".sql", i)).toList();
+        List<String> pending = IntStream.rangeClosed(61, 160).mapToObj(Integer::toString).toList();
+        List<MigrationPlan.Step> steps = IntStream.rangeClosed(1, 160)
+                .mapToObj(i -> new MigrationPlan.Step(Integer.toString(i), "step " + i, "V" + i + "__step_" + i + ".sql",
+                        MigrationPlan.Kind.Expand, i, false, null, null)).toList();
+        RunResult result = new RunResult("migrate", RunResult.Outcome.FAILED, "latest", null, "60", applied, pending,
+                new RunResult.Failure(FailureCategory.SQL, "42P01", "V61__step_61.sql", 1, "relation does not exist"), null)
+                .withPlan(MigrationPlan.of(null, steps));
+
+        RunResult read = ResultJson.read(ResultJson.write(result));
+
+        assertThat(read.truncated()).isTrue();
+        assertThat(read.pending()).isNotEmpty().first().isEqualTo("61");
+        assertThat(read.applied()).isNotEmpty().last().extracting(RunResult.Applied::version).isEqualTo("60");
+        assertThat(read.plan().steps()).isNotEmpty().first().extracting(MigrationPlan.Step::version).isEqualTo("1");
+        assertThat(read.plan().digest()).isEqualTo(result.plan().digest());
+    }
+
+    @Test
     void exitCodeFollowsTheFailureCategory() {
         for (FailureCategory category : FailureCategory.values()) {
             RunResult failed = RunResult.failed("migrate", "latest", new RunResult.Failure(category, null, null, null, "x"));

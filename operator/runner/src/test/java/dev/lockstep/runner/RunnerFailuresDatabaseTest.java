@@ -65,6 +65,30 @@ class RunnerFailuresDatabaseTest {
     }
 
     @Test
+    void aFailureAfterManyVersionsReportsTheRevisionTheHistoryTableHoldsAndListsAppliedInOrder() throws IOException {
+        // Flyway returns its successes in hash order once there are more than about ten: the result must not follow it.
+        for (int v = 1; v <= 30; v++) {
+            script("V" + v + "__step_" + v + ".sql", v == 22 ? "SELECT * FROM no_such_table;" : "CREATE TABLE t_" + v + " (id int PRIMARY KEY);");
+        }
+
+        RunResult result = runner.migrate(settings("latest", null));
+
+        assertThat(result.exitCode()).isEqualTo(ExitCode.SQL);
+        assertThat(db.column("SELECT max(version::int) FROM flyway_schema_history WHERE success")).containsExactly("21");
+        assertThat(result.toRevision()).isEqualTo("21");
+        assertThat(result.applied()).extracting(RunResult.Applied::version)
+                .containsExactly(java.util.stream.IntStream.rangeClosed(1, 21).mapToObj(String::valueOf).toArray(String[]::new));
+        assertThat(result.pending())
+                .containsExactly(java.util.stream.IntStream.rangeClosed(22, 30).mapToObj(String::valueOf).toArray(String[]::new));
+        // What the result's 4 KiB keeps of a long list is the newest applied, in order.
+        RunResult shortened = ResultJson.read(ResultJson.write(result, 900));
+        assertThat(shortened.truncated()).isTrue();
+        assertThat(shortened.applied()).isNotEmpty();
+        assertThat(shortened.applied().get(shortened.applied().size() - 1).version()).isEqualTo("21");
+        assertThat(runner.info(settings("latest", null)).toRevision()).isEqualTo("21");
+    }
+
+    @Test
     void changedChecksumOfAnAppliedScriptFailsValidationAndAppliesNothing() throws IOException {
         script("V1__create_orders.sql", "CREATE TABLE orders (id bigint PRIMARY KEY);");
         assertThat(runner.migrate(settings("latest", null)).error()).isNull();
@@ -212,6 +236,14 @@ class RunnerFailuresDatabaseTest {
                 "public.accounts_email_key on accounts", "Nothing was run");
         assertThat(refused.toRevision()).isEqualTo("1");
         assertThat(db.tables("public")).doesNotContain("audit");
+        // info and validate say the same: the revision is the highest successful version, the failed row a failure.
+        RunResult info = runner.info(settings("latest", null));
+        assertThat(info.exitCode()).isEqualTo(ExitCode.SQL);
+        assertThat(info.toRevision()).isEqualTo("1");
+        assertThat(info.error().message()).contains("version 2 (V2__unique_email.sql) failed outside a transaction", "lockstep repair");
+        RunResult validate = runner.validate(settings("latest", null));
+        assertThat(validate.exitCode()).isEqualTo(ExitCode.SQL);
+        assertThat(validate.toRevision()).isEqualTo("1");
 
         // The runbook's repair: fix the data, drop the INVALID index, remove the failed row, retry.
         db.execute("DELETE FROM accounts WHERE id = 2");

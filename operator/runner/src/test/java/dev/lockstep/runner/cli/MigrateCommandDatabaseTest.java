@@ -10,6 +10,7 @@ import java.io.PrintWriter;
 import java.io.StringWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.List;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -73,6 +74,30 @@ class MigrateCommandDatabaseTest {
         assertThat(exit).isEqualTo(5);
         assertThat(out.toString()).contains("FAILED (SQL, exit 5) in V1__broken.sql", "SQLSTATE 42601");
         assertThat(ResultJson.read(Files.readString(resultFile)).error().sqlState()).isEqualTo("42601");
+    }
+
+    @Test
+    void aFailureInTheMiddleOfManyVersionsPrintsTheRevisionOfTheHistoryTableAndTheAppliedInOrder() throws Exception {
+        Path scripts = Files.createDirectory(tmp.resolve("scripts"));
+        for (int v = 1; v <= 24; v++) {
+            Files.writeString(scripts.resolve("V" + v + "__step_" + v + ".sql"),
+                    v == 13 ? "SELECT * FROM no_such_table;" : "CREATE TABLE t_" + v + " (id int PRIMARY KEY);");
+        }
+        Path resultFile = tmp.resolve("termination-log");
+
+        int exit = run(new MigrateCommand(), "--url", db.url(), "--username", db.username(),
+                "--location", scripts.toString(), "--result-file", resultFile.toString());
+
+        assertThat(exit).isEqualTo(5);
+        assertThat(db.column("SELECT max(version::int) FROM flyway_schema_history WHERE success")).containsExactly("12");
+        String printed = out.toString();
+        assertThat(printed).contains("database at revision 12", "pending: 13, 14, 15, 16, 17, 18, 19, 20, 21, 22, 23, 24");
+        List<String> appliedLines = printed.lines().filter(l -> l.startsWith("  applied ")).map(l -> l.split(" ")[3]).toList();
+        assertThat(appliedLines).containsExactly("1", "2", "3", "4", "5", "6", "7", "8", "9", "10", "11", "12");
+        RunResult result = ResultJson.read(Files.readString(resultFile));
+        assertThat(result.toRevision()).isEqualTo("12");
+        assertThat(result.pending()).first().isEqualTo("13");
+        assertThat(result.applied()).extracting(RunResult.Applied::version).endsWith("11", "12");
     }
 
     @Test
