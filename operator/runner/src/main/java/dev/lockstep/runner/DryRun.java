@@ -17,8 +17,8 @@ import java.util.Optional;
  * Applies a plan's steps inside one transaction on the database itself, reads the catalog after each, and rolls
  * everything back: PostgreSQL's DDL is transactional, so no second database is needed to see what a script really
  * does. Runs under a short {@code lock_timeout}, so a busy table costs the dry run a note, not the application a
- * queue of blocked queries. A step PostgreSQL cannot run in a transaction ({@code CREATE INDEX CONCURRENTLY}) is not
- * dry-run and says so. Nothing is ever committed.
+ * queue of blocked queries. A step PostgreSQL cannot run in a transaction is dry-run a statement at a time, with a
+ * transactional stand-in for what {@link TransactionBlocks} knows, and is unchecked otherwise. Nothing is ever committed.
  *
  * <p>When the policy names a scratch database, {@link #lintOnScratch} runs the same check there instead, committing
  * each step, so nothing at all runs on the database being migrated.
@@ -65,6 +65,9 @@ final class DryRun {
                     return null;
                 } catch (SQLException e) {
                     c.rollback(savepoint);
+                    if ("25001".equals(e.getSQLState())) {
+                        return statementByStatement(c, statements, lockMillis, statementMillis);
+                    }
                     return notDryRun(e, lockMillis, statementMillis);
                 }
             });
@@ -118,6 +121,44 @@ final class DryRun {
             }
             return null;
         });
+    }
+
+    /**
+     * A script PostgreSQL will not run in a transaction, dry-run a statement at a time: each statement that may run in
+     * one runs; one that may not is run as its transactional stand-in ({@code DROP INDEX CONCURRENTLY} as {@code DROP
+     * INDEX}), left out when its form is harmless ({@code CREATE INDEX CONCURRENTLY}), and otherwise makes the step
+     * unchecked, which Block refuses: a step that cannot be dry-run may still be destructive.
+     */
+    private static String statementByStatement(Connection c, ScriptStatements statements, long lockMillis, long statementMillis)
+            throws SQLException {
+        Savepoint step = c.setSavepoint();
+        List<String> leftOut = new ArrayList<>();
+        for (ScriptStatements.Located statement : statements.statements()) {
+            Optional<TransactionBlocks.Form> form = TransactionBlocks.of(statement.sql());
+            if (form.isPresent() && form.get().dryRun() == TransactionBlocks.DryRunAs.UNCHECKED) {
+                return UNCHECKED + form.get().form() + " (line " + statement.line() + ") runs outside a transaction, so a dry"
+                        + " run cannot run it, and " + form.get().why() + "; dry-run on a scratch database"
+                        + " (spec.policy.dryRunDatabase), or let it through with spec.policy.destructive: Warn";
+            }
+            if (form.isPresent() && form.get().dryRun() == TransactionBlocks.DryRunAs.HARMLESS) {
+                leftOut.add(form.get().form() + " (line " + statement.line() + "): " + form.get().why());
+                continue;
+            }
+            String sql = form.map(TransactionBlocks.Form::standIn).orElse(statement.sql());
+            try (Statement st = c.createStatement()) {
+                st.execute(sql);
+            } catch (SQLException e) {
+                c.rollback(step);
+                if ("25001".equals(e.getSQLState())) {
+                    return UNCHECKED + "line " + statement.line() + " runs outside a transaction (" + firstLine(statement.sql())
+                            + "), so a dry run cannot run it and cannot tell what it changes; dry-run on a scratch database"
+                            + " (spec.policy.dryRunDatabase), or let it through with spec.policy.destructive: Warn";
+                }
+                return notDryRun(e, lockMillis, statementMillis);
+            }
+        }
+        return leftOut.isEmpty() ? null : NOT_DRY_RUN + "it runs outside a transaction; checked a statement at a time, leaving out "
+                + String.join("; ", leftOut);
     }
 
     /** Runs one step's script; returns null when it ran, or the note that says why it was not checked. */
@@ -181,7 +222,6 @@ final class DryRun {
     private static String notDryRun(SQLException e, long lockMillis, long statementMillis) {
         String state = e.getSQLState() == null ? "" : e.getSQLState();
         return switch (state) {
-            case "25001" -> NOT_DRY_RUN + "it runs outside a transaction (such as CREATE INDEX CONCURRENTLY), so its changes are not checked";
             case "55P03" -> UNCHECKED + "a lock was not granted within " + lockMillis + " ms (a busy table), so its changes are"
                     + " not checked; retry when the table is quieter";
             case "57014" -> NOT_DRY_RUN + "a statement ran longer than " + statementMillis / 1000 + " s (a data step), so the"

@@ -230,6 +230,44 @@ class PlanDatabaseTest {
     }
 
     @Test
+    void aDropIndexConcurrentlyIsDryRunAsADropAndBlocked() throws Exception {
+        script("V2__drop_email_idx.sql", "-- no longer needed\nDROP INDEX CONCURRENTLY users_email_idx;");
+
+        RunResult planned = runner.plan(settings("latest", block()));
+        RunResult blocked = runner.migrate(settings("latest", block()));
+
+        assertThat(planned.exitCode()).isEqualTo(ExitCode.DESTRUCTIVE);
+        assertThat(planned.plan().steps().get(0).findings()).singleElement().asString()
+                .startsWith("V2__drop_email_idx.sql:2: index users_email_idx dropped");
+        assertThat(blocked.exitCode()).isEqualTo(ExitCode.DESTRUCTIVE);
+        assertThat(blocked.error().message()).contains("index users_email_idx dropped", "Nothing was run");
+        assertThat(db.column("SELECT indexname FROM pg_indexes WHERE tablename = 'users'")).contains("users_email_idx");
+        assertThat(db.column("SELECT count(*) FROM flyway_schema_history WHERE version = '2'")).containsExactly("0");
+    }
+
+    @Test
+    void aScriptOutsideATransactionIsCheckedAStatementAtATimeAndWhatCannotBeReadIsUnchecked() throws Exception {
+        // A column drop next to a concurrent index build: the drop is found although the build cannot be dry-run.
+        script("V2__index_and_drop.sql", "CREATE INDEX CONCURRENTLY users_age_idx ON users (age);\n"
+                + "ALTER TABLE users DROP COLUMN nickname;");
+        RunResult mixed = runner.plan(settings("latest", block()));
+        assertThat(mixed.exitCode()).isEqualTo(ExitCode.DESTRUCTIVE);
+        assertThat(mixed.plan().steps().get(0).findings()).containsExactly("V2__index_and_drop.sql:2: column users.nickname dropped");
+        assertThat(mixed.plan().steps().get(0).note()).contains("leaving out CREATE INDEX CONCURRENTLY (line 1)");
+
+        String other = db.name() + "_other";
+        script("V2__index_and_drop.sql", "CREATE DATABASE " + other + ";");
+        try {
+            RunResult unchecked = runner.migrate(settings("latest", block()));
+            assertThat(unchecked.exitCode()).isEqualTo(ExitCode.DESTRUCTIVE);
+            assertThat(unchecked.error().message()).contains("could not be checked", "CREATE DATABASE (line 1) runs outside a transaction");
+            assertThat(db.column("SELECT count(*) FROM pg_database WHERE datname = '" + other + "'")).containsExactly("0");
+        } finally {
+            db.execute("DROP DATABASE IF EXISTS " + other);
+        }
+    }
+
+    @Test
     void approvalAppliesOnlyThePlanWhoseDigestWasApproved() throws IOException {
         script("V2__add_bio.sql", "ALTER TABLE users ADD COLUMN bio text;");
         PlanPolicy required = new PlanPolicy(Destructive.BLOCK, true, null);
