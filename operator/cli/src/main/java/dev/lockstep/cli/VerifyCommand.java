@@ -93,14 +93,22 @@ public class VerifyCommand implements Callable<Integer> {
         try (LocalPostgres pg = LocalPostgres.findOrStart(host, port, user, System.getenv("LOCKSTEP_DB_PASSWORD"))) {
             String scratch = "lockstep_verify_" + UUID.randomUUID().toString().replace("-", "").substring(0, 12);
             pg.createDatabaseIfMissing(scratch);
+            // A CI timeout stops verify with SIGTERM: the scratch database goes with it, not left behind on the server.
+            // (An embedded PostgreSQL is thrown away whole by its own hook.)
+            Thread dropOnSignal = new Thread(() -> dropQuietly(pg, scratch, err), "lockstep-verify-cleanup");
+            if (!pg.embedded()) {
+                Runtime.getRuntime().addShutdownHook(dropOnSignal);
+            }
             try {
                 out.println("lockstep verify: " + location + " on a scratch database " + scratch + " at " + pg.host() + ":" + pg.port()
                         + (pg.embedded() ? " (embedded PostgreSQL)" : ""));
                 MigrationSettings settings = new MigrationSettings(pg.url(scratch), pg.user(), pg.password(), schemas, location,
                         MigrationSettings.LATEST, null, Duration.ofSeconds(10), Duration.ZERO)
                         .withPlanPolicy(new MigrationSettings.PlanPolicy(destructive, false, null));
-                RoundTrip.Report report = new RoundTrip().verify(settings, appQueries);
-                report.lines().forEach(line -> out.println("  " + line));
+                RoundTrip.Report report = new RoundTrip().verify(settings, appQueries, line -> {
+                    out.println("  " + line);
+                    out.flush();
+                });
                 if (report.passed()) {
                     out.println("  ok: every revision round-trips");
                 } else {
@@ -112,7 +120,25 @@ public class VerifyCommand implements Callable<Integer> {
                 return report.exitCode().code();
             } finally {
                 pg.dropDatabase(scratch);
+                try {
+                    if (!pg.embedded()) {
+                        Runtime.getRuntime().removeShutdownHook(dropOnSignal);
+                    }
+                } catch (IllegalStateException shuttingDown) {
+                    // Already shutting down: the hook runs and finds the database gone.
+                }
             }
         }
+    }
+
+    private static void dropQuietly(LocalPostgres pg, String scratch, java.io.PrintWriter err) {
+        try {
+            pg.dropDatabase(scratch);
+            err.println("lockstep verify: stopped; dropped the scratch database " + scratch);
+        } catch (java.sql.SQLException | RuntimeException e) {
+            err.println("lockstep verify: stopped; could not drop the scratch database " + scratch + " (" + e.getMessage()
+                    + "): drop it with DROP DATABASE " + scratch + " WITH (FORCE)");
+        }
+        err.flush();
     }
 }

@@ -201,8 +201,12 @@ final class DryRun {
     }
 
     private static Optional<String> transactionControl(ScriptStatements statements) {
-        return statements.statements().stream().map(ScriptStatements.Located::sql)
-                .filter(st -> TRANSACTION_CONTROL.contains(firstWord(st))).findFirst();
+        return statements.statements().stream().map(ScriptStatements.Located::sql).filter(DryRun::isTransactionControl).findFirst();
+    }
+
+    /** BEGIN, COMMIT, ROLLBACK and the like: a statement that starts or ends a transaction. */
+    static boolean isTransactionControl(String statement) {
+        return TRANSACTION_CONTROL.contains(firstWord(statement));
     }
 
     static String quote(String identifier) {

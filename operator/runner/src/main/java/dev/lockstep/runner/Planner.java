@@ -33,9 +33,11 @@ final class Planner {
                     .sorted(Comparator.comparing(MigrationInfo::getVersion).reversed())
                     .forEach(m -> {
                         MigrationSource.UndoScript undo = source.undoScripts().get(m.getVersion());
+                        List<String> untransactional = undo == null ? List.of() : Undo.outsideATransaction(undo);
                         steps.add(new MigrationPlan.Step(m.getVersion().getVersion(), m.getDescription(),
                                 undo == null ? null : undo.script(), MigrationPlan.Kind.Undo, undo == null ? null : crc32(undo.file()),
-                                true, null, undo == null ? "no undo script" : null));
+                                true, null, undo == null ? "no undo script"
+                                : untransactional.isEmpty() ? null : "cannot run as an undo: " + String.join("; ", untransactional)));
                     });
             return MigrationPlan.of(from, steps);
         }

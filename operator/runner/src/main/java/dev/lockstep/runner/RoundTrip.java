@@ -6,6 +6,7 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Optional;
+import java.util.function.Consumer;
 import org.flywaydb.core.api.MigrationInfo;
 import org.postgresql.ds.PGSimpleDataSource;
 
@@ -45,19 +46,43 @@ public final class RoundTrip {
 
     /** As {@link #verify(MigrationSettings)}, and each of the application's queries at every revision it runs on. */
     public Report verify(MigrationSettings settings, AppQueries queries) {
+        return verify(settings, queries, line -> { });
+    }
+
+    /**
+     * As {@link #verify(MigrationSettings, AppQueries)}, handing each revision's line to {@code progress} as soon as it
+     * is known: a long history takes minutes, and a person (or a CI log cut by a timeout) sees how far it got.
+     */
+    public Report verify(MigrationSettings settings, AppQueries queries, Consumer<String> progress) {
         MigrationSettings.Destructive destructivePolicy = settings.planPolicy().destructive();
         MigrationSettings scratch = settings.withPlanPolicy(MigrationSettings.PlanPolicy.NONE);
-        List<String> lines = new ArrayList<>();
+        List<String> lines = new ArrayList<>() {
+            @Override
+            public boolean add(String line) {
+                progress.accept(line);
+                return super.add(line);
+            }
+        };
         List<Version> scripts;
         List<String> versions;
+        List<String> untransactional;
         try {
             scripts = versions(scratch.validated());
             versions = scripts.stream().map(Version::version).toList();
+            untransactional = untransactionalUndo(scratch);
         } catch (MigrationSettings.InvalidSettingsException e) {
             return new Report(lines, null, e.getMessage(), FailureCategory.ARGUMENTS);
         }
         if (versions.isEmpty()) {
             return new Report(lines, null, "no versioned migration in " + scratch.location(), FailureCategory.ARGUMENTS);
+        }
+        if (!untransactional.isEmpty()) {
+            // Every such revision at once, before minutes of stairway: each would stop a way down half done.
+            untransactional.forEach(problem -> lines.add(problem.substring(problem.indexOf('U') + 1, problem.indexOf("__"))
+                    + ": FAILED: " + problem));
+            String first = untransactional.get(0);
+            return new Report(lines, first.substring(first.indexOf('U') + 1, first.indexOf("__")), Undo.refusal(untransactional)
+                    + "; nothing was run", FailureCategory.VALIDATION);
         }
         try (Connection c = connect(scratch)) {
             SchemaSnapshot base = SchemaSnapshot.read(c, scratch.schemas());
@@ -95,7 +120,7 @@ public final class RoundTrip {
                 if (!left.isEmpty()) {
                     return fail(lines, version, "revision " + version + " does not round-trip: after its undo the schema differs"
                             + " from revision " + (previous == null ? "none (empty)" : previous) + ": "
-                            + SchemaSnapshot.describe(left, MAX_CHANGES), FailureCategory.VALIDATION);
+                            + SchemaSnapshot.describe(left, MAX_CHANGES) + said(down), FailureCategory.VALIDATION);
                 }
                 RunResult again = runner.migrate(scratch.withTarget(version, false));
                 if (again.error() != null) {
@@ -121,14 +146,29 @@ public final class RoundTrip {
             }
             List<SchemaSnapshot.Change> left = base.changesTo(SchemaSnapshot.read(c, scratch.schemas()));
             if (!left.isEmpty()) {
-                return fail(lines, previous, "head " + previous + " undone to nothing leaves: " + SchemaSnapshot.describe(left, MAX_CHANGES),
-                        FailureCategory.VALIDATION);
+                return fail(lines, previous, "head " + previous + " undone to nothing leaves: " + SchemaSnapshot.describe(left, MAX_CHANGES)
+                        + said(all), FailureCategory.VALIDATION);
             }
             lines.add("head " + previous + " down to nothing: round-trips");
             return new Report(lines, null, null, null);
         } catch (SQLException e) {
             return new Report(lines, null, "cannot read the scratch database: " + Redaction.text(e.getMessage(), scratch.password()),
                     FailureCategory.CONNECTION);
+        }
+    }
+
+    /** What PostgreSQL said while the undo scripts ran ({@code table "x" does not exist, skipping} names a typo). */
+    private static String said(RunResult down) {
+        List<String> notices = down.undone() == null ? List.of() : down.undone().stream().filter(u -> u.notices() != null)
+                .flatMap(u -> u.notices().stream().map(n -> u.script() + ": " + n)).toList();
+        return notices.isEmpty() ? "" : ". PostgreSQL said while undoing: " + String.join("; ", notices);
+    }
+
+    /** Every undo script of the source that cannot run in the transaction an undo runs in ({@link Undo#outsideATransaction}). */
+    private static List<String> untransactionalUndo(MigrationSettings settings) {
+        try (MigrationSource source = MigrationSource.open(settings.location())) {
+            return source.undoScripts().values().stream().sorted(java.util.Comparator.comparing(MigrationSource.UndoScript::version))
+                    .flatMap(u -> Undo.outsideATransaction(u).stream()).toList();
         }
     }
 

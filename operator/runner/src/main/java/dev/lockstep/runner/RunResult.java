@@ -58,8 +58,18 @@ public record RunResult(
                 held, undone, newPlan);
     }
 
-    /** One migration this run applied. */
-    public record Applied(String version, String description, String script, long durationMillis) {}
+    /**
+     * One migration this run applied, or undid.
+     *
+     * @param notices what PostgreSQL said while an undo script ran (NOTICE and WARNING lines such as {@code table "x"
+     *                does not exist, skipping}, which often point at a typo), null when it said nothing
+     */
+    @JsonInclude(JsonInclude.Include.NON_NULL)
+    public record Applied(String version, String description, String script, long durationMillis, List<String> notices) {
+        public Applied(String version, String description, String script, long durationMillis) {
+            this(version, description, script, durationMillis, null);
+        }
+    }
 
     /**
      * Why the run failed.

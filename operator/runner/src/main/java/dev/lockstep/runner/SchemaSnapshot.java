@@ -145,10 +145,24 @@ public record SchemaSnapshot(SortedMap<String, String> objects, Map<String, Stri
         };
     }
 
-    /** For messages: up to {@code max} changes, one per line. */
+    /** How a person reads a difference: whole tables and views before the columns, constraints and indexes in them. */
+    private static final List<String> READING_ORDER = List.of("table ", "partitioned table ", "view ", "materialized view ",
+            "sequence ", "function ", "column ", "constraint ", "index ");
+
+    private static int readingRank(Change change) {
+        for (int i = 0; i < READING_ORDER.size(); i++) {
+            if (change.object().startsWith(READING_ORDER.get(i))) {
+                return i;
+            }
+        }
+        return READING_ORDER.size();
+    }
+
+    /** For messages: up to {@code max} changes, tables and views first, so a missing table is never among the "more". */
     public static String describe(List<Change> changes, int max) {
         StringBuilder s = new StringBuilder();
-        changes.stream().limit(max).forEach(c -> s.append(s.length() == 0 ? "" : "; ").append(c));
+        changes.stream().sorted(java.util.Comparator.comparingInt(SchemaSnapshot::readingRank).thenComparing(Change::object))
+                .limit(max).forEach(c -> s.append(s.length() == 0 ? "" : "; ").append(c));
         if (changes.size() > max) {
             s.append("; … ").append(changes.size() - max).append(" more");
         }

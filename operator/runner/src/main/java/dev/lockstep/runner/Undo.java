@@ -49,6 +49,13 @@ final class Undo {
                     + ": going down to " + target + " needs U<version>__<description>.sql next to each V script above it"
                     + "; nothing was undone"), null);
         }
+        List<String> untransactional = above.stream().flatMap(m -> outsideATransaction(source.undoScripts().get(m.getVersion())).stream())
+                .toList();
+        if (!untransactional.isEmpty()) {
+            return new RunResult("migrate", Outcome.FAILED, target, from, from, List.of(), List.of(), new Failure(
+                    FailureCategory.VALIDATION, null, untransactional.get(0).substring(0, untransactional.get(0).indexOf(':')), null,
+                    refusal(untransactional) + "; nothing was undone"), null);
+        }
         String history = quote(settings.schemas().get(0)) + ".\"flyway_schema_history\"";
         List<Applied> undone = new ArrayList<>();
         MigrationSource.UndoScript running = null;
@@ -68,10 +75,13 @@ final class Undo {
                     running = source.undoScripts().get(m.getVersion());
                     String sql = Files.readString(running.file(), StandardCharsets.UTF_8);
                     long started = System.nanoTime();
+                    List<String> notices;
                     try (Statement st = c.createStatement()) {
                         // Flyway writes this table while it migrates: holding it keeps a concurrent migrate out.
                         st.execute("LOCK TABLE " + history + " IN SHARE ROW EXCLUSIVE MODE");
+                        st.clearWarnings();
                         st.execute(sql);
+                        notices = notices(st.getWarnings(), settings);
                     }
                     try (PreparedStatement delete = c.prepareStatement("DELETE FROM " + history + " WHERE version = ?")) {
                         delete.setString(1, m.getVersion().getVersion());
@@ -82,7 +92,7 @@ final class Undo {
                     }
                     c.commit();
                     undone.add(new Applied(m.getVersion().getVersion(), m.getDescription(), running.script(),
-                            (System.nanoTime() - started) / 1_000_000));
+                            (System.nanoTime() - started) / 1_000_000, notices.isEmpty() ? null : notices));
                 }
             } catch (SQLException e) {
                 c.rollback();
@@ -104,6 +114,48 @@ final class Undo {
         MigrationInfoService after = MigrationRunner.configure(settings, MigrationSettings.LATEST).info();
         return new RunResult("migrate", Outcome.SUCCEEDED, target, from, MigrationRunner.revision(after), List.of(),
                 MigrationRunner.pendingVersions(after), null, null, null, undone);
+    }
+
+    /**
+     * What in an undo script cannot run in the one transaction it runs in, one line each ({@code script:line: what, and
+     * how to write it}); empty when it all can. Found before anything is undone, so a way down never stops half done
+     * on a statement PostgreSQL refuses in a transaction block.
+     */
+    static List<String> outsideATransaction(MigrationSource.UndoScript undo) {
+        String sql;
+        try {
+            sql = Files.readString(undo.file(), StandardCharsets.UTF_8);
+        } catch (IOException e) {
+            return List.of(undo.script() + ": cannot be read: " + e.getMessage());
+        }
+        List<String> problems = new ArrayList<>();
+        for (ScriptStatements.Located statement : ScriptStatements.of(sql).statements()) {
+            String where = undo.script() + ":" + statement.line() + ": ";
+            TransactionBlocks.of(statement.sql()).ifPresent(form -> problems.add(where + form.form()
+                    + " cannot run inside a transaction; " + form.inUndo()));
+            if (DryRun.isTransactionControl(statement.sql())) {
+                problems.add(where + MigrationRunner.firstLine(statement.sql()) + " controls the transaction itself, which"
+                        + " would commit part of the undo without its history row; remove it");
+            }
+        }
+        return problems;
+    }
+
+    /** What PostgreSQL said while a script ran, at most a few lines, without any password. */
+    private static List<String> notices(java.sql.SQLWarning warning, MigrationSettings settings) {
+        List<String> notices = new ArrayList<>();
+        for (java.sql.SQLWarning w = warning; w != null && notices.size() < MAX_NOTICES; w = w.getNextWarning()) {
+            notices.add(Redaction.text(MigrationRunner.firstLine(w.getMessage()), settings.password()));
+        }
+        return notices;
+    }
+
+    private static final int MAX_NOTICES = 5;
+
+    /** The message for undo scripts that cannot run as an undo runs. */
+    static String refusal(List<String> problems) {
+        return "undo scripts run in one transaction with the removal of their history row, so each of these must change:"
+                + " " + String.join("; ", problems);
     }
 
     /** How long going down waits for a migrate holding the history table's lock, as Flyway waits for it. */

@@ -71,6 +71,55 @@ class RoundTripDatabaseTest {
     }
 
     @Test
+    void aTableAnUndoLeftBehindComesBeforeItsColumnsAndTheUndosNoticeNamesTheTypo() throws IOException {
+        script("V2__groupchannels.sql", "CREATE TABLE groupchannels (id int, a int, b int, c int, d int, e int, f int, g int, h int, i int);");
+        script("U2__groupchannels.sql", "DROP TABLE IF EXISTS groupchanels;");
+
+        RoundTrip.Report report = verify(scripts);
+
+        assertThat(report.failedRevision()).isEqualTo("2");
+        assertThat(report.failure()).startsWith("revision 2 does not round-trip").contains("+ table groupchannels",
+                "PostgreSQL said while undoing: U2__groupchannels.sql: table \"groupchanels\" does not exist, skipping");
+        assertThat(report.failure().indexOf("+ table groupchannels")).isLessThan(report.failure().indexOf("+ column groupchannels."));
+    }
+
+    @Test
+    void undoScriptsThatCannotRunInATransactionAreAllNamedBeforeAnythingRuns() throws IOException {
+        script("V2__index_status.sql", "CREATE INDEX CONCURRENTLY orders_status_idx ON orders (status);");
+        script("V2__index_status.sql.conf", "executeInTransaction=false");
+        script("U2__index_status.sql", "DROP INDEX CONCURRENTLY orders_status_idx;");
+        script("V3__add_total.sql", "ALTER TABLE orders ADD COLUMN total numeric;");
+        script("U3__add_total.sql", "ALTER TABLE orders DROP COLUMN total;");
+        script("V4__index_total.sql", "CREATE INDEX orders_total_idx ON orders (total);");
+        script("U4__index_total.sql", "BEGIN;\nDROP INDEX orders_total_idx;\nCOMMIT;");
+
+        RoundTrip.Report report = verify(scripts);
+
+        assertThat(report.exitCode()).isEqualTo(ExitCode.VALIDATION);
+        assertThat(report.failedRevision()).isEqualTo("2");
+        assertThat(report.failure()).contains("U2__index_status.sql:1: DROP INDEX CONCURRENTLY cannot run inside a transaction;"
+                + " write DROP INDEX without CONCURRENTLY", "U4__index_total.sql:1: BEGIN controls the transaction itself",
+                "U4__index_total.sql:3: COMMIT", "nothing was run");
+        assertThat(report.lines()).hasSize(3).allMatch(line -> line.contains(": FAILED: U"));
+        assertThat(db.tables("public")).isEmpty();
+    }
+
+    @Test
+    void eachRevisionsLineIsHandedOnAsSoonAsItIsKnown() throws IOException {
+        script("V2__add_total.sql", "ALTER TABLE orders ADD COLUMN total numeric;");
+        script("U2__add_total.sql", "ALTER TABLE orders DROP COLUMN total;");
+        List<String> reachedWhenSaid = new java.util.ArrayList<>();
+
+        RoundTrip.Report report = new RoundTrip().verify(new MigrationSettings(db.url(), db.username(), db.password(),
+                List.of("public"), scripts, "latest", null, Duration.ofSeconds(5), Duration.ZERO), AppQueries.none(),
+                line -> reachedWhenSaid.add(line.substring(0, line.indexOf(':')) + " at "
+                        + db.column("SELECT coalesce(max(version), 'none') FROM flyway_schema_history WHERE success").get(0)));
+
+        assertThat(report.passed()).isTrue();
+        assertThat(reachedWhenSaid).containsExactly("1 at 1", "2 at 2", "head 2 down to nothing at none");
+    }
+
+    @Test
     void anUndoThatDoesNotRestoreATypeOrADefaultIsNamed() throws IOException {
         script("V2__widen_id.sql", "ALTER TABLE orders ALTER COLUMN id TYPE bigint;\nALTER TABLE orders ALTER COLUMN status SET DEFAULT 'open';");
         script("U2__widen_id.sql", "ALTER TABLE orders ALTER COLUMN status SET DEFAULT 'new';");

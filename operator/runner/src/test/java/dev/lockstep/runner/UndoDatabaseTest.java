@@ -75,6 +75,44 @@ class UndoDatabaseTest {
     }
 
     @Test
+    void anUndoScriptThatCannotRunInATransactionIsRefusedBeforeAnythingIsUndone() throws IOException {
+        script("V4__index_customer.sql", "CREATE INDEX CONCURRENTLY orders_customer_idx ON orders (customer_id);");
+        script("V4__index_customer.sql.conf", "executeInTransaction=false");
+        script("U4__index_customer.sql", "DROP INDEX CONCURRENTLY orders_customer_idx;");
+        script("V5__add_note.sql", "ALTER TABLE orders ADD COLUMN note text;");
+        script("U5__add_note.sql", "ALTER TABLE orders DROP COLUMN note;");
+        assertThat(runner.migrate(settings("5", false)).error()).isNull();
+
+        RunResult plan = runner.plan(settings("3", true));
+        RunResult down = runner.migrate(settings("3", true));
+
+        assertThat(plan.plan().steps().get(1).note()).startsWith("cannot run as an undo: U4__index_customer.sql:1: DROP INDEX CONCURRENTLY");
+        assertThat(down.exitCode()).isEqualTo(ExitCode.VALIDATION);
+        assertThat(down.error().script()).isEqualTo("U4__index_customer.sql");
+        assertThat(down.error().message()).contains("U4__index_customer.sql:1: DROP INDEX CONCURRENTLY cannot run inside a transaction",
+                "write DROP INDEX without CONCURRENTLY", "nothing was undone");
+        assertThat(down.toRevision()).isEqualTo("5");
+        assertThat(history()).containsExactly("1", "2", "3", "4", "5");
+        assertThat(columns("orders")).contains("note");
+    }
+
+    @Test
+    void whatPostgresSaidWhileAnUndoRanIsKept() throws IOException {
+        script("U3__create_invoices.sql", "DROP TABLE IF EXISTS invoice;\nDROP TABLE invoices;");
+        assertThat(runner.migrate(settings("3", false)).error()).isNull();
+
+        RunResult down = runner.migrate(settings("2", true));
+
+        assertThat(down.error()).isNull();
+        assertThat(down.undone()).singleElement().extracting(RunResult.Applied::notices)
+                .isEqualTo(List.of("table \"invoice\" does not exist, skipping"));
+        RunResult read = ResultJson.read(ResultJson.write(down));
+        assertThat(read.undone().get(0).notices()).containsExactly("table \"invoice\" does not exist, skipping");
+        assertThat(dev.lockstep.runner.cli.Summaries.of(down, settings("2", true)))
+                .contains("undid 3 create invoices with U3__create_invoices.sql", "PostgreSQL: table \"invoice\" does not exist, skipping");
+    }
+
+    @Test
     void aLowerTargetWithoutAllowDownIsRefusedAndTouchesNothing() {
         runner.migrate(settings("3", false));
 

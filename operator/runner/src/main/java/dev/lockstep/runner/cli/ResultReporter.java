@@ -45,6 +45,9 @@ final class ResultReporter {
             for (RunResult.Applied u : r.undone()) {
                 s.append("  undid ").append(u.version()).append(" ").append(u.description()).append(" with ").append(u.script())
                         .append(" (").append(u.durationMillis()).append(" ms)\n");
+                if (u.notices() != null) {
+                    u.notices().forEach(n -> s.append("    PostgreSQL: ").append(n).append('\n'));
+                }
             }
         }
         if (r.error() == null) {
