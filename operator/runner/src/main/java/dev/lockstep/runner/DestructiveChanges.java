@@ -25,8 +25,15 @@ public final class DestructiveChanges {
 
     private DestructiveChanges() {}
 
-    /** One destructive change: the object it names, and what happened to it, for a person. */
-    public record Finding(String object, String change) {
+    /**
+     * One change a person should hear of: the object it names, and what happened to it. Destructive unless it only
+     * looks so: an index dropped where the same step builds one that serves the same queries.
+     */
+    public record Finding(String object, String change, boolean destructive) {
+        public Finding(String object, String change) {
+            this(object, change, true);
+        }
+
         @Override
         public String toString() {
             return change;
@@ -35,6 +42,16 @@ public final class DestructiveChanges {
 
     /** Destructive changes from {@code before} to {@code after}; a plan with one step has {@code base == before}. */
     public static List<Finding> of(SchemaSnapshot base, SchemaSnapshot before, SchemaSnapshot after) {
+        return of(base, before, after, List.of());
+    }
+
+    /**
+     * As {@link #of(SchemaSnapshot, SchemaSnapshot, SchemaSnapshot)}, where {@code declaredIndexes} are the CREATE INDEX
+     * statements of the step that the dry run could not run ({@code CONCURRENTLY}): an index dropped and replaced by
+     * one of them, or by a new index in {@code after}, on the same table with the same leading columns, is a
+     * non-destructive finding that says so.
+     */
+    public static List<Finding> of(SchemaSnapshot base, SchemaSnapshot before, SchemaSnapshot after, List<String> declaredIndexes) {
         Map<String, String> was = before.objects();
         Map<String, String> is = after.objects();
         List<Finding> findings = new ArrayList<>();
@@ -91,7 +108,14 @@ public final class DestructiveChanges {
                 }
                 if (!is.containsKey(key)) {
                     if (!"index ".equals(prefix) || !renamedIndex(key, was, is)) {
-                        findings.add(new Finding(key, key + " dropped (" + was.get(key) + ")"));
+                        Optional<IndexShape> dropped = "index ".equals(prefix) ? IndexShape.parse(was.get(key)) : Optional.empty();
+                        Optional<IndexShape> replacement = dropped.flatMap(d -> replacements(was, is, declaredIndexes).stream()
+                                .filter(r -> r.replaces(d)).findFirst());
+                        findings.add(replacement.isPresent()
+                                ? new Finding(key, key + " dropped and replaced by " + replacement.get().name() + " on the same table"
+                                        + " with the same leading columns (" + String.join(", ", dropped.get().columns())
+                                        + "): it serves the same queries, so not destructive", false)
+                                : new Finding(key, key + " dropped (" + was.get(key) + ")"));
                     }
                 } else if (!Objects.equals(was.get(key), is.get(key))) {
                     findings.add(new Finding(key, key + " redefined from " + was.get(key) + " to " + is.get(key)));
@@ -124,6 +148,104 @@ public final class DestructiveChanges {
         String shape = was.get(key).replace(" " + name + " ", " ? ");
         return keys(is, "index ").stream().filter(k -> !was.containsKey(k))
                 .anyMatch(k -> is.get(k).replace(" " + k.substring("index ".length()) + " ", " ? ").equals(shape));
+    }
+
+    /** The indexes this step adds: new in {@code after}, or declared by a statement the dry run could not run. */
+    private static List<IndexShape> replacements(Map<String, String> was, Map<String, String> is, List<String> declared) {
+        List<IndexShape> shapes = new ArrayList<>();
+        keys(is, "index ").stream().filter(k -> !was.containsKey(k)).forEach(k -> IndexShape.parse(is.get(k)).ifPresent(shapes::add));
+        declared.forEach(d -> IndexShape.parse(d).ifPresent(shapes::add));
+        return shapes;
+    }
+
+    /**
+     * An index as {@code pg_get_indexdef} writes it, or as a CREATE INDEX statement does: enough to tell whether one
+     * serves the queries another served. Anything it cannot read is no replacement, so a drop stays destructive.
+     */
+    record IndexShape(String name, String table, String method, boolean unique, List<String> columns, String predicate) {
+        private static final Pattern HEAD = Pattern.compile("(?is)^\\s*CREATE\\s+(UNIQUE\\s+)?INDEX\\s+(CONCURRENTLY\\s+)?"
+                + "(IF\\s+NOT\\s+EXISTS\\s+)?(\\S+\\s+)?ON\\s+(ONLY\\s+)?([^\\s(]+)\\s*(USING\\s+(\\w+)\\s*)?\\(");
+
+        static Optional<IndexShape> parse(String definition) {
+            if (definition == null) {
+                return Optional.empty();
+            }
+            Matcher m = HEAD.matcher(definition);
+            if (!m.find()) {
+                return Optional.empty();
+            }
+            int open = m.end() - 1;
+            int close = closing(definition, open);
+            if (close < 0) {
+                return Optional.empty();
+            }
+            List<String> columns = splitTopLevel(definition.substring(open + 1, close)).stream().map(IndexShape::normal)
+                    .map(c -> c.endsWith("asc") && !c.equals("asc") ? c.substring(0, c.length() - 3) : c).toList();
+            String rest = definition.substring(close + 1);
+            Matcher where = Pattern.compile("(?is)\\bWHERE\\b(.*)$").matcher(rest);
+            String predicate = where.find() ? unparenthesized(normal(where.group(1).replaceAll(";\\s*$", ""))) : null;
+            String name = m.group(4) == null ? "(unnamed)" : m.group(4).strip();
+            String table = normal(m.group(6));
+            return Optional.of(new IndexShape(name, table.substring(table.lastIndexOf('.') + 1),
+                    m.group(8) == null ? "btree" : m.group(8).toLowerCase(java.util.Locale.ROOT), m.group(1) != null, columns, predicate));
+        }
+
+        /**
+         * Whether this index serves every query {@code dropped} served, and enforces what it enforced: the same table and
+         * method, its columns leading this one's, the same predicate or none; a unique index only by one unique on exactly
+         * its columns and predicate.
+         */
+        boolean replaces(IndexShape dropped) {
+            if (!table.equals(dropped.table) || !method.equals(dropped.method) || columns.size() < dropped.columns.size()
+                    || !columns.subList(0, dropped.columns.size()).equals(dropped.columns)) {
+                return false;
+            }
+            if (dropped.unique) {
+                return unique && columns.equals(dropped.columns) && Objects.equals(predicate, dropped.predicate);
+            }
+            return predicate == null || predicate.equals(dropped.predicate);
+        }
+
+        private static String normal(String text) {
+            return text.replace("\"", "").replaceAll("\\s+", "").toLowerCase(java.util.Locale.ROOT);
+        }
+
+        private static String unparenthesized(String predicate) {
+            return predicate.startsWith("(") && closing(predicate, 0) == predicate.length() - 1
+                    ? predicate.substring(1, predicate.length() - 1) : predicate;
+        }
+
+        private static int closing(String text, int open) {
+            int depth = 0;
+            for (int i = open; i < text.length(); i++) {
+                char c = text.charAt(i);
+                if (c == '(') {
+                    depth++;
+                } else if (c == ')' && --depth == 0) {
+                    return i;
+                }
+            }
+            return -1;
+        }
+
+        private static List<String> splitTopLevel(String list) {
+            List<String> parts = new ArrayList<>();
+            int depth = 0;
+            int start = 0;
+            for (int i = 0; i < list.length(); i++) {
+                char c = list.charAt(i);
+                if (c == '(') {
+                    depth++;
+                } else if (c == ')') {
+                    depth--;
+                } else if (c == ',' && depth == 0) {
+                    parts.add(list.substring(start, i));
+                    start = i + 1;
+                }
+            }
+            parts.add(list.substring(start));
+            return parts;
+        }
     }
 
     /** A type change old code keeps working with: a longer varchar, varchar to text, a wider integer or numeric. */

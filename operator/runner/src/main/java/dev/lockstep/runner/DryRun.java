@@ -190,10 +190,19 @@ final class DryRun {
             // A step that failed midway on a scratch database may have left part of itself behind: what that part
             // changed is reported too. In place, the step was rolled back to its savepoint and nothing changed.
             SchemaSnapshot after = SchemaSnapshot.read(c, schemas);
-            List<String> findings = DestructiveChanges.of(base, before, after).stream().map(f -> {
+            List<String> declared = statements.statements().stream().map(ScriptStatements.Located::sql)
+                    .filter(st -> TransactionBlocks.of(st).filter(f -> f.form().equals("CREATE INDEX CONCURRENTLY")).isPresent())
+                    .toList();
+            List<DestructiveChanges.Finding> all = DestructiveChanges.of(base, before, after, declared);
+            java.util.function.Function<DestructiveChanges.Finding, String> located = f -> {
                 int line = statements.lineOf(f.object());
                 return step.script() + (line > 0 ? ":" + line : "") + ": " + f.change();
-            }).toList();
+            };
+            List<String> findings = all.stream().filter(DestructiveChanges.Finding::destructive).map(located).toList();
+            List<String> harmless = all.stream().filter(f -> !f.destructive()).map(located).toList();
+            if (!harmless.isEmpty()) {
+                note = (note == null ? "" : note + "; ") + String.join("; ", harmless);
+            }
             linted.add(step.withLint(findings, note));
             before = after;
         }

@@ -105,7 +105,8 @@ public final class RoundTrip {
                 if (brokenQuery.isPresent()) {
                     return fail(lines, version, brokenQuery.get(), FailureCategory.VALIDATION);
                 }
-                List<String> destructive = script.contract() ? List.of() : destructive(script, below, at);
+                List<String> destructive = script.contract() ? List.of() : findings(script, below, at, true);
+                List<String> harmless = script.contract() ? List.of() : findings(script, below, at, false);
                 if (!destructive.isEmpty() && destructivePolicy == MigrationSettings.Destructive.BLOCK) {
                     return fail(lines, version, "expand step " + version + " would break code still running on the schema"
                             + " before it: " + String.join("; ", destructive) + ". Make it a contract step"
@@ -135,7 +136,8 @@ public final class RoundTrip {
                 long queried = queries.countAt(version);
                 lines.add(version + ": up, down, up: " + at.size() + " objects, round-trips"
                         + (queried == 0 ? "" : "; " + queried + " application queries work")
-                        + (destructive.isEmpty() ? "" : "; destructive expand step: " + String.join("; ", destructive)));
+                        + (destructive.isEmpty() ? "" : "; destructive expand step: " + String.join("; ", destructive))
+                        + (harmless.isEmpty() ? "" : "; " + String.join("; ", harmless)));
                 below = at;
                 previous = version;
             }
@@ -189,8 +191,10 @@ public final class RoundTrip {
         }
     }
 
-    private static List<String> destructive(Version script, SchemaSnapshot below, SchemaSnapshot at) {
-        List<DestructiveChanges.Finding> findings = DestructiveChanges.of(below, below, at);
+    /** The step's destructive findings ({@code destructive}) or the others (a replaced index), as {@code script:line: change}. */
+    private static List<String> findings(Version script, SchemaSnapshot below, SchemaSnapshot at, boolean destructive) {
+        List<DestructiveChanges.Finding> findings = DestructiveChanges.of(below, below, at).stream()
+                .filter(f -> f.destructive() == destructive).toList();
         if (findings.isEmpty()) {
             return List.of();
         }

@@ -268,6 +268,32 @@ class PlanDatabaseTest {
     }
 
     @Test
+    void anIndexDroppedWhereTheSameStepBuildsOneWithTheSameLeadingColumnsIsNotDestructive() throws Exception {
+        script("V2__widen_email_idx.sql", "CREATE INDEX CONCURRENTLY users_email_nickname_idx ON users (email, nickname);\n"
+                + "DROP INDEX CONCURRENTLY users_email_idx;");
+        script("V2__widen_email_idx.sql.conf", "executeInTransaction=false");
+
+        RunResult widened = runner.migrate(settings("latest", block()));
+
+        assertThat(widened.error()).isNull();
+        MigrationPlan.Step step = widened.plan().steps().get(0);
+        assertThat(step.destructive()).isFalse();
+        assertThat(step.findings()).isNull();
+        assertThat(step.note()).contains("index users_email_idx dropped and replaced by users_email_nickname_idx on the same table"
+                + " with the same leading columns (email): it serves the same queries, so not destructive");
+        assertThat(db.column("SELECT indexname FROM pg_indexes WHERE tablename = 'users' ORDER BY 1"))
+                .containsExactly("users_email_nickname_idx", "users_pkey");
+
+        // Replaced by an index that leads with another column: the queries on email lose their index.
+        script("V3__reorder_idx.sql", "CREATE INDEX users_nickname_email_idx ON users (nickname, email);\n"
+                + "DROP INDEX users_email_nickname_idx;");
+        RunResult reordered = runner.plan(settings("latest", block()));
+        assertThat(reordered.exitCode()).isEqualTo(ExitCode.DESTRUCTIVE);
+        assertThat(reordered.plan().steps().get(0).findings()).singleElement().asString()
+                .contains("index users_email_nickname_idx dropped");
+    }
+
+    @Test
     void approvalAppliesOnlyThePlanWhoseDigestWasApproved() throws IOException {
         script("V2__add_bio.sql", "ALTER TABLE users ADD COLUMN bio text;");
         PlanPolicy required = new PlanPolicy(Destructive.BLOCK, true, null);
