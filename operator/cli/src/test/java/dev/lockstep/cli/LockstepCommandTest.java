@@ -19,6 +19,14 @@ class LockstepCommandTest {
     }
 
     @Test
+    void postgresNoticesThatFlywayLogsAsWarningsAreQuietByDefault() {
+        // "DB: relation x already exists, skipping" once per script, printed before the summary of every run.
+        assertThat(org.slf4j.LoggerFactory.getLogger("org.flywaydb.core.internal.proprietaryStubs.ErrorOverridesSupportStub")
+                .isWarnEnabled()).isFalse();
+        assertThat(org.slf4j.LoggerFactory.getLogger("org.flywaydb.core.internal.command.DbMigrate").isWarnEnabled()).isTrue();
+    }
+
+    @Test
     void operatorWithoutARunnerImageIsABadArgument() {
         StringWriter err = new StringWriter();
         CommandLine cli = Lockstep.commandLine();

@@ -13,7 +13,10 @@ import picocli.CommandLine.Command;
             "2:bad arguments; nothing was touched",
             "3:database unreachable or login refused; nothing was applied",
             "4:validation failed (checksum, missing or unknown applied migration)",
-            "5:a migration script failed; the database is at the last good revision"})
+            "5:a migration script failed, or an earlier one failed outside a transaction (a failed row); the database is"
+                + " at the last good revision",
+            "6:an expand step is destructive, or could not be checked (with --destructive block); nothing was applied",
+            "7:the plan needs approval (--require-approval) and its digest is not --approved-plan-digest; nothing was applied"})
 public class MigrateCommand extends RunnerCommand {
     @Override
     RunResult run(MigrationSettings settings) {

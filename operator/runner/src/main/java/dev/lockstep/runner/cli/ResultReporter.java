@@ -73,8 +73,16 @@ final class ResultReporter {
             }
         }
         if (r.plan() != null && !r.plan().isEmpty()) {
-            s.append("\n  plan ").append(r.plan().digest()).append(" from ").append(orNone(r.plan().from())).append(':');
+            // Once migrate has run its steps, the lines above said what each did: only what the dry run said is left to tell.
+            boolean ran = !isEmpty(r.applied()) || !isEmpty(r.undone());
+            int size = r.plan().steps().size();
+            boolean anyToTell = !ran || r.plan().steps().stream().anyMatch(step -> step.findings() != null || step.note() != null);
+            s.append("\n  plan ").append(r.plan().digest()).append(" from ").append(orNone(r.plan().from()))
+                    .append(ran ? " (" + size + (size == 1 ? " step)" : " steps)") : "").append(anyToTell ? ":" : "");
             for (MigrationPlan.Step step : r.plan().steps()) {
+                if (ran && step.findings() == null && step.note() == null) {
+                    continue;
+                }
                 s.append("\n    ").append(step.kind()).append(' ').append(step.version()).append(' ').append(step.description())
                         .append(step.destructive() ? " (destructive)" : "");
                 if (step.findings() != null) {
@@ -92,6 +100,10 @@ final class ResultReporter {
             s.append("\n  pending: ").append(String.join(", ", r.pending()));
         }
         return s.toString();
+    }
+
+    private static boolean isEmpty(java.util.List<?> list) {
+        return list == null || list.isEmpty();
     }
 
     private static String orNone(String revision) {

@@ -94,6 +94,8 @@ class MigrateCommandDatabaseTest {
         assertThat(printed).contains("database at revision 12", "pending: 13, 14, 15, 16, 17, 18, 19, 20, 21, 22, 23, 24");
         List<String> appliedLines = printed.lines().filter(l -> l.startsWith("  applied ")).map(l -> l.split(" ")[3]).toList();
         assertThat(appliedLines).containsExactly("1", "2", "3", "4", "5", "6", "7", "8", "9", "10", "11", "12");
+        // The plan is not printed again step by step after its steps ran: the applied lines said it.
+        assertThat(printed).contains(" (24 steps)").doesNotContain("Expand 1 step 1");
         RunResult result = ResultJson.read(Files.readString(resultFile));
         assertThat(result.toRevision()).isEqualTo("12");
         assertThat(result.pending()).first().isEqualTo("13");
