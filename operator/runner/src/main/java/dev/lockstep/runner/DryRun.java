@@ -131,7 +131,6 @@ final class DryRun {
      */
     private static String statementByStatement(Connection c, ScriptStatements statements, long lockMillis, long statementMillis)
             throws SQLException {
-        Savepoint step = c.setSavepoint();
         List<String> leftOut = new ArrayList<>();
         for (ScriptStatements.Located statement : statements.statements()) {
             Optional<TransactionBlocks.Form> form = TransactionBlocks.of(statement.sql());
@@ -145,14 +144,24 @@ final class DryRun {
                 continue;
             }
             String sql = form.map(TransactionBlocks.Form::standIn).orElse(statement.sql());
+            // Each statement on its own savepoint: what the statements before a failing one changed is still compared.
+            Savepoint one = c.setSavepoint();
             try (Statement st = c.createStatement()) {
                 st.execute(sql);
             } catch (SQLException e) {
-                c.rollback(step);
+                c.rollback(one);
                 if ("25001".equals(e.getSQLState())) {
                     return UNCHECKED + "line " + statement.line() + " runs outside a transaction (" + firstLine(statement.sql())
                             + "), so a dry run cannot run it and cannot tell what it changes; dry-run on a scratch database"
                             + " (spec.policy.dryRunDatabase), or let it through with spec.policy.destructive: Warn";
+                }
+                if (!leftOut.isEmpty()) {
+                    // It may fail only for want of what was left out (an index it uses): the rest is not known to be safe.
+                    return UNCHECKED + "line " + statement.line() + " fails in the dry run (SQLSTATE " + e.getSQLState() + ": "
+                            + firstLine(e.getMessage()) + "), perhaps because " + String.join("; ", leftOut.stream()
+                            .map(l -> l.substring(0, l.indexOf(':'))).toList()) + " was left out, so the rest of the step is"
+                            + " not checked; dry-run on a scratch database (spec.policy.dryRunDatabase), or let it through"
+                            + " with spec.policy.destructive: Warn";
                 }
                 return notDryRun(e, lockMillis, statementMillis);
             }

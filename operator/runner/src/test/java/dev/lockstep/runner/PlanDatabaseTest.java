@@ -255,6 +255,15 @@ class PlanDatabaseTest {
         assertThat(mixed.plan().steps().get(0).findings()).containsExactly("V2__index_and_drop.sql:2: column users.nickname dropped");
         assertThat(mixed.plan().steps().get(0).note()).contains("leaving out CREATE INDEX CONCURRENTLY (line 1)");
 
+        // A statement that fails in the dry run after one was left out may fail only for want of it: unchecked.
+        script("V2__index_and_drop.sql", "CREATE UNIQUE INDEX CONCURRENTLY users_age_key ON users (age);\n"
+                + "ALTER TABLE users ADD CONSTRAINT users_age_unique UNIQUE USING INDEX users_age_key;\n"
+                + "ALTER TABLE users DROP COLUMN nickname;");
+        RunResult wanting = runner.plan(settings("latest", block()));
+        assertThat(wanting.exitCode()).isEqualTo(ExitCode.DESTRUCTIVE);
+        assertThat(wanting.plan().steps().get(0).note()).startsWith("unchecked: line 2 fails in the dry run")
+                .contains("CREATE INDEX CONCURRENTLY (line 1) was left out");
+
         String other = db.name() + "_other";
         script("V2__index_and_drop.sql", "CREATE DATABASE " + other + ";");
         try {
