@@ -129,6 +129,9 @@ final class DryRun {
      * INDEX}), left out when its form is harmless ({@code CREATE INDEX CONCURRENTLY}), and otherwise makes the step
      * unchecked, which Block refuses: a step that cannot be dry-run may still be destructive.
      */
+    private static final String UNCHECKED_REMEDY = "; dry-run on a scratch database (spec.policy.dryRunDatabase), or let it"
+            + " through with spec.policy.destructive: Warn";
+
     private static String statementByStatement(Connection c, ScriptStatements statements, long lockMillis, long statementMillis)
             throws SQLException {
         List<String> leftOut = new ArrayList<>();
@@ -136,8 +139,7 @@ final class DryRun {
             Optional<TransactionBlocks.Form> form = TransactionBlocks.of(statement.sql());
             if (form.isPresent() && form.get().dryRun() == TransactionBlocks.DryRunAs.UNCHECKED) {
                 return UNCHECKED + form.get().form() + " (line " + statement.line() + ") runs outside a transaction, so a dry"
-                        + " run cannot run it, and " + form.get().why() + "; dry-run on a scratch database"
-                        + " (spec.policy.dryRunDatabase), or let it through with spec.policy.destructive: Warn";
+                        + " run cannot run it, and " + form.get().why() + UNCHECKED_REMEDY;
             }
             if (form.isPresent() && form.get().dryRun() == TransactionBlocks.DryRunAs.HARMLESS) {
                 leftOut.add(form.get().form() + " (line " + statement.line() + "): " + form.get().why());
@@ -152,16 +154,14 @@ final class DryRun {
                 c.rollback(one);
                 if ("25001".equals(e.getSQLState())) {
                     return UNCHECKED + "line " + statement.line() + " runs outside a transaction (" + firstLine(statement.sql())
-                            + "), so a dry run cannot run it and cannot tell what it changes; dry-run on a scratch database"
-                            + " (spec.policy.dryRunDatabase), or let it through with spec.policy.destructive: Warn";
+                            + "), so a dry run cannot run it and cannot tell what it changes" + UNCHECKED_REMEDY;
                 }
                 if (!leftOut.isEmpty()) {
                     // It may fail only for want of what was left out (an index it uses): the rest is not known to be safe.
                     return UNCHECKED + "line " + statement.line() + " fails in the dry run (SQLSTATE " + e.getSQLState() + ": "
                             + firstLine(e.getMessage()) + "), perhaps because " + String.join("; ", leftOut.stream()
                             .map(l -> l.substring(0, l.indexOf(':'))).toList()) + " was left out, so the rest of the step is"
-                            + " not checked; dry-run on a scratch database (spec.policy.dryRunDatabase), or let it through"
-                            + " with spec.policy.destructive: Warn";
+                            + " not checked" + UNCHECKED_REMEDY;
                 }
                 return notDryRun(e, lockMillis, statementMillis);
             }
