@@ -7,10 +7,13 @@
 #   test-infra/control-plane.sh up       start on random loopback ports; prints the admin kubeconfig path
 #   test-infra/control-plane.sh down     stop and remove the state directory
 #   test-infra/control-plane.sh status   what runs, where, and its memory
+#   test-infra/control-plane.sh versions the versions of go, etcd and the built binaries
 #
 # Environment:
 #   LOCKSTEP_K8S_CACHE  binaries (default ~/.cache/lockstep/k8s-1.20); ~240 MB
 #   LOCKSTEP_K8S_DIR    state: pki, etcd data, logs, kubeconfig (default /tmp/lockstep-k8s-$UID)
+# `build` prints a line per phase with the time since it started; apt-get's and the Go build's output go to
+# $LOCKSTEP_K8S_CACHE/build.log, whose last lines are printed when a phase fails.
 # `build` needs root or sudo (apt-get) and Debian's package archive; nothing else from the network.
 set -euo pipefail
 
@@ -26,37 +29,60 @@ fail() { say "ERROR: $*"; exit 1; }
 built() { [ -x "$BIN/kube-apiserver" ] && [ -x "$BIN/kube-controller-manager" ] && [ -x "$BIN/kubectl" ]; }
 
 drop_deb_src() {
-  if [ -f "$DEB_SRC" ]; then $SUDO rm -f "$DEB_SRC"; $SUDO apt-get update -qq >&2 || true; fi
+  if [ -f "$DEB_SRC" ]; then $SUDO rm -f "$DEB_SRC"; $SUDO apt-get update -qq >>"$LOG" 2>&1 || true; fi
+}
+
+LOG=$CACHE/build.log
+PHASE=""
+BUILD_STARTED=$SECONDS
+elapsed() { local s=$((SECONDS - BUILD_STARTED)); printf '%d:%02d' $((s / 60)) $((s % 60)); }
+phase() { PHASE=$1; say "[$(elapsed)] $1"; echo "=== [$(elapsed)] $1" >>"$LOG"; }
+
+# On any exit of a build that did not finish: say which phase failed, show the log's tail, and leave no sources
+# (about 2 GB) or half-written binaries behind, so the next build starts clean.
+build_exited() {
+  local code=$1
+  drop_deb_src
+  [ "$code" -eq 0 ] && return 0
+  say "ERROR: the build failed while ${PHASE:-starting} (exit $code, after $(elapsed)); the last lines of $LOG:"
+  tail -n 25 "$LOG" >&2 || true
+  rm -rf "$CACHE/src" "$BIN/VERSIONS.tmp"
+  rm -f "$BIN/kube-apiserver" "$BIN/kube-controller-manager" "$BIN/kubectl"
+  say "the whole log: $LOG; run the build again once the cause is fixed"
 }
 
 build() {
   if built; then say "binaries present in $BIN"; return 0; fi
-  local started=$SECONDS
   command -v apt-get >/dev/null || fail "building needs apt-get (Debian 12); or set LOCKSTEP_K8S_CACHE to a directory with bin/ already built"
+  mkdir -p "$CACHE"; : >"$LOG"
+  trap 'build_exited $?' EXIT
+  say "building the Kubernetes 1.20 control plane once into $CACHE (about 5 minutes on 2 cores); log: $LOG"
   export DEBIAN_FRONTEND=noninteractive
-  $SUDO apt-get update -qq >&2
-  $SUDO apt-get install -y -qq golang-go etcd-server rsync build-essential dpkg-dev openssl curl >&2
+  phase "installing the build tools (apt-get: go, etcd, build-essential)"
+  $SUDO apt-get update -qq >>"$LOG" 2>&1
+  $SUDO apt-get install -y -qq golang-go etcd-server rsync build-essential dpkg-dev openssl curl >>"$LOG" 2>&1
   # The kubernetes source package needs a deb-src entry; add one (a copy of the deb entry) only for the fetch.
   if ! apt-cache showsrc kubernetes 2>/dev/null | grep -q '^Package: kubernetes'; then
-    trap drop_deb_src EXIT
     if [ -f /etc/apt/sources.list.d/debian.sources ]; then
       sed 's/^Types:.*/Types: deb-src/' /etc/apt/sources.list.d/debian.sources | $SUDO tee "$DEB_SRC" >/dev/null
     else
       sed -nE 's/^deb\s+(\[[^]]*\]\s+)?(\S+)\s+(\S+)\s+(.*)$/Types: deb-src\nURIs: \2\nSuites: \3\nComponents: \4\n/p' \
         /etc/apt/sources.list | $SUDO tee "$DEB_SRC" >/dev/null
     fi
-    $SUDO apt-get update -qq >&2
+    $SUDO apt-get update -qq >>"$LOG" 2>&1
   fi
   local work=$CACHE/src
   rm -rf "$work"; mkdir -p "$work" "$BIN"
+  phase "fetching Debian's kubernetes source package"
   (
     cd "$work"
-    apt-get source -qq kubernetes >&2
-    apt-get download -qq kubernetes-client golang-github-modern-go-reflect2-dev >&2
+    apt-get source -qq kubernetes >>"$LOG" 2>&1
+    apt-get download -qq kubernetes-client golang-github-modern-go-reflect2-dev >>"$LOG" 2>&1
   )
-  drop_deb_src; trap - EXIT
+  drop_deb_src
   local src
-  src=$(find "$work" -maxdepth 1 -type d -name 'kubernetes-1.20.*' | head -n 1)
+  # -quit rather than `| head`: under pipefail, head closing the pipe first can kill the writer with SIGPIPE.
+  src=$(find "$work" -maxdepth 1 -type d -name 'kubernetes-1.20.*' -print -quit)
   [ -n "$src" ] || fail "the kubernetes source package is not 1.20.x; this harness is pinned to it"
   # kubectl of the same version, from the binary package (extracted, so no other kubectl package is disturbed).
   dpkg-deb -x "$work"/kubernetes-client_*.deb "$work/client"
@@ -67,17 +93,29 @@ build() {
   cp "$work"/reflect2/usr/share/gocode/src/github.com/modern-go/reflect2/*.{go,s} "$src/vendor/github.com/modern-go/reflect2/"
   mkdir -p "$src/.go/src/k8s.io" "$work/home"
   ln -sfn ../../.. "$src/.go/src/k8s.io/kubernetes"
+  phase "compiling kube-apiserver and kube-controller-manager (the long part: 4-5 minutes)"
   (cd "$src" && env GOPATH="$src/.go" CGO_ENABLED=0 HOME="$work/home" PATH="/usr/lib/go/bin:$PATH" \
-    make WHAT="cmd/kube-apiserver cmd/kube-controller-manager" >&2)
+    make WHAT="cmd/kube-apiserver cmd/kube-controller-manager" >>"$LOG" 2>&1) &
+  local make_pid=$! last=$SECONDS
+  while kill -0 "$make_pid" 2>/dev/null; do
+    sleep 1
+    if [ $((SECONDS - last)) -ge 30 ]; then say "[$(elapsed)] still compiling"; last=$SECONDS; fi
+  done
+  wait "$make_pid"
+  phase "installing the binaries into $BIN"
   cp "$src/_output/bin/kube-apiserver" "$src/_output/bin/kube-controller-manager" "$BIN/"
-  {
-    echo "source: $(basename "$src")"
-    go version
-    etcd --version | head -n 1
-    "$BIN/kube-apiserver" --version
-  } > "$BIN/VERSIONS"
+  { echo "source: $(basename "$src")"; versions; } >"$BIN/VERSIONS.tmp"
+  mv "$BIN/VERSIONS.tmp" "$BIN/VERSIONS"
   rm -rf "$work"
-  say "built in $((SECONDS - started)) s"; cat "$BIN/VERSIONS" >&2
+  trap - EXIT
+  say "[$(elapsed)] built"; cat "$BIN/VERSIONS" >&2
+}
+
+# Reads each version in full (sed, not head): a writer whose reader exits first dies of SIGPIPE under pipefail.
+versions() {
+  go version
+  etcd --version | sed -n 1p
+  "$BIN/kube-apiserver" --version
 }
 
 random_ports() {  # N free loopback ports, below the kernel's ephemeral range
@@ -227,5 +265,6 @@ case "${1:-}" in
   up) up ;;
   down) down ;;
   status) status ;;
-  *) echo "usage: $0 build|up|down|status" >&2; exit 2 ;;
+  versions) versions ;;
+  *) echo "usage: $0 build|up|down|status|versions" >&2; exit 2 ;;
 esac
