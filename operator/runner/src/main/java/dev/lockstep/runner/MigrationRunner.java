@@ -331,6 +331,15 @@ public final class MigrationRunner {
         // PostgreSQL's own words (with its Detail line), not Flyway's framed report around them.
         String message = sql != null ? sql.getMessage().replaceAll("\\s*\\n\\s*", " ").strip() : firstLine(e.getMessage());
         Integer line = e.getLineNumber() > 0 ? e.getLineNumber() : null;
+        if (isConnectionState(sqlState) || sqlState == null && sql == null && e.getCause() instanceof java.io.IOException) {
+            // The server went away (a restart, a failover, a terminated session): not the script's fault.
+            String what = e.isExecutableInTransaction()
+                    ? "the server rolled back its transaction, so nothing of " + (script == null ? "it" : script) + " stayed"
+                    : NonTransactionalRepair.afterFailure(settings, e.getMigration() == null ? null : e.getMigration().getVersion());
+            return new Failure(FailureCategory.CONNECTION, sqlState, script, line, Redaction.text("the connection to the database"
+                    + " was lost while the script ran (" + message + "): " + what + "; retry once the database is back",
+                    settings.password()));
+        }
         if (!e.isExecutableInTransaction()) {
             message = message + " (" + NonTransactionalRepair.afterFailure(settings, e.getMigration() == null ? null
                     : e.getMigration().getVersion()) + ")";
@@ -378,10 +387,14 @@ public final class MigrationRunner {
         return new Failure(FailureCategory.INTERNAL, null, null, null, message);
     }
 
-    /** SQLSTATE classes 08 (connection), 28 (authorization), 3D000 (no such database), 57P03 (starting up). */
+    /**
+     * SQLSTATE classes 08 (connection), 28 (authorization), 3D000 (no such database), and the server going away or not
+     * yet there: 57P01 (shut down, or the session terminated by an administrator), 57P02 (crash shutdown), 57P03
+     * (starting up).
+     */
     static boolean isConnectionState(String sqlState) {
         return sqlState != null && (sqlState.startsWith("08") || sqlState.startsWith("28")
-                || sqlState.equals("3D000") || sqlState.equals("57P03"));
+                || sqlState.equals("3D000") || sqlState.equals("57P01") || sqlState.equals("57P02") || sqlState.equals("57P03"));
     }
 
     private static String rootMessage(Throwable e) {

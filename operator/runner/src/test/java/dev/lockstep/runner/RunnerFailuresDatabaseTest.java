@@ -189,6 +189,34 @@ class RunnerFailuresDatabaseTest {
     }
 
     @Test
+    void aSessionTheServerEndsMidScriptIsAConnectionFailureNotTheScripts() throws Exception {
+        script("V1__create_orders.sql", "CREATE TABLE orders (id bigint PRIMARY KEY);");
+        runner.migrate(settings("latest", null));
+        script("V2__add_note.sql", "ALTER TABLE orders ADD COLUMN note text;\nSELECT pg_sleep(60);");
+
+        java.util.concurrent.CompletableFuture<RunResult> running =
+                java.util.concurrent.CompletableFuture.supplyAsync(() -> runner.migrate(settings("latest", null)));
+        // What a restart, a failover or an administrator does to the session: SQLSTATE 57P01.
+        org.awaitility.Awaitility.await().atMost(Duration.ofSeconds(30)).until(() -> db.column("SELECT count(*) FROM pg_stat_activity"
+                + " WHERE datname = current_database() AND query LIKE '%pg_sleep(60)%' AND pid <> pg_backend_pid()").get(0).equals("1"));
+        db.execute("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = current_database()"
+                + " AND query LIKE '%pg_sleep(60)%' AND pid <> pg_backend_pid()");
+        RunResult result = running.get(60, java.util.concurrent.TimeUnit.SECONDS);
+
+        assertThat(result.exitCode()).isEqualTo(ExitCode.CONNECTION);
+        assertThat(result.error().category()).isEqualTo(FailureCategory.CONNECTION);
+        assertThat(result.error().message()).contains("connection to the database was lost while the script ran",
+                "nothing of V2__add_note.sql stayed", "retry once the database is back").doesNotContain("fix the script");
+        assertThat(result.toRevision()).isEqualTo("1");
+        assertThat(db.column("SELECT column_name FROM information_schema.columns WHERE table_name = 'orders'")).containsExactly("id");
+        // Nothing of V2 was recorded: once the database answers again, the same version simply runs.
+        script("V2__add_note.sql", "ALTER TABLE orders ADD COLUMN note text;");
+        RunResult retried = runner.migrate(settings("latest", null));
+        assertThat(retried.error()).isNull();
+        assertThat(retried.toRevision()).isEqualTo("2");
+    }
+
+    @Test
     void lockTimeoutStopsAMigrationWaitingOnABusyTable() throws Exception {
         script("V1__create_orders.sql", "CREATE TABLE orders (id bigint PRIMARY KEY);");
         runner.migrate(settings("latest", null));
