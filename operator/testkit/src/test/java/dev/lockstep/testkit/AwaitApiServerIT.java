@@ -98,12 +98,40 @@ class AwaitApiServerIT {
     }
 
     @Test
-    void givesUpAtItsTimeout(Cluster cluster) throws Exception {
+    void givesUpAtItsTimeoutSayingWhereTheDatabaseIs(Cluster cluster) throws Exception {
+        TestDatabase db = cluster.database();
         Path kubeconfig = serviceAccountKubeconfig(cluster, "impatient", true);
+        cluster.apply(Migrations.fromConfigMap("accounts", "6", db, "accounts-db", "accounts-migrations")); // no operator
 
         int exit = runAwait(kubeconfig, cluster.namespace(), "--schema", "accounts", "--revision", "6", "--timeout", "2");
 
         assertThat(exit).isEqualTo(4);
-        assertThat(err.toString()).contains("not reached after 2 s");
+        assertThat(err.toString()).contains("not reached after 2 s", "no status yet (is the operator running?)");
+    }
+
+    @Test
+    void aSchemaMigrationThatDoesNotExistIsNamedAtOnceUnlessToldToWaitForIt(Cluster cluster) throws Exception {
+        Path kubeconfig = serviceAccountKubeconfig(cluster, "early", true);
+
+        long started = System.nanoTime();
+        int missing = runAwait(kubeconfig, cluster.namespace(), "--schema", "acounts", "--revision", "6");
+
+        assertThat(missing).isEqualTo(5);
+        assertThat(Duration.ofNanos(System.nanoTime() - started)).isLessThan(Duration.ofSeconds(30));
+        assertThat(err.toString()).contains("SchemaMigration " + cluster.namespace() + "/acounts does not exist", "--wait-for-creation");
+
+        int waited = runAwait(kubeconfig, cluster.namespace(), "--schema", "acounts", "--revision", "6", "--wait-for-creation",
+                "--timeout", "2s");
+        assertThat(waited).isEqualTo(4);
+        assertThat(err.toString()).contains("not reached after 2s: SchemaMigration " + cluster.namespace() + "/acounts does not exist");
+    }
+
+    @Test
+    void aTimeoutThatIsNotADurationIsABadArgument(Cluster cluster) throws Exception {
+        Path kubeconfig = serviceAccountKubeconfig(cluster, "typo", true);
+
+        assertThat(runAwait(kubeconfig, cluster.namespace(), "--schema", "accounts", "--revision", "6", "--timeout", "5 minutes"))
+                .isEqualTo(2);
+        assertThat(err.toString()).contains("--timeout must be a duration such as 90s, 5m or 1h30m", "'5 minutes'");
     }
 }

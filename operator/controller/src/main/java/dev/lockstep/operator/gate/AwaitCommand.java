@@ -26,7 +26,7 @@ import picocli.CommandLine.Spec;
         description = "Block until a SchemaMigration reports the database at a revision or above (for init containers).",
         exitCodeListHeading = "%nExit codes:%n",
         exitCodeList = {"0:the revision is there", "2:bad arguments", "3:the API server refused or is unreachable",
-            "4:timed out"})
+            "4:timed out", "5:no such SchemaMigration (without --wait-for-creation)"})
 public class AwaitCommand implements Callable<Integer> {
     @Option(names = "--schema", defaultValue = "${env:LOCKSTEP_SCHEMA}",
             description = "Name of the SchemaMigration. Env: LOCKSTEP_SCHEMA.")
@@ -40,8 +40,14 @@ public class AwaitCommand implements Callable<Integer> {
             description = "Namespace of the SchemaMigration. Default: the pod's own (env POD_NAMESPACE, else the service account's).")
     String namespace;
 
-    @Option(names = "--timeout", defaultValue = "0", description = "Give up after this many seconds; 0 waits forever. Default: ${DEFAULT-VALUE}.")
-    long timeoutSeconds;
+    @Option(names = "--timeout", defaultValue = "0",
+            description = "Give up after this long: 90s, 5m, 1h30m, or a number of seconds; 0 waits forever. Default: ${DEFAULT-VALUE}.")
+    String timeout;
+
+    @Option(names = "--wait-for-creation",
+            description = "Wait for the SchemaMigration to be created (it is applied with the app, in any order);"
+                    + " without it, one that does not exist fails at once (exit 5).")
+    boolean waitForCreation;
 
     @Option(names = "--kubeconfig", description = "Kubeconfig to use outside a cluster. Default: in-cluster, else ~/.kube/config.")
     Path kubeconfig;
@@ -61,23 +67,39 @@ public class AwaitCommand implements Callable<Integer> {
             err.println("lockstep await: --revision must be a version such as 7, got '" + revision + "'");
             return 2;
         }
+        java.util.Optional<java.time.Duration> limit = timeout(timeout);
+        if (limit.isEmpty()) {
+            err.println("lockstep await: --timeout must be a duration such as 90s, 5m or 1h30m (or a number of seconds), got '"
+                    + timeout + "'");
+            return 2;
+        }
         try (KubernetesClient client = client()) {
             String ns = namespace != null && !namespace.isBlank() ? namespace : client.getNamespace();
             if (ns == null) {
                 err.println("lockstep await: no namespace: pass --namespace or set POD_NAMESPACE");
                 return 2;
             }
-            out.println("lockstep await: waiting for SchemaMigration " + ns + "/" + schema + " to reach revision " + revision);
-            out.flush();
-            long limit = timeoutSeconds > 0 ? timeoutSeconds : TimeUnit.DAYS.toSeconds(3650);
+            var resource = client.resources(SchemaMigration.class).inNamespace(ns).withName(schema);
+            long seconds = limit.get().isZero() ? TimeUnit.DAYS.toSeconds(3650) : limit.get().toSeconds();
             try {
-                SchemaMigration reached = client.resources(SchemaMigration.class).inNamespace(ns).withName(schema)
-                        .waitUntilCondition(sm -> sm != null && reached(sm), limit, TimeUnit.SECONDS);
+                if (!waitForCreation && resource.get() == null) {
+                    err.println("lockstep await: SchemaMigration " + ns + "/" + schema + " does not exist: check --schema"
+                            + " (LOCKSTEP_SCHEMA) and --namespace, or pass --wait-for-creation to wait until it is applied");
+                    return 5;
+                }
+                out.println("lockstep await: waiting for SchemaMigration " + ns + "/" + schema + " to reach revision " + revision);
+                out.flush();
+                SchemaMigration reached = resource.waitUntilCondition(sm -> sm != null && reached(sm), seconds, TimeUnit.SECONDS);
                 out.println("lockstep await: database at revision " + reached.getStatus().getCurrentRevision() + "; go");
                 return 0;
             } catch (KubernetesClientException e) {
                 if (e.getCause() instanceof java.util.concurrent.TimeoutException || e.getMessage().contains("Timed out")) {
-                    err.println("lockstep await: revision " + revision + " not reached after " + timeoutSeconds + " s");
+                    SchemaMigration now = resource.get();
+                    err.println("lockstep await: revision " + revision + " not reached after " + timeout + (timeout.matches("[0-9]+") ? " s" : "")
+                            + (now == null ? ": SchemaMigration " + ns + "/" + schema + " does not exist"
+                            : now.getStatus() == null || now.getStatus().getPhase() == null ? ": the SchemaMigration has no status yet (is the operator running?)"
+                            : ": the database is at revision " + java.util.Objects.requireNonNullElse(now.getStatus().getCurrentRevision(), "none")
+                            + ", phase " + now.getStatus().getPhase()));
                     return 4;
                 }
                 err.println("lockstep await: " + e.getMessage() + (e.getCode() == 403
@@ -85,6 +107,14 @@ public class AwaitCommand implements Callable<Integer> {
                 return 3;
             }
         }
+    }
+
+    /** A bare number of seconds, as before, or a duration as the other flags and the spec write it. */
+    private static java.util.Optional<java.time.Duration> timeout(String text) {
+        if (text != null && text.strip().matches("[0-9]{1,9}")) {
+            return java.util.Optional.of(java.time.Duration.ofSeconds(Long.parseLong(text.strip())));
+        }
+        return dev.lockstep.operator.Durations.parse(text);
     }
 
     private boolean reached(SchemaMigration sm) {
