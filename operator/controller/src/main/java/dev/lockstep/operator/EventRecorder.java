@@ -37,7 +37,8 @@ public class EventRecorder {
 
     private void record(HasMetadata sm, String type, Reason reason, String message) {
         String now = Instant.now(clock).truncatedTo(ChronoUnit.SECONDS).toString();
-        String name = sm.getMetadata().getName() + "." + UUID.randomUUID().toString().replace("-", "").substring(0, 16);
+        String name = Names.fit(sm.getMetadata().getName(), "." + UUID.randomUUID().toString().replace("-", "").substring(0, 16),
+                Names.OBJECT_NAME);
         try {
             client.v1().events().inNamespace(sm.getMetadata().getNamespace()).resource(new EventBuilder()
                     .withNewMetadata().withName(name).withNamespace(sm.getMetadata().getNamespace()).endMetadata()

@@ -20,6 +20,12 @@ public enum Reason {
     UndoScriptMissing,
     DownWaitingForPods,
     DatabaseClaimed,
+    /** The API server refused what the operator asked (4xx: an inadmissible object, a quota, RBAC): Stalled. */
+    ApiRequestRefused,
+    /** A request to the API server failed otherwise (5xx, a timeout): retried with back-off. */
+    ApiRequestFailed,
+    /** Reconciling failed for another reason (a defect, if it persists): retried with back-off. */
+    ReconcileFailed,
     DryRunDatabaseInUse,
     DriftDetected,
     DriftCheckFailed,

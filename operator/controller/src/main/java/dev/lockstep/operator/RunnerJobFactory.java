@@ -95,6 +95,7 @@ public final class RunnerJobFactory {
                     .withLabels(labels)
                     .addToAnnotations(RunnerJobs.TARGET_ANNOTATION, spec.getTargetRevision())
                     .addToAnnotations(RunnerJobs.STEP_ANNOTATION, step.name())
+                    .addToAnnotations(RunnerJobs.ANNOTATION_SCHEMA_MIGRATION, sm.getMetadata().getName())
                     .withOwnerReferences(new OwnerReferenceBuilder()
                             .withApiVersion(sm.getApiVersion())
                             .withKind(sm.getKind())
@@ -108,7 +109,8 @@ public final class RunnerJobFactory {
                     .withBackoffLimit(Objects.requireNonNullElse(runner.getBackoffLimit(), RunnerSpec.DEFAULT_BACKOFF_LIMIT))
                     .withActiveDeadlineSeconds(Objects.requireNonNullElse(runner.getActiveDeadlineSeconds(), RunnerSpec.DEFAULT_ACTIVE_DEADLINE_SECONDS))
                     .withNewTemplate()
-                        .withNewMetadata().withLabels(labels).endMetadata()
+                        .withNewMetadata().withLabels(labels)
+                            .addToAnnotations(RunnerJobs.ANNOTATION_SCHEMA_MIGRATION, sm.getMetadata().getName()).endMetadata()
                         .withNewSpec()
                             .withRestartPolicy("Never")
                             .withServiceAccountName(runner.getServiceAccountName())
@@ -134,7 +136,7 @@ public final class RunnerJobFactory {
         labels.put("app.kubernetes.io/name", "lockstep");
         labels.put(RunnerJobs.LABEL_COMPONENT, RunnerJobs.COMPONENT_RUNNER);
         labels.put(RunnerJobs.LABEL_MANAGED_BY, RunnerJobs.MANAGED_BY);
-        labels.put(RunnerJobs.LABEL_SCHEMA_MIGRATION, sm.getMetadata().getName());
+        labels.put(RunnerJobs.LABEL_SCHEMA_MIGRATION, Names.labelValue(sm.getMetadata().getName()));
         labels.put(RunnerJobs.LABEL_SPEC_HASH, specHash);
         return labels;
     }

@@ -18,7 +18,10 @@ import java.util.TreeMap;
  * hash of everything that shapes the run, so a restarted operator finds the Job it made instead of making another.
  */
 public final class RunnerJobs {
+    /** The SchemaMigration's name as a label value ({@link Names#labelValue}: hashed when longer than 63). */
     public static final String LABEL_SCHEMA_MIGRATION = "lockstep.dev/schema-migration";
+    /** The SchemaMigration's full name, which a label cannot always hold: how a Job or pod is traced back to it. */
+    public static final String ANNOTATION_SCHEMA_MIGRATION = "lockstep.dev/schema-migration";
     public static final String LABEL_SPEC_HASH = "lockstep.dev/spec-hash";
     public static final String LABEL_COMPONENT = "app.kubernetes.io/component";
     public static final String LABEL_MANAGED_BY = "app.kubernetes.io/managed-by";
@@ -31,7 +34,6 @@ public final class RunnerJobs {
     public static final String TARGET_ANNOTATION = "lockstep.dev/target-revision";
     public static final String STEP_ANNOTATION = "lockstep.dev/step";
 
-    private static final int MAX_NAME = 63;
     private static final ObjectMapper CANONICAL = new ObjectMapper().configure(SerializationFeature.ORDER_MAP_ENTRIES_BY_KEYS, true);
 
     private RunnerJobs() {}
@@ -90,18 +92,13 @@ public final class RunnerJobs {
         return sha256(all.toString()).substring(0, 16);
     }
 
-    /** {@code <name>-<revision>-<hash>}, the name shortened so the whole fits a label value (63 characters). */
+    /**
+     * {@code <name>-<revision>-<hash>}, within a label value (63 characters): a longer name is cut and followed by a hash
+     * of it ({@link Names#fit}), so two long names never share a Job.
+     */
     public static String jobName(String resourceName, String targetRevision, String specHash) {
         String revision = targetRevision.toLowerCase(Locale.ROOT).replace('.', '-');
-        String suffix = "-" + revision + "-" + specHash;
-        String prefix = resourceName;
-        if (prefix.length() + suffix.length() > MAX_NAME) {
-            prefix = prefix.substring(0, MAX_NAME - suffix.length());
-            while (prefix.endsWith("-") || prefix.endsWith(".")) {
-                prefix = prefix.substring(0, prefix.length() - 1);
-            }
-        }
-        return prefix + suffix;
+        return Names.fit(resourceName, "-" + revision + "-" + specHash, Names.LABEL_VALUE);
     }
 
     private static String sha256(String text) {

@@ -20,6 +20,7 @@ import io.javaoperatorsdk.operator.api.config.informer.Informer;
 import io.javaoperatorsdk.operator.api.config.informer.InformerEventSourceConfiguration;
 import io.javaoperatorsdk.operator.api.reconciler.Context;
 import io.javaoperatorsdk.operator.api.reconciler.ControllerConfiguration;
+import io.javaoperatorsdk.operator.api.reconciler.ErrorStatusUpdateControl;
 import io.javaoperatorsdk.operator.api.reconciler.EventSourceContext;
 import io.javaoperatorsdk.operator.api.reconciler.Reconciler;
 import io.javaoperatorsdk.operator.api.reconciler.UpdateControl;
@@ -152,6 +153,41 @@ public class SchemaMigrationReconciler implements Reconciler<SchemaMigration> {
         }
         UpdateControl<SchemaMigration> control = UpdateControl.patchStatus(sm);
         return report.recheckAfter == null ? control : control.rescheduleAfter(report.recheckAfter);
+    }
+
+    /**
+     * A reconcile that threw: almost always the API server refusing what the operator asked (a Job it will not
+     * admit, a quota, missing RBAC) or not answering. Said in status, so it is never only a stack trace in the
+     * operator's log: a refusal (4xx) waits for a person, anything else is retried with the framework's back-off.
+     */
+    @Override
+    public ErrorStatusUpdateControl<SchemaMigration> updateErrorStatus(SchemaMigration sm, Context<SchemaMigration> context, Exception e) {
+        if (sm.getStatus() == null) {
+            sm.setStatus(new SchemaMigrationStatus());
+        }
+        String before = signature(sm.getStatus());
+        StatusReport report = new StatusReport(sm, new ConditionSet(sm.getStatus().getConditions(), sm.getMetadata().getGeneration(), clock));
+        KubernetesClientException api = null;
+        for (Throwable t = e; t != null && api == null; t = t.getCause() == t ? null : t.getCause()) {
+            api = t instanceof KubernetesClientException k ? k : null;
+        }
+        int code = api == null ? 0 : api.getCode();
+        String said = truncate((api == null ? e.getClass().getSimpleName() + ": " + e.getMessage()
+                : "HTTP " + code + ": " + (api.getStatus() != null && api.getStatus().getMessage() != null
+                        ? api.getStatus().getMessage() : api.getMessage())).replaceAll("\\s*\\n\\s*", " ").strip(), 600);
+        if (code >= 400 && code < 500 && code != 409 && code != 429) {
+            report.stalled(Phase.Failed, Reason.ApiRequestRefused, "the API server refused the operator's request (" + said
+                    + "): a spec, a quota or the operator's RBAC must change; the next change to this SchemaMigration tries again");
+        } else {
+            Reason reason = api == null ? Reason.ReconcileFailed : Reason.ApiRequestFailed;
+            String what = api == null ? "the operator failed to reconcile (" + said + ")" : "a request to the API server failed (" + said + ")";
+            report.progressing(sm.getStatus().getPhase() == null ? Phase.Pending : sm.getStatus().getPhase(), reason,
+                    what + "; retrying with back-off", reason, what);
+        }
+        if (!signature(sm.getStatus()).equals(before) && report.event != null && events != null) {
+            events.warning(sm, report.eventReason, report.event);
+        }
+        return ErrorStatusUpdateControl.patchStatus(sm);
     }
 
     /** One pass of the state diagram; each branch ends in exactly one report. */
@@ -637,9 +673,13 @@ public class SchemaMigrationReconciler implements Reconciler<SchemaMigration> {
                 .map(s -> s.getConfigMapRef()).map(r -> r.getName());
     }
 
+    /** The SchemaMigration a runner Job or pod belongs to: its full name from the annotation (the label may be hashed). */
     private static Set<ResourceID> byMigrationLabel(io.fabric8.kubernetes.api.model.HasMetadata resource) {
+        Map<String, String> annotations = resource.getMetadata().getAnnotations();
         Map<String, String> labels = resource.getMetadata().getLabels();
-        String owner = labels == null ? null : labels.get(RunnerJobs.LABEL_SCHEMA_MIGRATION);
+        String owner = annotations != null && annotations.get(RunnerJobs.ANNOTATION_SCHEMA_MIGRATION) != null
+                ? annotations.get(RunnerJobs.ANNOTATION_SCHEMA_MIGRATION)
+                : labels == null ? null : labels.get(RunnerJobs.LABEL_SCHEMA_MIGRATION); // made before the annotation
         return owner == null ? Set.of() : Set.of(new ResourceID(owner, resource.getMetadata().getNamespace()));
     }
 

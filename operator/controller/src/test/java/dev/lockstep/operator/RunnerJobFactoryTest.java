@@ -38,6 +38,8 @@ class RunnerJobFactoryTest {
         });
         assertThat(job.getMetadata().getLabels()).containsEntry(RunnerJobs.LABEL_SCHEMA_MIGRATION, "orders")
                 .containsEntry(RunnerJobs.LABEL_SPEC_HASH, "abc");
+        assertThat(job.getMetadata().getAnnotations()).containsEntry(RunnerJobs.ANNOTATION_SCHEMA_MIGRATION, "orders");
+        assertThat(job.getSpec().getTemplate().getMetadata().getAnnotations()).containsEntry(RunnerJobs.ANNOTATION_SCHEMA_MIGRATION, "orders");
         assertThat(pod.getRestartPolicy()).isEqualTo("Never");
         assertThat(pod.getAutomountServiceAccountToken()).isFalse();
         assertThat(pod.getSecurityContext().getRunAsNonRoot()).isTrue();

@@ -16,6 +16,9 @@ class RunnerJobsTest {
 
         String longName = RunnerJobs.jobName("a-very-long-schema-migration-name-that-keeps-going-and-going-on", "latest", "abcdef0123");
         assertThat(longName).hasSizeLessThanOrEqualTo(63).endsWith("-latest-abcdef0123").doesNotContain("--");
+        // Two long names that share their start never share a Job.
+        String twin = RunnerJobs.jobName("a-very-long-schema-migration-name-that-keeps-going-and-going-no", "latest", "abcdef0123");
+        assertThat(twin).hasSizeLessThanOrEqualTo(63).isNotEqualTo(longName);
     }
 
     @Test
