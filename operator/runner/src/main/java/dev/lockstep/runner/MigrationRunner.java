@@ -363,7 +363,7 @@ public final class MigrationRunner {
         }
         if (e instanceof FlywaySqlException sql && isConnectionState(sql.getSqlState())) {
             return new Failure(FailureCategory.CONNECTION, sql.getSqlState(), null, null,
-                    Redaction.text(firstLine(rootMessage(sql)), settings.password()));
+                    Redaction.text(connectionProblem(sql, settings), settings.password()));
         }
         if (e.getErrorCode() == CoreErrorCode.DB_CONNECTION) {
             return new Failure(FailureCategory.CONNECTION, null, null, null, message);
@@ -395,6 +395,26 @@ public final class MigrationRunner {
     static boolean isConnectionState(String sqlState) {
         return sqlState != null && (sqlState.startsWith("08") || sqlState.startsWith("28")
                 || sqlState.equals("3D000") || sqlState.equals("57P01") || sqlState.equals("57P02") || sqlState.equals("57P03"));
+    }
+
+    /** Why a connection could not be made, in words that point at the fix; PostgreSQL's own when it answered. */
+    private static String connectionProblem(Throwable e, MigrationSettings settings) {
+        String where = settings.url() == null ? "" : Redaction.url(settings.url()).replaceFirst("^jdbc:postgresql://", "")
+                .replaceFirst("[/?].*$", "");
+        for (Throwable t = e; t != null && t.getCause() != t; t = t.getCause()) {
+            if (t instanceof java.net.UnknownHostException) {
+                return "the host " + t.getMessage() + " could not be resolved (DNS): check the host in the URL, or wait until"
+                        + " its DNS name exists";
+            }
+            if (t instanceof java.net.ConnectException) {
+                return "nothing accepted a connection at " + where + " (" + t.getMessage() + "): is the server up, and the"
+                        + " host and port right?";
+            }
+            if (t instanceof java.net.SocketTimeoutException || t instanceof java.net.NoRouteToHostException) {
+                return "no answer from " + where + " (" + t.getMessage() + "): a firewall, a NetworkPolicy or the wrong host";
+            }
+        }
+        return firstLine(rootMessage(e));
     }
 
     private static String rootMessage(Throwable e) {

@@ -190,6 +190,21 @@ public record MigrationSettings(
         if (url.substring("jdbc:postgresql://".length()).contains("@") || CREDENTIAL_PARAMETER.matcher(url).find()) {
             throw new InvalidSettingsException(option + " must not carry credentials: " + howToPassCredentials);
         }
+        // The driver's own reading, so what it would refuse at connect time (a port out of range, a bad escape) is a
+        // bad argument named here, not an internal error later.
+        String hosts = url.substring("jdbc:postgresql://".length()).replaceFirst("[/?].*$", "");
+        for (String host : hosts.split(",")) {
+            java.util.regex.Matcher port = java.util.regex.Pattern.compile(":([^:\\]]*)$").matcher(host);
+            if (port.find() && !port.group(1).isEmpty() && (!port.group(1).matches("[0-9]{1,5}")
+                    || Integer.parseInt(port.group(1)) < 1 || Integer.parseInt(port.group(1)) > 65535)) {
+                throw new InvalidSettingsException(option + ": port " + port.group(1) + " is not a TCP port (1-65535) in "
+                        + Redaction.url(url));
+            }
+        }
+        if (org.postgresql.Driver.parseURL(url, new java.util.Properties()) == null) {
+            throw new InvalidSettingsException(option + " is not a URL the PostgreSQL driver can read: " + Redaction.url(url)
+                    + "; write it as jdbc:postgresql://host:5432/database");
+        }
     }
 
     /** PostgreSQL startup options for every session, so each script runs under the timeouts. */

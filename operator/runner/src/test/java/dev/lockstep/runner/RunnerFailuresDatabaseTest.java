@@ -137,7 +137,23 @@ class RunnerFailuresDatabaseTest {
 
         assertThat(result.exitCode()).isEqualTo(ExitCode.CONNECTION);
         assertThat(result.error().sqlState()).startsWith("08");
+        assertThat(result.error().message()).contains("nothing accepted a connection at 127.0.0.1:1", "is the server up");
         assertThat(ResultJson.write(result)).doesNotContain("s3cret-pw");
+    }
+
+    @Test
+    void anUnknownHostIsSaidToBeUnresolvableAndABadPortIsABadArgument() throws IOException {
+        script("V1__create_orders.sql", "CREATE TABLE orders (id bigint PRIMARY KEY);");
+        RunResult unknown = runner.migrate(new MigrationSettings("jdbc:postgresql://nonexistent-host.invalid:5432/orders", "postgres",
+                null, List.of("public"), scripts, "latest", null, null, null));
+        RunResult badPort = runner.migrate(new MigrationSettings("jdbc:postgresql://127.0.0.1:99999/orders", "postgres",
+                null, List.of("public"), scripts, "latest", null, null, null));
+
+        assertThat(unknown.exitCode()).isEqualTo(ExitCode.CONNECTION);
+        assertThat(unknown.error().message()).contains("the host nonexistent-host.invalid could not be resolved");
+        assertThat(badPort.exitCode()).isEqualTo(ExitCode.ARGUMENTS);
+        assertThat(badPort.error().category()).isEqualTo(FailureCategory.ARGUMENTS);
+        assertThat(badPort.error().message()).contains("--url: port 99999 is not a TCP port (1-65535)");
     }
 
     @Test

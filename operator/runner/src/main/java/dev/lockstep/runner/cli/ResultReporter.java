@@ -32,7 +32,7 @@ final class ResultReporter {
 
     static String summary(RunResult r, MigrationSettings settings) {
         StringBuilder s = new StringBuilder();
-        s.append("lockstep ").append(r.command()).append(": ").append(Redaction.url(settings.url()))
+        s.append("lockstep ").append(r.command()).append(": ").append(settings.url() == null ? "(no --url)" : Redaction.url(settings.url()))
                 .append(" schemas ").append(String.join(",", settings.schemas()))
                 .append(", target ").append(r.targetRevision()).append('\n');
         if (r.applied() != null) {

@@ -110,6 +110,11 @@ class MigrateCommandDatabaseTest {
         assertThat(run(new MigrateCommand(), "--url", "jdbc:mysql://x/y", "--username", "u",
                 "--location", MIGRATIONS.toString())).isEqualTo(2);
         assertThat(out.toString()).contains("--url must be a PostgreSQL JDBC URL");
+
+        out.getBuffer().setLength(0);
+        assertThat(run(new PlanCommand(), "--username", "u", "--location", MIGRATIONS.toString())).isEqualTo(2);
+        assertThat(out.toString()).startsWith("lockstep plan: (no --url) schemas public").doesNotContain("null")
+                .contains("--url (or LOCKSTEP_DB_URL) is required");
     }
 
     @Test
