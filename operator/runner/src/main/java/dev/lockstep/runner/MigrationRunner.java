@@ -106,9 +106,17 @@ public final class MigrationRunner {
         } catch (FlywayMigrateException e) {
             List<Applied> applied = e.getErrorResult() == null ? List.of() : applied(e.getErrorResult());
             // Where the run stopped is what the history table says now, never what the list of successes suggests.
-            MigrationInfoService after = configure(staged, MigrationSettings.LATEST).info();
-            return new RunResult("migrate", Outcome.FAILED, settings.targetRevision(), from, revision(after), applied,
-                    notApplied(after), migrationFailure(e, settings), null);
+            MigrationInfoService after;
+            try {
+                after = configure(staged, MigrationSettings.LATEST).info();
+            } catch (FlywayException unreadable) {
+                after = null; // the database went away with the run: the highest version Flyway applied is the best guess
+            }
+            String to = after != null ? revision(after) : applied.isEmpty() ? from : applied.get(applied.size() - 1).version();
+            List<String> pending = after != null ? notApplied(after) : pendingVersions(before).stream()
+                    .filter(v -> to == null || MigrationVersion.fromVersion(v).compareTo(MigrationVersion.fromVersion(to)) > 0).toList();
+            return new RunResult("migrate", Outcome.FAILED, settings.targetRevision(), from, to, applied, pending,
+                    migrationFailure(e, settings), null);
         }
     }
 
@@ -331,7 +339,7 @@ public final class MigrationRunner {
         // PostgreSQL's own words (with its Detail line), not Flyway's framed report around them.
         String message = sql != null ? sql.getMessage().replaceAll("\\s*\\n\\s*", " ").strip() : firstLine(e.getMessage());
         Integer line = e.getLineNumber() > 0 ? e.getLineNumber() : null;
-        if (isConnectionState(sqlState) || sqlState == null && sql == null && e.getCause() instanceof java.io.IOException) {
+        if (isConnectionState(sqlState)) {
             // The server went away (a restart, a failover, a terminated session): not the script's fault.
             String what = e.isExecutableInTransaction()
                     ? "the server rolled back its transaction, so nothing of " + (script == null ? "it" : script) + " stayed"
