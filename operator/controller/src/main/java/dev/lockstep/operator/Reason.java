@@ -30,6 +30,8 @@ public enum Reason {
     DriftDetected,
     DriftCheckFailed,
     DestructiveChangeBlocked,
+    /** The dry run could not get a lock on a busy table through its retries; nothing ran. */
+    DryRunLockContention,
     DestructiveChangeWarned,
     PlanAwaitingApproval,
     WorkloadsHeld,

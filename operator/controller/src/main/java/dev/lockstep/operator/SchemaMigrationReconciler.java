@@ -401,12 +401,15 @@ public class SchemaMigrationReconciler implements Reconciler<SchemaMigration> {
             case "DRIFT" -> Reason.DriftDetected;
             case "DESTRUCTIVE" -> Reason.DestructiveChangeBlocked;
             case "DRY_RUN_DATABASE" -> Reason.DryRunDatabaseInUse;
+            case "LOCK" -> Reason.DryRunLockContention;
             default -> Reason.MigrationFailed;
         };
         if (reason == Reason.DriftDetected) {
             message.append("runner found drift");
         } else if (reason == Reason.DestructiveChangeBlocked) {
             message.append("destructive change blocked (spec.policy.destructive: Block)");
+        } else if (reason == Reason.DryRunLockContention) {
+            message.append("the dry run could not get a lock on a busy table, so nothing ran (not a destructive change)");
         } else if (reason == Reason.DryRunDatabaseInUse) {
             message.append("the runner refused the scratch database (spec.policy.dryRunDatabase)");
         } else if (error != null && error.getScript() != null) {

@@ -30,6 +30,8 @@ final class DryRun {
     static final Duration STATEMENT_TIMEOUT = Duration.ofSeconds(30);
     /** Notes of steps that could not be checked although they could hide a destructive change; Block refuses them. */
     static final String UNCHECKED = "unchecked: ";
+    /** Notes of steps whose table stayed locked: unchecked, and retried with back-off before Block refuses them. */
+    static final String LOCK_BUSY = UNCHECKED + "a lock was not granted within ";
     /** Notes of steps a dry run cannot run by their nature (outside a transaction) or that fail in it. */
     static final String NOT_DRY_RUN = "not dry-run: ";
     private static final java.util.Set<String> TRANSACTION_CONTROL =
@@ -244,8 +246,7 @@ final class DryRun {
     private static String notDryRun(SQLException e, long lockMillis, long statementMillis) {
         String state = e.getSQLState() == null ? "" : e.getSQLState();
         return switch (state) {
-            case "55P03" -> UNCHECKED + "a lock was not granted within " + lockMillis + " ms (a busy table), so its changes are"
-                    + " not checked; retry when the table is quieter";
+            case "55P03" -> LOCK_BUSY + lockMillis + " ms (a busy table), so its changes are not checked";
             case "57014" -> NOT_DRY_RUN + "a statement ran longer than " + statementMillis / 1000 + " s (a data step), so the"
                     + " rest of it is not checked";
             default -> NOT_DRY_RUN + "it fails inside the dry run (SQLSTATE " + state + ": " + firstLine(e.getMessage())

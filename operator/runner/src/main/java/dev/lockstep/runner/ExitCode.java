@@ -20,7 +20,9 @@ public enum ExitCode {
     /** An expand step makes a destructive change and the policy blocks it. Nothing was applied. */
     DESTRUCTIVE(6),
     /** The plan needs an approval it does not have: its digest is printed. Nothing was applied. */
-    APPROVAL(7);
+    APPROVAL(7),
+    /** A table stayed locked through the dry run's retries, so it could not check the plan. Nothing was applied. */
+    LOCKED(8);
 
     private final int code;
 

@@ -17,6 +17,8 @@ public enum FailureCategory {
      * what Lockstep did not leave there (see {@link ScratchDryRun}); nothing ran.
      */
     DRY_RUN_DATABASE(ExitCode.ARGUMENTS),
+    /** The dry run could not get a lock on a busy table through its retries (policy Block); nothing ran. */
+    LOCK(ExitCode.LOCKED),
     INTERNAL(ExitCode.INTERNAL);
 
     private final ExitCode exitCode;

@@ -67,6 +67,42 @@ final class Planner {
      * database the policy names (see {@link ScratchDryRun}); the digest does not change.
      */
     static MigrationPlan dryRun(MigrationSettings settings, MigrationPlan plan, MigrationInfoService info) {
+        MigrationPlan linted = dryRunOnce(settings, plan, info);
+        // A busy table is a moment, not a verdict: another session's locks (an earlier runner's, an application's
+        // long transaction) usually pass. Try again with back-off before calling the step unchecked.
+        long started = System.nanoTime();
+        int tries = 1;
+        for (java.time.Duration pause : LOCK_RETRIES) {
+            if (!lockBusy(linted)) {
+                return linted;
+            }
+            try {
+                Thread.sleep(pause.toMillis());
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                break;
+            }
+            linted = dryRunOnce(settings, plan, info);
+            tries++;
+        }
+        if (!lockBusy(linted)) {
+            return linted;
+        }
+        String after = " (tried " + tries + " times over " + java.time.Duration.ofNanos(System.nanoTime() - started).toSeconds() + " s)";
+        return new MigrationPlan(linted.digest(), linted.from(), linted.steps().stream()
+                .map(s -> s.note() != null && s.note().startsWith(DryRun.LOCK_BUSY) ? s.withLint(
+                        s.findings() == null ? List.of() : s.findings(), s.note() + after) : s).toList());
+    }
+
+    /** How long the dry run waits before each new try when a table stays locked: about 15 s in all, with the lock waits. */
+    static final List<java.time.Duration> LOCK_RETRIES = List.of(java.time.Duration.ofSeconds(1), java.time.Duration.ofSeconds(2),
+            java.time.Duration.ofSeconds(4));
+
+    private static boolean lockBusy(MigrationPlan plan) {
+        return plan.steps().stream().anyMatch(s -> s.note() != null && s.note().startsWith(DryRun.LOCK_BUSY));
+    }
+
+    private static MigrationPlan dryRunOnce(MigrationSettings settings, MigrationPlan plan, MigrationInfoService info) {
         if (plan.isEmpty()) {
             return plan;
         }
@@ -83,9 +119,9 @@ final class Planner {
         } catch (SQLException e) {
             // Reading the catalog waits on a table an application holds (pg_get_expr locks it): that is a busy table,
             // which Block refuses, not a step that cannot be dry-run.
-            String note = ("55P03".equals(e.getSQLState()) ? DryRun.UNCHECKED + "a lock was not granted within "
-                    + DryRun.LOCK_TIMEOUT.toMillis() + " ms (a busy table), so the steps are not checked; retry when the"
-                    + " table is quieter, or dry-run on a scratch database (spec.policy.dryRunDatabase): "
+            String note = ("55P03".equals(e.getSQLState()) ? DryRun.LOCK_BUSY + DryRun.LOCK_TIMEOUT.toMillis()
+                    + " ms (a busy table) to read the catalog, so the steps are not checked; a scratch database"
+                    + " (spec.policy.dryRunDatabase) has no such wait: "
                     : DryRun.NOT_DRY_RUN) + MigrationRunner.firstLine(e.getMessage());
             return linted(settings, plan, plan.steps().stream().map(s -> s.withLint(List.of(), note)).toList());
         }
@@ -116,6 +152,16 @@ final class Planner {
         List<MigrationPlan.Step> destructive = plan.destructiveExpandSteps();
         List<MigrationPlan.Step> unchecked = plan.steps().stream().filter(s -> s.kind() == MigrationPlan.Kind.Expand
                 && s.note() != null && s.note().startsWith(DryRun.UNCHECKED)).toList();
+        if (policy.destructive() == MigrationSettings.Destructive.BLOCK && destructive.isEmpty() && !unchecked.isEmpty()
+                && unchecked.stream().allMatch(s -> s.note().startsWith(DryRun.LOCK_BUSY))) {
+            // Nothing suggests a destructive change: a table was busy. Say that, not "blocked".
+            return new Failure(FailureCategory.LOCK, null, unchecked.get(0).script(), null, "the dry run of expand step(s) "
+                    + String.join(", ", unchecked.stream().map(MigrationPlan.Step::label).toList()) + " could not get a lock: "
+                    + String.join("; ", unchecked.stream().map(s -> s.script() + ": " + s.note().substring(DryRun.UNCHECKED.length()))
+                    .toList()) + ". Another session holds the table (a long transaction, an earlier runner's session)."
+                    + " Nothing was run. Retry once it is quieter (annotate lockstep.dev/retry), dry-run on a scratch database"
+                    + " (spec.policy.dryRunDatabase), or let it through unchecked with spec.policy.destructive: Warn");
+        }
         if (policy.destructive() == MigrationSettings.Destructive.BLOCK && destructive.isEmpty() && !unchecked.isEmpty()) {
             return new Failure(FailureCategory.DESTRUCTIVE, null, unchecked.get(0).script(), null, "expand step(s) "
                     + String.join(", ", unchecked.stream().map(MigrationPlan.Step::label).toList()) + " could not be checked"

@@ -219,8 +219,10 @@ class PlanDatabaseTest {
             holder.setAutoCommit(false);
             st.execute("LOCK TABLE users IN ACCESS SHARE MODE"); // a long read: ALTER TABLE must wait for it
             RunResult blocked = runner.migrate(settings("3", block()));
-            assertThat(blocked.exitCode()).isEqualTo(ExitCode.DESTRUCTIVE);
-            assertThat(blocked.error().message()).contains("could not be checked", "lock was not granted within 2000 ms", "Retry");
+            assertThat(blocked.exitCode()).isEqualTo(ExitCode.LOCKED);
+            assertThat(blocked.error().category()).isEqualTo(FailureCategory.LOCK);
+            assertThat(blocked.error().message()).contains("could not get a lock", "lock was not granted within 2000 ms",
+                    "tried 4 times", "Nothing was run", "Retry once it is quieter").doesNotContain("destructive change");
             RunResult planned = runner.plan(settings("3", new PlanPolicy(Destructive.WARN, false, null)));
             assertThat(planned.error()).isNull();
             assertThat(planned.plan().steps().get(0).note()).startsWith("unchecked: a lock was not granted within 2000 ms");
@@ -300,6 +302,33 @@ class PlanDatabaseTest {
         assertThat(reordered.exitCode()).isEqualTo(ExitCode.DESTRUCTIVE);
         assertThat(reordered.plan().steps().get(0).findings()).singleElement().asString()
                 .contains("index users_email_nickname_idx dropped");
+    }
+
+    @Test
+    void aTableLockedForAMomentIsWaitedForAndTheStepIsChecked() throws Exception {
+        script("V2__add_bio.sql", "ALTER TABLE users ADD COLUMN bio text;");
+        java.util.concurrent.CountDownLatch locked = new java.util.concurrent.CountDownLatch(1);
+        // An earlier runner's session, or an application's transaction, that ends a few seconds later.
+        Thread holder = new Thread(() -> {
+            try (Connection c = db.connect(); Statement st = c.createStatement()) {
+                c.setAutoCommit(false);
+                st.execute("LOCK TABLE users IN ACCESS SHARE MODE");
+                locked.countDown();
+                st.execute("SELECT pg_sleep(3)");
+                c.rollback();
+            } catch (java.sql.SQLException e) {
+                throw new IllegalStateException(e);
+            }
+        });
+        holder.start();
+        locked.await();
+
+        RunResult result = runner.migrate(settings("latest", block()));
+        holder.join();
+
+        assertThat(result.error()).isNull();
+        assertThat(result.plan().steps().get(0).note()).isNull();
+        assertThat(columns()).contains("bio");
     }
 
     @Test

@@ -16,7 +16,8 @@ import picocli.CommandLine.Command;
             "5:a migration script failed, or an earlier one failed outside a transaction (a failed row); the database is"
                 + " at the last good revision",
             "6:an expand step is destructive, or could not be checked (with --destructive block); nothing was applied",
-            "7:the plan needs approval (--require-approval) and its digest is not --approved-plan-digest; nothing was applied"})
+            "7:the plan needs approval (--require-approval) and its digest is not --approved-plan-digest; nothing was applied",
+            "8:a table stayed locked through the dry run's retries (with --destructive block); nothing was applied"})
 public class MigrateCommand extends RunnerCommand {
     @Override
     RunResult run(MigrationSettings settings) {

@@ -17,7 +17,8 @@ import picocli.CommandLine.Command;
             "3:database unreachable or login refused",
             "4:validation failed or the source drifted from the history",
             "5:an earlier script failed outside a transaction (a failed row): repair first",
-            "6:an expand step is destructive, or could not be checked (with --destructive block)"})
+            "6:an expand step is destructive, or could not be checked (with --destructive block)",
+            "8:a table stayed locked through the dry run's retries (with --destructive block)"})
 public class PlanCommand extends RunnerCommand {
     @Override
     RunResult run(MigrationSettings settings) {

@@ -38,7 +38,7 @@ class RunnerCommandHelpTest {
     @Test
     void planListsEveryExitCodeButApproval() {
         assertThat(listed(help(new PlanCommand()))).isEqualTo(codes(ExitCode.OK, ExitCode.INTERNAL, ExitCode.ARGUMENTS,
-                ExitCode.CONNECTION, ExitCode.VALIDATION, ExitCode.SQL, ExitCode.DESTRUCTIVE));
+                ExitCode.CONNECTION, ExitCode.VALIDATION, ExitCode.SQL, ExitCode.DESTRUCTIVE, ExitCode.LOCKED));
     }
 
     @Test
