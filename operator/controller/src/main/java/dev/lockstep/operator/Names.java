@@ -33,7 +33,7 @@ public final class Names {
         while (!cut.isEmpty() && !Character.isLetterOrDigit(cut.charAt(cut.length() - 1))) {
             cut = cut.substring(0, cut.length() - 1); // a label value and a DNS label end in a letter or digit
         }
-        return cut + "-" + hash(name) + suffix;
+        return cut + "-" + sha256(name).substring(0, HASH) + suffix;
     }
 
     /** The resource's name as a label value. */
@@ -41,10 +41,10 @@ public final class Names {
         return fit(name, "", LABEL_VALUE);
     }
 
-    private static String hash(String name) {
+    /** The SHA-256 of the text's UTF-8 bytes, in hex: for names here and spec hashes in {@link RunnerJobs}. */
+    static String sha256(String text) {
         try {
-            byte[] digest = MessageDigest.getInstance("SHA-256").digest(name.getBytes(StandardCharsets.UTF_8));
-            return HexFormat.of().formatHex(digest).substring(0, HASH);
+            return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(text.getBytes(StandardCharsets.UTF_8)));
         } catch (NoSuchAlgorithmException e) {
             throw new IllegalStateException("SHA-256 is part of every Java runtime", e);
         }

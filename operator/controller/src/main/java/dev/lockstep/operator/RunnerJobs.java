@@ -4,10 +4,6 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
 import dev.lockstep.api.v1alpha1.SchemaMigration;
 import dev.lockstep.api.v1alpha1.SchemaMigrationSpec;
-import java.nio.charset.StandardCharsets;
-import java.security.MessageDigest;
-import java.security.NoSuchAlgorithmException;
-import java.util.HexFormat;
 import java.util.LinkedHashMap;
 import java.util.Locale;
 import java.util.Map;
@@ -68,7 +64,7 @@ public final class RunnerJobs {
         try {
             // Round-trip through a sorted map so field order in the model never changes the hash.
             Object tree = CANONICAL.convertValue(shaping, TreeMap.class);
-            return sha256(CANONICAL.writeValueAsString(tree)).substring(0, 10);
+            return Names.sha256(CANONICAL.writeValueAsString(tree)).substring(0, 10);
         } catch (Exception e) {
             throw new IllegalStateException("cannot hash spec of " + sm.getMetadata().getName(), e);
         }
@@ -89,7 +85,7 @@ public final class RunnerJobs {
                 all.append(k).append('\0').append(v).append('\0');
             }
         });
-        return sha256(all.toString()).substring(0, 16);
+        return Names.sha256(all.toString()).substring(0, 16);
     }
 
     /**
@@ -101,11 +97,4 @@ public final class RunnerJobs {
         return Names.fit(resourceName, "-" + revision + "-" + specHash, Names.LABEL_VALUE);
     }
 
-    private static String sha256(String text) {
-        try {
-            return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(text.getBytes(StandardCharsets.UTF_8)));
-        } catch (NoSuchAlgorithmException e) {
-            throw new IllegalStateException(e);
-        }
-    }
 }

@@ -101,6 +101,7 @@ public final class DestructiveChanges {
                         + ": old code's INSERTs do not set it and fail"));
             }
         }
+        List<IndexShape> added = replacements(was, is, declaredIndexes);
         for (String prefix : List.of("constraint ", "index ")) {
             for (String key : keys(was, prefix)) {
                 if (!base.objects().containsKey(key) || onGoneTable(key, was.get(key), goneTables)) {
@@ -109,8 +110,7 @@ public final class DestructiveChanges {
                 if (!is.containsKey(key)) {
                     if (!"index ".equals(prefix) || !renamedIndex(key, was, is)) {
                         Optional<IndexShape> dropped = "index ".equals(prefix) ? IndexShape.parse(was.get(key)) : Optional.empty();
-                        Optional<IndexShape> replacement = dropped.flatMap(d -> replacements(was, is, declaredIndexes).stream()
-                                .filter(r -> r.replaces(d)).findFirst());
+                        Optional<IndexShape> replacement = dropped.flatMap(d -> added.stream().filter(r -> r.replaces(d)).findFirst());
                         findings.add(replacement.isPresent()
                                 ? new Finding(key, key + " dropped and replaced by " + replacement.get().name() + " on the same table"
                                         + " with the same leading columns (" + String.join(", ", dropped.get().columns())

@@ -125,15 +125,15 @@ final class DryRun {
         });
     }
 
+    private static final String UNCHECKED_REMEDY = "; dry-run on a scratch database (spec.policy.dryRunDatabase), or let it"
+            + " through with spec.policy.destructive: Warn";
+
     /**
      * A script PostgreSQL will not run in a transaction, dry-run a statement at a time: each statement that may run in
      * one runs; one that may not is run as its transactional stand-in ({@code DROP INDEX CONCURRENTLY} as {@code DROP
      * INDEX}), left out when its form is harmless ({@code CREATE INDEX CONCURRENTLY}), and otherwise makes the step
      * unchecked, which Block refuses: a step that cannot be dry-run may still be destructive.
      */
-    private static final String UNCHECKED_REMEDY = "; dry-run on a scratch database (spec.policy.dryRunDatabase), or let it"
-            + " through with spec.policy.destructive: Warn";
-
     private static String statementByStatement(Connection c, ScriptStatements statements, long lockMillis, long statementMillis)
             throws SQLException {
         List<String> leftOut = new ArrayList<>();
@@ -202,7 +202,7 @@ final class DryRun {
             // changed is reported too. In place, the step was rolled back to its savepoint and nothing changed.
             SchemaSnapshot after = SchemaSnapshot.read(c, schemas);
             List<String> declared = statements.statements().stream().map(ScriptStatements.Located::sql)
-                    .filter(st -> TransactionBlocks.of(st).filter(f -> f.form().equals("CREATE INDEX CONCURRENTLY")).isPresent())
+                    .filter(st -> TransactionBlocks.of(st).filter(TransactionBlocks.Form::buildsIndex).isPresent())
                     .toList();
             List<DestructiveChanges.Finding> all = DestructiveChanges.of(base, before, after, declared);
             java.util.function.Function<DestructiveChanges.Finding, String> located = f -> {

@@ -33,7 +33,8 @@ final class Planner {
                     .sorted(Comparator.comparing(MigrationInfo::getVersion).reversed())
                     .forEach(m -> {
                         MigrationSource.UndoScript undo = source.undoScripts().get(m.getVersion());
-                        List<String> untransactional = undo == null ? List.of() : Undo.outsideATransaction(undo);
+                        List<String> untransactional = undo == null ? List.of()
+                                : Undo.outsideATransaction(undo).stream().map(Undo.Untransactional::problem).toList();
                         steps.add(new MigrationPlan.Step(m.getVersion().getVersion(), m.getDescription(),
                                 undo == null ? null : undo.script(), MigrationPlan.Kind.Undo, undo == null ? null : crc32(undo.file()),
                                 true, null, undo == null ? "no undo script"

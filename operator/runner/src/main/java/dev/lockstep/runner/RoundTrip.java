@@ -5,6 +5,7 @@ import java.sql.SQLException;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 import java.util.function.Consumer;
 import org.flywaydb.core.api.MigrationInfo;
@@ -65,7 +66,7 @@ public final class RoundTrip {
         };
         List<Version> scripts;
         List<String> versions;
-        List<String> untransactional;
+        List<Undo.Untransactional> untransactional;
         try {
             scripts = versions(scratch.validated());
             versions = scripts.stream().map(Version::version).toList();
@@ -78,10 +79,8 @@ public final class RoundTrip {
         }
         if (!untransactional.isEmpty()) {
             // Every such revision at once, before minutes of stairway: each would stop a way down half done.
-            untransactional.forEach(problem -> lines.add(problem.substring(problem.indexOf('U') + 1, problem.indexOf("__"))
-                    + ": FAILED: " + problem));
-            String first = untransactional.get(0);
-            return new Report(lines, first.substring(first.indexOf('U') + 1, first.indexOf("__")), Undo.refusal(untransactional)
+            untransactional.forEach(u -> lines.add(u.undo().version().getVersion() + ": FAILED: " + u.problem()));
+            return new Report(lines, untransactional.get(0).undo().version().getVersion(), Undo.refusal(untransactional)
                     + "; nothing was run", FailureCategory.VALIDATION);
         }
         try (Connection c = connect(scratch)) {
@@ -105,8 +104,9 @@ public final class RoundTrip {
                 if (brokenQuery.isPresent()) {
                     return fail(lines, version, brokenQuery.get(), FailureCategory.VALIDATION);
                 }
-                List<String> destructive = script.contract() ? List.of() : findings(script, below, at, true);
-                List<String> harmless = script.contract() ? List.of() : findings(script, below, at, false);
+                Map<Boolean, List<String>> findings = script.contract() ? Map.of() : findings(script, below, at);
+                List<String> destructive = findings.getOrDefault(true, List.of());
+                List<String> harmless = findings.getOrDefault(false, List.of());
                 if (!destructive.isEmpty() && destructivePolicy == MigrationSettings.Destructive.BLOCK) {
                     return fail(lines, version, "expand step " + version + " would break code still running on the schema"
                             + " before it: " + String.join("; ", destructive) + ". Make it a contract step"
@@ -167,7 +167,7 @@ public final class RoundTrip {
     }
 
     /** Every undo script of the source that cannot run in the transaction an undo runs in ({@link Undo#outsideATransaction}). */
-    private static List<String> untransactionalUndo(MigrationSettings settings) {
+    private static List<Undo.Untransactional> untransactionalUndo(MigrationSettings settings) {
         try (MigrationSource source = MigrationSource.open(settings.location())) {
             return source.undoScripts().values().stream().sorted(java.util.Comparator.comparing(MigrationSource.UndoScript::version))
                     .flatMap(u -> Undo.outsideATransaction(u).stream()).toList();
@@ -191,12 +191,11 @@ public final class RoundTrip {
         }
     }
 
-    /** The step's destructive findings ({@code destructive}) or the others (a replaced index), as {@code script:line: change}. */
-    private static List<String> findings(Version script, SchemaSnapshot below, SchemaSnapshot at, boolean destructive) {
-        List<DestructiveChanges.Finding> findings = DestructiveChanges.of(below, below, at).stream()
-                .filter(f -> f.destructive() == destructive).toList();
+    /** The step's findings as {@code script:line: change}, under true the destructive ones, under false the others. */
+    private static Map<Boolean, List<String>> findings(Version script, SchemaSnapshot below, SchemaSnapshot at) {
+        List<DestructiveChanges.Finding> findings = DestructiveChanges.of(below, below, at);
         if (findings.isEmpty()) {
-            return List.of();
+            return Map.of();
         }
         ScriptStatements statements;
         try {
@@ -205,10 +204,11 @@ public final class RoundTrip {
             statements = ScriptStatements.of("");
         }
         ScriptStatements pointer = statements;
-        return findings.stream().map(f -> {
-            int line = pointer.lineOf(f.object());
-            return script.script() + (line > 0 ? ":" + line : "") + ": " + f.change();
-        }).toList();
+        return findings.stream().collect(java.util.stream.Collectors.partitioningBy(DestructiveChanges.Finding::destructive,
+                java.util.stream.Collectors.mapping(f -> {
+                    int line = pointer.lineOf(f.object());
+                    return script.script() + (line > 0 ? ":" + line : "") + ": " + f.change();
+                }, java.util.stream.Collectors.toList())));
     }
 
     private static Connection connect(MigrationSettings settings) throws SQLException {

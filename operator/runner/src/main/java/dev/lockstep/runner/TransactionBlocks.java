@@ -35,13 +35,20 @@ final class TransactionBlocks {
      * @param why     why it is harmless, or what it may do (for the note)
      * @param inUndo  how to write it in an undo script, which always runs in a transaction
      */
-    record Form(String form, DryRunAs dryRun, String standIn, String why, String inUndo) {}
+    record Form(String form, DryRunAs dryRun, String standIn, String why, String inUndo) {
+        /** A {@code CREATE INDEX CONCURRENTLY}: the dry run leaves it out, though the index it declares may replace one. */
+        boolean buildsIndex() {
+            return CREATE_INDEX_CONCURRENTLY.equals(form);
+        }
+    }
+
+    private static final String CREATE_INDEX_CONCURRENTLY = "CREATE INDEX CONCURRENTLY";
 
     private record Rule(Pattern head, String form, DryRunAs dryRun, String why, String inUndo) {}
 
     private static final Pattern CONCURRENTLY = Pattern.compile("(?i)\\s+CONCURRENTLY\\b");
     private static final List<Rule> RULES = List.of(
-            new Rule(Pattern.compile("^CREATE (UNIQUE )?INDEX CONCURRENTLY\\b"), "CREATE INDEX CONCURRENTLY", DryRunAs.HARMLESS,
+            new Rule(Pattern.compile("^CREATE (UNIQUE )?INDEX CONCURRENTLY\\b"), CREATE_INDEX_CONCURRENTLY, DryRunAs.HARMLESS,
                     "it adds an index, which no old code relies on",
                     "write CREATE INDEX without CONCURRENTLY (it blocks writes to the table while it builds)"),
             new Rule(Pattern.compile("^DROP INDEX CONCURRENTLY\\b"), "DROP INDEX CONCURRENTLY", DryRunAs.STAND_IN,

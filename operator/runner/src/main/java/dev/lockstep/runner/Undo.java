@@ -49,11 +49,11 @@ final class Undo {
                     + ": going down to " + target + " needs U<version>__<description>.sql next to each V script above it"
                     + "; nothing was undone"), null);
         }
-        List<String> untransactional = above.stream().flatMap(m -> outsideATransaction(source.undoScripts().get(m.getVersion())).stream())
-                .toList();
+        List<Untransactional> untransactional = above.stream()
+                .flatMap(m -> outsideATransaction(source.undoScripts().get(m.getVersion())).stream()).toList();
         if (!untransactional.isEmpty()) {
             return new RunResult("migrate", Outcome.FAILED, target, from, from, List.of(), List.of(), new Failure(
-                    FailureCategory.VALIDATION, null, untransactional.get(0).substring(0, untransactional.get(0).indexOf(':')), null,
+                    FailureCategory.VALIDATION, null, untransactional.get(0).undo().script(), null,
                     refusal(untransactional) + "; nothing was undone"), null);
         }
         String history = quote(settings.schemas().get(0)) + ".\"flyway_schema_history\"";
@@ -121,24 +121,32 @@ final class Undo {
      * how to write it}); empty when it all can. Found before anything is undone, so a way down never stops half done
      * on a statement PostgreSQL refuses in a transaction block.
      */
-    static List<String> outsideATransaction(MigrationSource.UndoScript undo) {
+    static List<Untransactional> outsideATransaction(MigrationSource.UndoScript undo) {
         String sql;
         try {
             sql = Files.readString(undo.file(), StandardCharsets.UTF_8);
         } catch (IOException e) {
-            return List.of(undo.script() + ": cannot be read: " + e.getMessage());
+            return List.of(new Untransactional(undo, undo.script() + ": cannot be read: " + e.getMessage()));
         }
-        List<String> problems = new ArrayList<>();
+        List<Untransactional> problems = new ArrayList<>();
         for (ScriptStatements.Located statement : ScriptStatements.of(sql).statements()) {
             String where = undo.script() + ":" + statement.line() + ": ";
-            TransactionBlocks.of(statement.sql()).ifPresent(form -> problems.add(where + form.form()
-                    + " cannot run inside a transaction; " + form.inUndo()));
+            TransactionBlocks.of(statement.sql()).ifPresent(form -> problems.add(new Untransactional(undo, where + form.form()
+                    + " cannot run inside a transaction; " + form.inUndo())));
             if (DryRun.isTransactionControl(statement.sql())) {
-                problems.add(where + MigrationRunner.firstLine(statement.sql()) + " controls the transaction itself, which"
-                        + " would commit part of the undo without its history row; remove it");
+                problems.add(new Untransactional(undo, where + MigrationRunner.firstLine(statement.sql()) + " controls the"
+                        + " transaction itself, which would commit part of the undo without its history row; remove it"));
             }
         }
         return problems;
+    }
+
+    /** One statement of an undo script that cannot run in the undo's transaction: the script, and what to change. */
+    record Untransactional(MigrationSource.UndoScript undo, String problem) {
+        @Override
+        public String toString() {
+            return problem;
+        }
     }
 
     /** What PostgreSQL said while a script ran, at most a few lines, without any password. */
@@ -153,9 +161,9 @@ final class Undo {
     private static final int MAX_NOTICES = 5;
 
     /** The message for undo scripts that cannot run as an undo runs. */
-    static String refusal(List<String> problems) {
+    static String refusal(List<Untransactional> problems) {
         return "undo scripts run in one transaction with the removal of their history row, so each of these must change:"
-                + " " + String.join("; ", problems);
+                + " " + String.join("; ", problems.stream().map(Untransactional::problem).toList());
     }
 
     /** How long going down waits for a migrate holding the history table's lock, as Flyway waits for it. */
