@@ -56,6 +56,25 @@ class RunnerResultContractTest {
     }
 
     @Test
+    void controllerReadsThatARunWhichFoundNoDatabaseIsSafeToRetry() throws Exception {
+        Files.writeString(scripts.resolve("V1__create_orders.sql"), "CREATE TABLE orders (id bigint PRIMARY KEY);");
+        MigrationSettings nowhere = new MigrationSettings("jdbc:postgresql://127.0.0.1:1/orders", "postgres", null,
+                List.of("public"), scripts, "latest", null, Duration.ofSeconds(5), Duration.ZERO);
+        try (TestDatabase db = TestPostgres.createDatabase()) {
+            MigrationSettings missing = new MigrationSettings(db.url() + "_missing", db.username(), db.password(),
+                    List.of("public"), scripts, "latest", null, Duration.ofSeconds(5), Duration.ZERO);
+
+            RunnerReport unreachable = RunnerReport.parse(ResultJson.write(new MigrationRunner().migrate(nowhere))).orElseThrow();
+            RunnerReport noSuchDatabase = RunnerReport.parse(ResultJson.write(new MigrationRunner().migrate(missing))).orElseThrow();
+
+            assertThat(unreachable.error().category()).isEqualTo("CONNECTION");
+            assertThat(unreachable.error().safeToRetry()).isTrue();
+            assertThat(noSuchDatabase.error().category()).isEqualTo("CONNECTION");
+            assertThat(noSuchDatabase.error().safeToRetry()).isFalse();
+        }
+    }
+
+    @Test
     void aLogTailIsNotMistakenForAResult() {
         assertThat(RunnerReport.parse("Exception in thread \"main\" java.lang.OutOfMemoryError")).isEmpty();
         assertThat(RunnerReport.parse("{\"unrelated\":true}")).isEmpty();

@@ -22,6 +22,9 @@ import picocli.CommandLine.Option;
 public class OperatorCommand implements Callable<Integer> {
     private static final Logger LOG = LoggerFactory.getLogger(OperatorCommand.class);
 
+    @picocli.CommandLine.Spec
+    picocli.CommandLine.Model.CommandSpec spec;
+
     @Option(names = "--runner-image", defaultValue = "${env:LOCKSTEP_RUNNER_IMAGE}", required = true,
             description = "Image of runner pods (this operator's own image). Env: LOCKSTEP_RUNNER_IMAGE.")
     String runnerImage;
@@ -45,16 +48,45 @@ public class OperatorCommand implements Callable<Integer> {
             description = "Namespace of the Lease. Default: the operator pod's namespace (env POD_NAMESPACE).")
     String leaseNamespace;
 
+    @Option(names = "--database-retry-delay", defaultValue = "10s", converter = DurationFlag.class,
+            description = "Wait after a run that found the database unavailable and changed nothing, before the next attempt;"
+                    + " doubled after each such run. Default: ${DEFAULT-VALUE}.")
+    Duration databaseRetryDelay;
+
+    @Option(names = "--database-retry-max-delay", defaultValue = "5m", converter = DurationFlag.class,
+            description = "Longest wait between two such attempts. Default: ${DEFAULT-VALUE}.")
+    Duration databaseRetryMaxDelay;
+
+    @Option(names = "--database-retries", defaultValue = "20",
+            description = "Runs in a row that may find the database unavailable before the SchemaMigration is Stalled with"
+                    + " reason DatabaseUnavailable (about 80 minutes with the default delays). Default: ${DEFAULT-VALUE}.")
+    int databaseRetries;
+
     @Override
     public Integer call() throws InterruptedException {
+        DatabaseRetry retry;
+        try {
+            retry = new DatabaseRetry(databaseRetryDelay, databaseRetryMaxDelay, databaseRetries);
+        } catch (IllegalArgumentException e) {
+            throw new picocli.CommandLine.ParameterException(spec.commandLine(), e.getMessage());
+        }
         KubernetesClient client = new KubernetesClientBuilder().build();
-        Operator operator = start(client, new OperatorSettings(runnerImage, runnerImagePullPolicy), namespaces,
+        Operator operator = start(client, new OperatorSettings(runnerImage, runnerImagePullPolicy, retry), namespaces,
                 leaderElection ? new LeaderElectionConfiguration(leaseName, leaseNamespace) : null);
         operator.installShutdownHook(Duration.ofSeconds(10));
         LOG.info("lockstep operator started (namespaces: {}, leader election: {})",
                 namespaces == null || namespaces.isEmpty() ? "all" : namespaces, leaderElection ? leaseName : "off");
         new CountDownLatch(1).await();
         return 0;
+    }
+
+    /** Durations as the spec writes them: 90s, 5m, 1h30m. */
+    static final class DurationFlag implements picocli.CommandLine.ITypeConverter<Duration> {
+        @Override
+        public Duration convert(String value) {
+            return Durations.parse(value).orElseThrow(() -> new picocli.CommandLine.TypeConversionException(
+                    "'" + value + "' is not a duration: write it as 90s, 5m or 1h30m"));
+        }
     }
 
     /** Builds, registers and starts the operator; tests use this with their own client. */

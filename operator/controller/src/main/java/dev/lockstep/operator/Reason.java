@@ -26,6 +26,11 @@ public enum Reason {
     ApiRequestFailed,
     /** Reconciling failed for another reason (a defect, if it persists): retried with back-off. */
     ReconcileFailed,
+    /**
+     * A run found the database unreachable, or the server went away during it, and nothing of it stayed: retried with
+     * back-off (Progressing), or Stalled once the operator's limit of attempts is spent.
+     */
+    DatabaseUnavailable,
     DryRunDatabaseInUse,
     DriftDetected,
     DriftCheckFailed,

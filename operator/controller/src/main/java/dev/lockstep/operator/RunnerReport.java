@@ -43,7 +43,12 @@ public record RunnerReport(
     }
 
     @JsonIgnoreProperties(ignoreUnknown = true)
-    public record Failure(String category, String sqlState, String script, Integer line, String message) {}
+    public record Failure(String category, String sqlState, String script, Integer line, String message, Boolean retryable) {
+        /** Whether the runner found that nothing of the run stayed and the database was only unavailable. */
+        public boolean safeToRetry() {
+            return Boolean.TRUE.equals(retryable);
+        }
+    }
 
     private static final ObjectMapper MAPPER = new ObjectMapper().configure(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES, false);
 

@@ -69,6 +69,7 @@ public class SchemaMigrationReconciler implements Reconciler<SchemaMigration> {
     private static final Logger LOG = LoggerFactory.getLogger(SchemaMigrationReconciler.class);
 
     private final RunnerJobFactory jobs;
+    private final DatabaseRetry databaseRetry;
     private DriftCheck driftChecks;
     private final Clock clock;
     private EventRecorder events;
@@ -83,6 +84,7 @@ public class SchemaMigrationReconciler implements Reconciler<SchemaMigration> {
 
     public SchemaMigrationReconciler(OperatorSettings settings, Clock clock) {
         this.jobs = new RunnerJobFactory(settings);
+        this.databaseRetry = settings.databaseRetry();
         this.clock = clock;
     }
 
@@ -241,6 +243,7 @@ public class SchemaMigrationReconciler implements Reconciler<SchemaMigration> {
         RunStep step = sameSpec && RunStep.Contract.name().equals(last.getStep()) ? RunStep.Contract : RunStep.Expand;
         int attempt = sameSpec && last.getAttempt() != null ? last.getAttempt() : 1;
         String jobName = jobName(sm, hash, step, attempt);
+        boolean retrying = false;
 
         if (sameSpec && "Succeeded".equals(last.getResult())) {
             if (step == RunStep.Expand && heldForContract(status)) {
@@ -252,12 +255,21 @@ public class SchemaMigrationReconciler implements Reconciler<SchemaMigration> {
             return;
         }
         if (sameSpec && "Failed".equals(last.getResult())) {
-            reportFailed(sm, report);
-            return;
+            Optional<Instant> next = nextAttempt(last);
+            if (next.isEmpty() || next.get().isAfter(clock.instant())) {
+                reportFailed(sm, report);
+                return;
+            }
+            // The database was unavailable and nothing of the run stayed: the next attempt is due. It starts as any
+            // run of this spec does, below (after the same checks), under the next attempt's Job name.
+            attempt++;
+            jobName = jobName(sm, hash, step, attempt);
+            retrying = true;
         }
 
+        String named = jobName;
         Optional<Job> job = context.getSecondaryResources(Job.class).stream()
-                .filter(j -> jobName.equals(j.getMetadata().getName())).findFirst();
+                .filter(j -> named.equals(j.getMetadata().getName())).findFirst();
         if (job.isEmpty()) {
             if (spec.suspended()) {
                 report.suspended();
@@ -275,19 +287,26 @@ public class SchemaMigrationReconciler implements Reconciler<SchemaMigration> {
             if (step == RunStep.Expand && !DownGate.mayStart(sm, context, report, scripts)) {
                 return;
             }
+            Integer unavailable = retrying ? status.getLastRun().getUnavailableAttempts() : null;
             createJob(sm, context, jobName, hash, step, attempt);
+            if (retrying) {
+                prune(context, jobName, j -> !isCheck(j), KEPT_JOBS); // an outage must not leave a Job per attempt
+            }
+            String again = unavailable == null ? "" : " (attempt " + attempt + ", after " + unavailable
+                    + " run(s) that found the database unavailable)";
             report.progressing(step == RunStep.Contract ? Phase.Contracting : Phase.Migrating,
                     step == RunStep.Contract ? Reason.ContractRunning : Reason.MigrationPending,
                     "created runner Job " + jobName + " to reach revision " + spec.getTargetRevision()
-                            + (step == RunStep.Contract ? " (contract steps " + String.join(", ", status.getHeldForContract()) + ")" : ""),
-                    Reason.MigrationPending, "created runner Job " + jobName);
+                            + (step == RunStep.Contract ? " (contract steps " + String.join(", ", status.getHeldForContract()) + ")" : "")
+                            + again,
+                    Reason.MigrationPending, "created runner Job " + jobName + again);
             return;
         }
 
         if (status.getLastRun() == null || !jobName.equals(status.getLastRun().getJob())) {
             // The Job exists but status does not know it: made before a restart whose status write was lost, or
             // read from a cache that lags our own write. The Job itself says all that is needed.
-            status.setLastRun(lastRunOf(job.get(), hash, step, attempt));
+            status.setLastRun(lastRunOf(job.get(), hash, step, attempt, status.getLastRun()));
         }
         RunnerState state = RunnerObserver.observe(job.get(), pods(context, RUNNER_PODS, sm));
         if (state instanceof RunnerState.Starting s) {
@@ -329,6 +348,7 @@ public class SchemaMigrationReconciler implements Reconciler<SchemaMigration> {
             }
             recordFailure(status, f);
             f.report().ifPresent(r -> recordPlan(sm, step, r));
+            scheduleRetry(status.getLastRun());
             reportFailed(sm, report);
         }
     }
@@ -385,9 +405,70 @@ public class SchemaMigrationReconciler implements Reconciler<SchemaMigration> {
         }
     }
 
+    /**
+     * After a run that found the database unavailable and changed nothing: counts it and, within the limit, sets when
+     * the next attempt starts. Computed from the status the run was recorded in, so a reconcile that sees the same
+     * failed Job again (its status write lost to a conflict) counts it once.
+     */
+    private void scheduleRetry(LastRun run) {
+        if (run.getError() == null || !Boolean.TRUE.equals(run.getError().getRetryable())) {
+            run.setNextAttemptAt(null);
+            return;
+        }
+        int unavailable = (run.getUnavailableAttempts() == null ? 0 : run.getUnavailableAttempts()) + 1;
+        run.setUnavailableAttempts(unavailable);
+        run.setNextAttemptAt(databaseRetry.mayRetryAfter(unavailable)
+                ? clock.instant().plus(databaseRetry.delayAfter(unavailable)).truncatedTo(ChronoUnit.SECONDS).toString() : null);
+    }
+
+    /** When the next attempt of a failed run starts by itself; empty when it waits for a person. */
+    private static Optional<Instant> nextAttempt(LastRun run) {
+        if (run.getError() == null || !Boolean.TRUE.equals(run.getError().getRetryable()) || run.getNextAttemptAt() == null) {
+            return Optional.empty();
+        }
+        try {
+            return Optional.of(Instant.parse(run.getNextAttemptAt()));
+        } catch (java.time.format.DateTimeParseException e) {
+            return Optional.of(Instant.EPOCH); // written by hand: try now rather than never
+        }
+    }
+
+    private void reportUnavailable(SchemaMigration sm, StatusReport report) {
+        LastRun last = sm.getStatus().getLastRun();
+        RunError error = last.getError();
+        int unavailable = last.getUnavailableAttempts() == null ? 1 : last.getUnavailableAttempts();
+        String current = sm.getStatus().getCurrentRevision() == null ? "none" : sm.getStatus().getCurrentRevision();
+        String why = "the database was unavailable to runner Job " + last.getJob()
+                + (error.getSqlState() == null ? "" : " (SQLSTATE " + error.getSqlState() + ")") + ": " + error.getMessage()
+                + ". Nothing of the run stayed; the database is at revision " + current;
+        String retry = "kubectl annotate schemamigration/" + sm.getMetadata().getName() + " " + RunnerJobs.RETRY_ANNOTATION
+                + "=\"$(date +%s)\" --overwrite";
+        Optional<Instant> next = nextAttempt(last);
+        if (next.isEmpty()) {
+            report.stalled(Phase.Failed, Reason.DatabaseUnavailable, why + ". " + unavailable + " run(s) in a row found it"
+                    + " unavailable, the operator's limit (--database-retries): no attempt follows by itself. Once the"
+                    + " database answers, retry: " + retry);
+            return;
+        }
+        Duration wait = Duration.between(clock.instant(), next.get());
+        wait = wait.compareTo(Duration.ofSeconds(1)) < 0 ? Duration.ofSeconds(1) : wait;
+        Phase phase = RunStep.Contract.name().equals(last.getStep()) ? Phase.Contracting : Phase.Migrating;
+        report.retrying(phase, Reason.DatabaseUnavailable, why + ". Attempt " + (last.getAttempt() == null ? 2 : last.getAttempt() + 1)
+                        + " starts at " + last.getNextAttemptAt() + " (in " + wait.toSeconds() + " s; " + unavailable + " of at most "
+                        + databaseRetry.limit() + " runs in a row found it unavailable); to try at once: " + retry,
+                "runner Job " + last.getJob() + " found the database unavailable"
+                        + (error.getSqlState() == null ? "" : " (SQLSTATE " + error.getSqlState() + ")")
+                        + "; nothing stayed; next attempt at " + last.getNextAttemptAt());
+        report.recheckAfter = wait;
+    }
+
     private void reportFailed(SchemaMigration sm, StatusReport report) {
         LastRun last = sm.getStatus().getLastRun();
         RunError error = last.getError();
+        if (error != null && Boolean.TRUE.equals(error.getRetryable())) {
+            reportUnavailable(sm, report);
+            return;
+        }
         StringBuilder message = new StringBuilder();
         String category = error == null || error.getCategory() == null ? "" : error.getCategory();
         if ("APPROVAL".equals(category)) {
@@ -412,6 +493,8 @@ public class SchemaMigrationReconciler implements Reconciler<SchemaMigration> {
             message.append("the dry run could not get a lock on a busy table, so nothing ran (not a destructive change)");
         } else if (reason == Reason.DryRunDatabaseInUse) {
             message.append("the runner refused the scratch database (spec.policy.dryRunDatabase)");
+        } else if ("CONNECTION".equals(category)) {
+            message.append("the runner could not use the database (a login, a database name or a permission to fix)");
         } else if (error != null && error.getScript() != null) {
             message.append(error.getScript()).append(" failed");
         } else {
@@ -462,6 +545,7 @@ public class SchemaMigrationReconciler implements Reconciler<SchemaMigration> {
         LastRun previous = sm.getStatus().getLastRun();
         LastRun run = new LastRun();
         run.setStartedAt(previous != null && jobName.equals(previous.getJob()) ? previous.getStartedAt() : now());
+        run.setUnavailableAttempts(previous != null && hash.equals(previous.getSpecHash()) ? previous.getUnavailableAttempts() : null);
         run.setJob(jobName);
         run.setSpecHash(hash);
         run.setStep(step.name());
@@ -471,8 +555,9 @@ public class SchemaMigrationReconciler implements Reconciler<SchemaMigration> {
         sm.getStatus().setLastRun(run);
     }
 
-    private static LastRun lastRunOf(Job job, String hash, RunStep step, int attempt) {
+    private static LastRun lastRunOf(Job job, String hash, RunStep step, int attempt, LastRun previous) {
         LastRun run = new LastRun();
+        run.setUnavailableAttempts(previous != null && hash.equals(previous.getSpecHash()) ? previous.getUnavailableAttempts() : null);
         run.setJob(job.getMetadata().getName());
         run.setSpecHash(hash);
         run.setStep(step.name());
@@ -522,6 +607,7 @@ public class SchemaMigrationReconciler implements Reconciler<SchemaMigration> {
             error.setScript(report.error().script() == null ? null
                     : report.error().script() + (report.error().line() == null ? "" : ":" + report.error().line()));
             error.setMessage(report.error().message());
+            error.setRetryable(report.error().safeToRetry() ? Boolean.TRUE : null);
             run.setError(error);
         } else {
             run.setError(null);

@@ -42,6 +42,12 @@ final class StatusReport {
         }
     }
 
+    /** Progressing, on something gone wrong that mends itself (the database unavailable): said by a Warning Event. */
+    void retrying(Phase phase, Reason reason, String message, String eventMessage) {
+        progressing(phase, reason, message, reason, eventMessage);
+        this.warning = true;
+    }
+
     void ready(String message, String detail) {
         sm.getStatus().setPhase(Phase.Ready);
         conditions.set(ConditionType.Ready, true, Reason.MigrationSucceeded, message);

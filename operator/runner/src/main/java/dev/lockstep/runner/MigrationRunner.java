@@ -105,19 +105,47 @@ public final class MigrationRunner {
                     hold.holds() ? hold.held() : null);
         } catch (FlywayMigrateException e) {
             List<Applied> applied = e.getErrorResult() == null ? List.of() : applied(e.getErrorResult());
-            // Where the run stopped is what the history table says now, never what the list of successes suggests.
-            MigrationInfoService after;
-            try {
-                after = configure(staged, MigrationSettings.LATEST).info();
-            } catch (FlywayException unreadable) {
-                after = null; // the database went away with the run: the highest version Flyway applied is the best guess
+            return stoppedAt(staged, settings, before, from, applied, migrationFailure(e, settings));
+        } catch (FlywaySqlException e) {
+            if (!isConnectionState(e.getSqlState())) {
+                throw e;
             }
-            String to = after != null ? revision(after) : applied.isEmpty() ? from : applied.get(applied.size() - 1).version();
-            List<String> pending = after != null ? notApplied(after) : pendingVersions(before).stream()
-                    .filter(v -> to == null || MigrationVersion.fromVersion(v).compareTo(MigrationVersion.fromVersion(to)) > 0).toList();
-            return new RunResult("migrate", Outcome.FAILED, settings.targetRevision(), from, to, applied, pending,
-                    migrationFailure(e, settings), null);
+            // The server went away where Flyway does not say which script ran (writing the history row, say). Retrying is
+            // safe only if every script this run could have been in ran in a transaction, which the server rolled back.
+            List<String> outside = outsideATransaction(before);
+            String what = outside.isEmpty() ? "every script of this run runs in a transaction, which the server rolled back"
+                    : "which script ran is not known, and " + String.join(", ", outside) + " run(s) outside a transaction, so"
+                    + " what it did may stay: " + NonTransactionalRepair.invalidIndexes(staged)
+                    + "; check the history with `lockstep info` before a retry";
+            return stoppedAt(staged, settings, before, from, List.of(), new Failure(FailureCategory.CONNECTION, e.getSqlState(),
+                    null, null, Redaction.text("the connection to the database was lost during the run ("
+                    + firstLine(rootMessage(e)) + "): " + what, settings.password()), outside.isEmpty() && isTransient(e)));
         }
+    }
+
+    /** A failed migrate's result: where the run stopped is what the history table says now, never what the list of successes suggests. */
+    private static RunResult stoppedAt(MigrationSettings staged, MigrationSettings settings, MigrationInfoService before, String from,
+                                       List<Applied> applied, Failure failure) {
+        MigrationInfoService after;
+        try {
+            after = configure(staged, MigrationSettings.LATEST).info();
+        } catch (FlywayException unreadable) {
+            after = null; // the database went away with the run: the highest version Flyway applied is the best guess
+        }
+        String to = after != null ? revision(after) : applied.isEmpty() ? from : applied.get(applied.size() - 1).version();
+        List<String> pending = after != null ? notApplied(after) : pendingVersions(before).stream()
+                .filter(v -> to == null || MigrationVersion.fromVersion(v).compareTo(MigrationVersion.fromVersion(to)) > 0).toList();
+        return new RunResult("migrate", Outcome.FAILED, settings.targetRevision(), from, to, applied, pending, failure, null);
+    }
+
+    /** Pending scripts Flyway runs outside a transaction (by their statements or their {@code .conf}); unknown ones count. */
+    private static List<String> outsideATransaction(MigrationInfoService before) {
+        return Arrays.stream(before.pending())
+                .filter(m -> !(m instanceof org.flywaydb.core.internal.info.MigrationInfoImpl impl)
+                        || impl.getResolvedMigration() == null || impl.getResolvedMigration().getExecutor() == null
+                        || !impl.getResolvedMigration().getExecutor().canExecuteInTransaction())
+                .map(m -> m.getScript() == null ? String.valueOf(m.getVersion()) : m.getScript())
+                .toList();
     }
 
     /**
@@ -346,7 +374,7 @@ public final class MigrationRunner {
                     : NonTransactionalRepair.afterFailure(settings, e.getMigration() == null ? null : e.getMigration().getVersion());
             return new Failure(FailureCategory.CONNECTION, sqlState, script, line, Redaction.text("the connection to the database"
                     + " was lost while the script ran (" + message + "): " + what + "; retry once the database is back",
-                    settings.password()));
+                    settings.password()), e.isExecutableInTransaction() && isTransient(e));
         }
         if (!e.isExecutableInTransaction()) {
             message = message + " (" + NonTransactionalRepair.afterFailure(settings, e.getMigration() == null ? null
@@ -370,11 +398,12 @@ public final class MigrationRunner {
             return new Failure(FailureCategory.VALIDATION, null, null, null, message);
         }
         if (e instanceof FlywaySqlException sql && isConnectionState(sql.getSqlState())) {
+            // Before any script ran (connecting, reading the history): nothing changed, so a transient cause is retryable.
             return new Failure(FailureCategory.CONNECTION, sql.getSqlState(), null, null,
-                    Redaction.text(connectionProblem(sql, settings), settings.password()));
+                    Redaction.text(connectionProblem(sql, settings), settings.password()), isTransient(sql));
         }
         if (e.getErrorCode() == CoreErrorCode.DB_CONNECTION) {
-            return new Failure(FailureCategory.CONNECTION, null, null, null, message);
+            return new Failure(FailureCategory.CONNECTION, null, null, null, message, isTransient(e));
         }
         if (e.getErrorCode() == CoreErrorCode.NON_EMPTY_SCHEMA_WITHOUT_SCHEMA_HISTORY_TABLE) {
             return new Failure(FailureCategory.VALIDATION, null, null, null, "schema " + settings.schemas().get(0)
@@ -403,6 +432,31 @@ public final class MigrationRunner {
     static boolean isConnectionState(String sqlState) {
         return sqlState != null && (sqlState.startsWith("08") || sqlState.startsWith("28")
                 || sqlState.equals("3D000") || sqlState.equals("57P01") || sqlState.equals("57P02") || sqlState.equals("57P03"));
+    }
+
+    /**
+     * Whether a connection failure is one that goes away by itself: the server down, restarting, failing over or not
+     * reachable for now (SQLSTATE class 08, 57P01, 57P02, 57P03, or a network error with no SQLSTATE). A refused login
+     * (class 28) or a database that does not exist (3D000) waits for a person.
+     */
+    static boolean isTransient(Throwable e) {
+        for (Throwable t = e; t != null && t.getCause() != t; t = t.getCause()) {
+            String state = t instanceof SQLException sql ? sql.getSQLState()
+                    : t instanceof FlywaySqlException fsql ? fsql.getSqlState()
+                    : t instanceof FlywayMigrateException migrate ? migrate.getSqlState() : null;
+            if (state != null && (state.startsWith("28") || state.equals("3D000"))) {
+                return false;
+            }
+            if (state != null && (state.startsWith("08") || state.equals("57P01") || state.equals("57P02") || state.equals("57P03"))) {
+                return true;
+            }
+            if (t instanceof java.net.ConnectException || t instanceof java.net.UnknownHostException
+                    || t instanceof java.net.SocketTimeoutException || t instanceof java.net.NoRouteToHostException
+                    || t instanceof java.io.EOFException) {
+                return true;
+            }
+        }
+        return false;
     }
 
     /** Why a connection could not be made, in words that point at the fix; PostgreSQL's own when it answered. */

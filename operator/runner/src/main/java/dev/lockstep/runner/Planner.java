@@ -118,6 +118,12 @@ final class Planner {
         try (Connection c = MigrationRunner.dataSource(settings).getConnection()) {
             return linted(settings, plan, DryRun.lint(c, settings.schemas(), plan.steps(), files, settings.lockTimeout()));
         } catch (SQLException e) {
+            if (MigrationRunner.isConnectionState(e.getSQLState()) && MigrationRunner.isTransient(e)) {
+                // The server went away during the dry run, which rolls back anyway: that is an outage, not a step that
+                // cannot be dry-run (which Block would refuse as possibly destructive).
+                throw new org.flywaydb.core.internal.exception.FlywaySqlException("the connection to the database was lost"
+                        + " during the dry run, before anything was applied", e);
+            }
             // Reading the catalog waits on a table an application holds (pg_get_expr locks it): that is a busy table,
             // which Block refuses, not a step that cannot be dry-run.
             String note = ("55P03".equals(e.getSQLState()) ? DryRun.LOCK_BUSY + DryRun.LOCK_TIMEOUT.toMillis()

@@ -75,7 +75,7 @@ public final class ResultJson {
         String message = error.message().substring(0, maxChars) + "…";
         return new RunResult(result.command(), result.outcome(), result.targetRevision(), result.fromRevision(),
                 result.toRevision(), result.applied(), result.pending(),
-                new RunResult.Failure(error.category(), error.sqlState(), error.script(), error.line(), message),
+                new RunResult.Failure(error.category(), error.sqlState(), error.script(), error.line(), message, error.retryable()),
                 result.truncated(), result.held(), result.undone(), result.plan());
     }
 

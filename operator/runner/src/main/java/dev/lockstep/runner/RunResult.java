@@ -75,9 +75,17 @@ public record RunResult(
      * Why the run failed.
      *
      * @param line the line in {@code script} of the failing statement, when known
+     * @param retryable the database was unreachable or went away, and nothing of the run stayed (it failed before it
+     *                  changed anything, or the server rolled back the script's transaction): running it again later is
+     *                  safe and needs no person. Written only when true.
      */
     @JsonInclude(JsonInclude.Include.NON_NULL)
-    public record Failure(FailureCategory category, String sqlState, String script, Integer line, String message) {}
+    public record Failure(FailureCategory category, String sqlState, String script, Integer line, String message,
+                          @JsonInclude(JsonInclude.Include.NON_DEFAULT) boolean retryable) {
+        public Failure(FailureCategory category, String sqlState, String script, Integer line, String message) {
+            this(category, sqlState, script, line, message, false);
+        }
+    }
 
     public ExitCode exitCode() {
         return error == null ? ExitCode.OK : error.category().exitCode();

@@ -27,6 +27,14 @@ final class Undo {
      * one transaction with the removal of its history row, so a failure leaves the database at the last version it
      * fully reached. Nothing runs unless every version above the target has its undo script.
      */
+    /** The highest version applied before the run that is below {@code version}: where undoing down to it leaves. */
+    private static String revisionBelow(MigrationInfoService before, String version) {
+        MigrationVersion undone = MigrationVersion.fromVersion(version);
+        return Arrays.stream(before.applied())
+                .filter(m -> m.getVersion() != null && !m.getState().isFailed() && m.getVersion().compareTo(undone) < 0)
+                .map(MigrationInfo::getVersion).max(Comparator.naturalOrder()).map(MigrationVersion::getVersion).orElse(null);
+    }
+
     static RunResult run(MigrationSettings settings, MigrationSource source, MigrationInfoService before,
                                   MigrationVersion limit, String target) {
         String from = MigrationRunner.revision(before);
@@ -95,6 +103,9 @@ final class Undo {
                             (System.nanoTime() - started) / 1_000_000, notices.isEmpty() ? null : notices));
                 }
             } catch (SQLException e) {
+                if (MigrationRunner.isConnectionState(e.getSQLState())) {
+                    throw e; // the server went away: nothing to roll back on this connection, said below
+                }
                 c.rollback();
                 String to = undone.isEmpty() ? from : MigrationRunner.revision(MigrationRunner.configure(settings, MigrationSettings.LATEST).info());
                 return new RunResult("migrate", Outcome.FAILED, target, from, to, List.of(), List.of(), new Failure(
@@ -103,9 +114,19 @@ final class Undo {
                         null, null, undone);
             }
         } catch (SQLException e) {
-            return new RunResult("migrate", Outcome.FAILED, target, from, from, List.of(), List.of(),
-                    new Failure(MigrationRunner.isConnectionState(e.getSQLState()) ? FailureCategory.CONNECTION : FailureCategory.SQL,
-                            e.getSQLState(), null, null, Redaction.text(MigrationRunner.firstLine(e.getMessage()), settings.password())),
+            // Each version is undone in its own transaction: those committed stay undone, the one under way rolled back.
+            String to = undone.isEmpty() ? from : revisionBelow(before, undone.get(undone.size() - 1).version());
+            boolean connection = MigrationRunner.isConnectionState(e.getSQLState());
+            String message = Redaction.text(MigrationRunner.firstLine(e.getMessage()), settings.password());
+            if (connection && running != null) {
+                message = "the connection to the database was lost during the undo of " + running.version() + " (" + message
+                        + "): the server rolled back its transaction, so nothing of " + running.script() + " stayed; the"
+                        + " database is at " + (to == null ? "none" : to);
+            }
+            return new RunResult("migrate", Outcome.FAILED, target, from, to, List.of(), List.of(),
+                    new Failure(connection ? FailureCategory.CONNECTION : FailureCategory.SQL, e.getSQLState(),
+                            running == null ? null : running.script(), null, message,
+                            connection && MigrationRunner.isTransient(e)),
                     null, null, undone);
         } catch (IOException e) {
             return new RunResult("migrate", Outcome.FAILED, target, from, from, List.of(), List.of(), new Failure(

@@ -46,6 +46,11 @@ class OutageDatabaseTest {
             assertThat(result.toRevision()).isEqualTo("1");
             assertThat(result.applied()).extracting(RunResult.Applied::version).containsExactly("1");
             assertThat(result.pending()).containsExactly("2");
+            assertThat(result.error().retryable()).as("V2 ran in a transaction the server rolled back").isTrue();
+
+            RunResult whileDown = new MigrationRunner().migrate(settings);
+            assertThat(whileDown.exitCode()).isEqualTo(ExitCode.CONNECTION);
+            assertThat(whileDown.error().retryable()).as("a run that cannot connect changed nothing").isTrue();
         } finally {
             pg.close();
         }

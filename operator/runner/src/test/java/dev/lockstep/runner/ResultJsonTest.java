@@ -65,6 +65,19 @@ class ResultJsonTest {
     }
 
     @Test
+    void aRetryableFailureSaysSoEvenWhenItsMessageIsShortened() {
+        RunResult retryable = RunResult.failed("migrate", "latest", new RunResult.Failure(FailureCategory.CONNECTION, "57P01",
+                "V2__x.sql", 1, "terminating connection due to administrator command ".repeat(200), true));
+
+        String json = ResultJson.write(retryable);
+
+        assertThat(json.getBytes(StandardCharsets.UTF_8).length).isLessThanOrEqualTo(ResultJson.MAX_BYTES);
+        assertThat(ResultJson.read(json).error().retryable()).isTrue();
+        assertThat(ResultJson.write(RunResult.failed("migrate", "latest",
+                new RunResult.Failure(FailureCategory.SQL, "42P01", null, null, "x")))).doesNotContain("retryable");
+    }
+
+    @Test
     void exitCodeFollowsTheFailureCategory() {
         for (FailureCategory category : FailureCategory.values()) {
             RunResult failed = RunResult.failed("migrate", "latest", new RunResult.Failure(category, null, null, null, "x"));

@@ -138,7 +138,8 @@ class RunnerFailuresDatabaseTest {
         assertThat(result.exitCode()).isEqualTo(ExitCode.CONNECTION);
         assertThat(result.error().sqlState()).startsWith("08");
         assertThat(result.error().message()).contains("nothing accepted a connection at 127.0.0.1:1", "is the server up");
-        assertThat(ResultJson.write(result)).doesNotContain("s3cret-pw");
+        assertThat(result.error().retryable()).as("nothing ran: the operator may simply run it again later").isTrue();
+        assertThat(ResultJson.write(result)).doesNotContain("s3cret-pw").contains("\"retryable\":true");
     }
 
     @Test
@@ -151,6 +152,8 @@ class RunnerFailuresDatabaseTest {
 
         assertThat(unknown.exitCode()).isEqualTo(ExitCode.CONNECTION);
         assertThat(unknown.error().message()).contains("the host nonexistent-host.invalid could not be resolved");
+        assertThat(unknown.error().retryable()).as("a DNS name may not exist yet (a Service still being made)").isTrue();
+        assertThat(badPort.error().retryable()).isFalse();
         assertThat(badPort.exitCode()).isEqualTo(ExitCode.ARGUMENTS);
         assertThat(badPort.error().category()).isEqualTo(FailureCategory.ARGUMENTS);
         assertThat(badPort.error().message()).contains("--url: port 99999 is not a TCP port (1-65535)");
@@ -166,6 +169,9 @@ class RunnerFailuresDatabaseTest {
 
         assertThat(result.exitCode()).isEqualTo(ExitCode.CONNECTION);
         assertThat(result.error().message()).contains(db.name() + "_missing");
+        assertThat(result.error().retryable()).as("3D000 waits for a person: the name is wrong or the database not made")
+                .isFalse();
+        assertThat(ResultJson.write(result)).doesNotContain("retryable");
     }
 
     @Test
@@ -223,6 +229,7 @@ class RunnerFailuresDatabaseTest {
         assertThat(result.error().category()).isEqualTo(FailureCategory.CONNECTION);
         assertThat(result.error().message()).contains("connection to the database was lost while the script ran",
                 "nothing of V2__add_note.sql stayed", "retry once the database is back").doesNotContain("fix the script");
+        assertThat(result.error().retryable()).as("the server rolled the script back").isTrue();
         assertThat(result.toRevision()).isEqualTo("1");
         assertThat(db.column("SELECT column_name FROM information_schema.columns WHERE table_name = 'orders'")).containsExactly("id");
         // Nothing of V2 was recorded: once the database answers again, the same version simply runs.
@@ -230,6 +237,28 @@ class RunnerFailuresDatabaseTest {
         RunResult retried = runner.migrate(settings("latest", null));
         assertThat(retried.error()).isNull();
         assertThat(retried.toRevision()).isEqualTo("2");
+    }
+
+    @Test
+    void aSessionTheServerEndsInAScriptOutsideATransactionIsNotRetryable() throws Exception {
+        script("V1__create_orders.sql", "CREATE TABLE orders (id bigint PRIMARY KEY);");
+        runner.migrate(settings("latest", null));
+        script("V2__index_then_wait.sql", "CREATE INDEX CONCURRENTLY orders_id_idx ON orders (id);\nSELECT pg_sleep(60);");
+        script("V2__index_then_wait.sql.conf", "executeInTransaction=false");
+
+        java.util.concurrent.CompletableFuture<RunResult> running =
+                java.util.concurrent.CompletableFuture.supplyAsync(() -> runner.migrate(settings("latest", null)));
+        org.awaitility.Awaitility.await().atMost(Duration.ofSeconds(30)).until(() -> db.column("SELECT count(*) FROM pg_stat_activity"
+                + " WHERE datname = current_database() AND query LIKE '%pg_sleep(60)%' AND pid <> pg_backend_pid()").get(0).equals("1"));
+        db.execute("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = current_database()"
+                + " AND query LIKE '%pg_sleep(60)%' AND pid <> pg_backend_pid()");
+        RunResult result = running.get(60, java.util.concurrent.TimeUnit.SECONDS);
+
+        assertThat(result.exitCode()).isEqualTo(ExitCode.CONNECTION);
+        assertThat(result.error().message()).containsAnyOf("the script ran outside a transaction",
+                "V2__index_then_wait.sql run(s) outside a transaction");
+        assertThat(result.error().retryable()).as("the index it built stays: running the script again is a person's call")
+                .isFalse();
     }
 
     @Test

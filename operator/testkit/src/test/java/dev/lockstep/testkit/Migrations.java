@@ -15,12 +15,16 @@ final class Migrations {
     private Migrations() {}
 
     static SchemaMigration fromConfigMap(String name, String target, TestDatabase db, String secret, String configMap) {
+        return fromConfigMap(name, target, db.url(), secret, configMap);
+    }
+
+    static SchemaMigration fromConfigMap(String name, String target, String url, String secret, String configMap) {
         SchemaMigration sm = new SchemaMigration();
         sm.setMetadata(new ObjectMetaBuilder().withName(name).build());
         SchemaMigrationSpec spec = new SchemaMigrationSpec();
         spec.setTargetRevision(target);
         DatabaseSpec database = new DatabaseSpec();
-        database.setUrl(db.url());
+        database.setUrl(url);
         SecretKeysReference ref = new SecretKeysReference();
         ref.setName(secret);
         database.setCredentialsSecretRef(ref);

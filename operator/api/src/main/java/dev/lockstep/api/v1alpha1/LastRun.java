@@ -46,6 +46,17 @@ public class LastRun {
     @JsonPropertyDescription("Why the run failed, when it did.")
     private RunError error;
 
+    @JsonPropertyDescription("Runs of this spec in a row that found the database unavailable (error.retryable); each is followed by another attempt after a back-off, up to the operator's limit (--database-retries). Reset by a spec change or the retry annotation.")
+    private Integer unavailableAttempts;
+
+    @JsonPropertyDescription("When the operator starts the next attempt after the database was unavailable (RFC 3339).")
+    private String nextAttemptAt;
+
+    public Integer getUnavailableAttempts() { return unavailableAttempts; }
+    public void setUnavailableAttempts(Integer unavailableAttempts) { this.unavailableAttempts = unavailableAttempts; }
+    public String getNextAttemptAt() { return nextAttemptAt; }
+    public void setNextAttemptAt(String nextAttemptAt) { this.nextAttemptAt = nextAttemptAt; }
+
     public List<AppliedMigration> getUndone() { return undone; }
     public void setUndone(List<AppliedMigration> undone) { this.undone = undone; }
     public String getJob() { return job; }

@@ -18,6 +18,9 @@ public class RunError {
     @JsonPropertyDescription("The error message.")
     private String message;
 
+    @JsonPropertyDescription("True when the database was unreachable or went away and nothing of the run stayed (it failed before it changed anything, or the server rolled back the script's transaction): the operator starts the next attempt by itself (see lastRun.nextAttemptAt).")
+    private Boolean retryable;
+
     public String getCategory() { return category; }
     public void setCategory(String category) { this.category = category; }
     public String getSqlState() { return sqlState; }
@@ -26,4 +29,6 @@ public class RunError {
     public void setScript(String script) { this.script = script; }
     public String getMessage() { return message; }
     public void setMessage(String message) { this.message = message; }
+    public Boolean getRetryable() { return retryable; }
+    public void setRetryable(Boolean retryable) { this.retryable = retryable; }
 }
