@@ -15,7 +15,6 @@ import java.util.regex.Pattern;
  */
 public final class SpecValidator {
     private static final Pattern URL = Pattern.compile("jdbc:postgresql://[^@/\\s]+/[^?\\s]+(\\?.*)?");
-    private static final Pattern CREDENTIAL_PARAMETER = Pattern.compile("(?i)[?&](user|password)=");
     private static final Pattern SCHEMA = Pattern.compile("[a-z_][a-z0-9_$]{0,62}");
     private static final Pattern DNS_NAME = Pattern.compile("[a-z0-9]([-a-z0-9.]{0,251}[a-z0-9])?");
     private static final Pattern ABSOLUTE_PATH = Pattern.compile("/[^\\s'\"]*");
@@ -94,11 +93,7 @@ public final class SpecValidator {
         if (url == null || !URL.matcher(url).matches()) {
             return problem(field + ".url", "must look like jdbc:postgresql://host:5432/" + exampleDatabase);
         }
-        if (CREDENTIAL_PARAMETER.matcher(url).find()) {
-            return problem(field + ".url", "must not carry user or password parameters: put them in the Secret named by "
-                    + field + ".credentialsSecretRef");
-        }
-        return Optional.empty();
+        return ConnectionProperties.problem(url, field + ".credentialsSecretRef").flatMap(p -> problem(field + ".url", p));
     }
 
     /** {@code <field>.credentialsSecretRef.name}: present and a valid Secret name. */

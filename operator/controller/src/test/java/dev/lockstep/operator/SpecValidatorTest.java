@@ -31,7 +31,9 @@ class SpecValidatorTest {
                 invalid("spec.driftCheckInterval", "not a duration such as 30m", s -> s.getSpec().setDriftCheckInterval("1 hour")),
                 invalid("spec.driftCheckInterval", "at least 10s", s -> s.getSpec().setDriftCheckInterval("5s")),
                 invalid("spec.database.url", "jdbc:postgresql://host:5432/dbname", s -> s.getSpec().getDatabase().setUrl("postgres://db/orders")),
-                invalid("spec.database.url", "must not carry user or password", s -> s.getSpec().getDatabase().setUrl("jdbc:postgresql://db:5432/orders?password=x")),
+                invalid("spec.database.url", "must not carry password", s -> s.getSpec().getDatabase().setUrl("jdbc:postgresql://db:5432/orders?password=x")),
+                invalid("spec.database.url", "has parameter sslMode that the PostgreSQL driver does not know",
+                        s -> s.getSpec().getDatabase().setUrl("jdbc:postgresql://db:5432/orders?sslMode=verify-full")),
                 invalid("spec.database.credentialsSecretRef.name", "is required", s -> s.getSpec().getDatabase().getCredentialsSecretRef().setName("")),
                 invalid("spec.database.schemas[1]", "not a plain lower-case", s -> s.getSpec().getDatabase().setSchemas(List.of("public", "Orders;drop"))),
                 invalid("spec.source", "sets neither", s -> s.getSpec().getSource().setConfigMapRef(null)),
@@ -46,7 +48,7 @@ class SpecValidatorTest {
                         s -> dryRunOn(s, s.getSpec().getDatabase().getUrl(), "scratch")),
                 invalid("spec.policy.dryRunDatabase.url", "jdbc:postgresql://host:5432/dbname_scratch",
                         s -> dryRunOn(s, "postgres://db/orders_scratch", "scratch")),
-                invalid("spec.policy.dryRunDatabase.url", "must not carry user or password",
+                invalid("spec.policy.dryRunDatabase.url", "must not carry user",
                         s -> dryRunOn(s, "jdbc:postgresql://db:5432/orders_scratch?user=x", "scratch")),
                 invalid("spec.policy.dryRunDatabase.credentialsSecretRef.name", "is required",
                         s -> dryRunOn(s, "jdbc:postgresql://db:5432/orders_scratch", null)),
@@ -59,6 +61,46 @@ class SpecValidatorTest {
                     r.setBackoffLimit(11);
                     s.getSpec().setRunner(r);
                 }));
+    }
+
+    /** Each property the driver's catalogue marks as secret-bearing, in any case, is refused; and the login itself. */
+    @ParameterizedTest(name = "{0}")
+    @org.junit.jupiter.params.provider.ValueSource(strings = {"password", "sslpassword", "SSLPASSWORD", "user", "sslfactoryarg",
+            "socketFactoryArg", "connectExecutorArg"})
+    void aSecretBearingPropertyInTheUrlIsRefusedAndItsValueNeverQuoted(String property) {
+        SchemaMigration sm = Fixtures.migration("ns", "orders", "7");
+        sm.getSpec().getDatabase().setUrl("jdbc:postgresql://db:5432/orders?sslmode=require&" + property + "=hunter22");
+
+        SpecProblem problem = SpecValidator.validate(sm.getSpec()).orElseThrow();
+
+        assertThat(problem.field()).isEqualTo("spec.database.url");
+        assertThat(problem.message()).contains("must not carry " + property, "runner Job's spec",
+                "spec.database.credentialsSecretRef").doesNotContain("hunter22");
+    }
+
+    @Test
+    void theDriverDecidesWhichPropertiesCarrySecrets() {
+        assertThat(ConnectionProperties.SECRET_BEARING)
+                .contains("password", "sslpassword", "user", "sslfactoryarg", "socketFactoryArg")
+                .doesNotContain("sslmode", "sslrootcert", "ApplicationName", "currentSchema", "sslpasswordcallback");
+    }
+
+    @Test
+    void ordinaryConnectionPropertiesPass() {
+        SchemaMigration sm = Fixtures.migration("ns", "orders", "7");
+        sm.getSpec().getDatabase().setUrl("jdbc:postgresql://db-a:5432,db-b:5432/orders?sslmode=verify-full"
+                + "&ApplicationName=orders-migrations&targetServerType=primary&connectTimeout=10");
+
+        assertThat(SpecValidator.validate(sm.getSpec())).isEmpty();
+    }
+
+    @Test
+    void aNearMissOfAPropertyNameSaysWhichOneWasMeant() {
+        SchemaMigration sm = Fixtures.migration("ns", "orders", "7");
+        sm.getSpec().getDatabase().setUrl("jdbc:postgresql://db:5432/orders?applicationname=x&ssl_mode=require");
+
+        assertThat(SpecValidator.validate(sm.getSpec()).orElseThrow().message())
+                .contains("applicationname: did you mean ApplicationName?", "ssl_mode: did you mean sslmode?");
     }
 
     private static void dryRunOn(SchemaMigration sm, String url, String secret) {

@@ -100,6 +100,30 @@ class FailuresApiServerIT {
     }
 
     @Test
+    void aSecretInTheUrlIsRefusedAndNeverReachesAJobOrAPod(Cluster cluster) {
+        TestDatabase db = cluster.databaseWithScripts("orders-db", "orders-migrations", BROKEN);
+        cluster.startOperator();
+        SchemaMigration sm = Migrations.fromConfigMap("orders", "1", db, "orders-db", "orders-migrations");
+        sm.getSpec().getDatabase().setUrl(db.url() + "?sslmode=disable&sslpassword=hunter22-key-pass");
+
+        cluster.apply(sm);
+
+        SchemaMigration stalled = cluster.awaitCondition("orders", "Stalled", "True", "InvalidSpec");
+        assertThat(Cluster.condition(stalled, "Stalled").orElseThrow().getMessage())
+                .contains("spec.database.url: must not carry sslpassword", "runner Job's spec");
+        await().during(Duration.ofSeconds(3)).atMost(Duration.ofSeconds(5)).until(() -> cluster.jobs().isEmpty());
+        assertThat(cluster.client().pods().inNamespace(cluster.namespace()).list().getItems()).isEmpty();
+        String everything = cluster.client().getKubernetesSerialization().asJson(cluster.get("orders").getStatus())
+                + cluster.client().getKubernetesSerialization().asJson(cluster.events("orders"));
+        assertThat(everything).doesNotContain("hunter22");
+
+        // Without it, the same SchemaMigration runs.
+        cluster.editMigration("orders", edit -> edit.getSpec().getDatabase().setUrl(db.url() + "?sslmode=disable"));
+        assertThat(cluster.awaitCondition("orders", "Ready", "True", "MigrationSucceeded").getStatus().getCurrentRevision())
+                .isEqualTo("1");
+    }
+
+    @Test
     void missingSecretIsAWaitingReasonThatClearsWhenTheSecretAppears(Cluster cluster) {
         TestDatabase db = cluster.database();
         cluster.scriptsConfigMap("accounts-migrations", Cluster.MIGRATIONS);

@@ -11,7 +11,7 @@ import java.util.List;
 public class DatabaseSpec {
     @Required
     @Pattern("^jdbc:postgresql://[^@]+$")
-    @JsonPropertyDescription("JDBC URL of the database, e.g. jdbc:postgresql://orders-db:5432/orders. Credentials never go here: use credentialsSecretRef.")
+    @JsonPropertyDescription("JDBC URL of the database, e.g. jdbc:postgresql://orders-db:5432/orders?sslmode=verify-full. It is written into the runner Job's spec, so nothing secret goes here: user, password, sslpassword and the arguments to plug-in factories (sslfactoryarg, socketFactoryArg…) are refused, the login comes from credentialsSecretRef. A parameter the PostgreSQL driver does not know (names are case-sensitive) is refused too.")
     private String url;
 
     @Required

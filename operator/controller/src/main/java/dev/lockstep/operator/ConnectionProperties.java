@@ -1,0 +1,76 @@
+package dev.lockstep.operator;
+
+import java.util.Arrays;
+import java.util.List;
+import java.util.Locale;
+import java.util.Optional;
+import java.util.Properties;
+import java.util.Set;
+import java.util.TreeSet;
+import java.util.regex.Pattern;
+import java.util.stream.Collectors;
+import org.postgresql.Driver;
+import org.postgresql.PGProperty;
+
+/**
+ * The connection properties a {@code spec.database.url} may carry, as PostgreSQL's JDBC driver defines them. The URL
+ * goes into the runner Job's spec, where anyone who may read Jobs reads it: a property whose value is a secret must
+ * come from a Secret instead. Which properties those are is read from the driver's own catalogue (its descriptions),
+ * so a property a newer driver adds is judged the same way; only the login itself is named here.
+ */
+final class ConnectionProperties {
+    /** The driver's description of a property whose value is a password ("Password to use…", "The password for…"). */
+    private static final Pattern A_PASSWORD = Pattern.compile("(?i)^(the )?password\\b.*");
+    /** Opaque strings handed to a plug-in class (a socket or SSL factory): they may carry anything, a secret included. */
+    private static final Pattern A_PLUGIN_ARGUMENT = Pattern.compile("(?i)^argument forwarded to .*");
+    /** What the driver's parser adds besides the URL's parameters. */
+    private static final Set<String> FROM_THE_ADDRESS = Set.of("PGHOST", "PGPORT", "PGDBNAME");
+
+    /** Properties whose value is secret, or may be, by the driver's catalogue; plus the login, which the Secret holds. */
+    static final Set<String> SECRET_BEARING = secretBearing();
+
+    private ConnectionProperties() {}
+
+    private static Set<String> secretBearing() {
+        Set<String> names = Arrays.stream(PGProperty.values())
+                .filter(p -> A_PASSWORD.matcher(p.getDescription()).matches()
+                        || A_PLUGIN_ARGUMENT.matcher(p.getDescription()).matches()
+                        || p.getName().toLowerCase(Locale.ROOT).endsWith("password"))
+                .map(PGProperty::getName).collect(Collectors.toCollection(TreeSet::new));
+        names.add(PGProperty.USER.getName());
+        return names;
+    }
+
+    /**
+     * What is wrong with the URL's parameters, or empty: a secret-bearing property, or a name the driver does not know
+     * (it would be ignored, or passed on unchecked: a typo of {@code sslmode} silently connects without TLS).
+     */
+    static Optional<String> problem(String url, String secretField) {
+        Properties parsed = Driver.parseURL(url, new Properties());
+        if (parsed == null) {
+            return Optional.of("is not a URL the PostgreSQL driver accepts: write it as jdbc:postgresql://host:5432/dbname?name=value&…");
+        }
+        List<String> names = parsed.stringPropertyNames().stream().filter(n -> !FROM_THE_ADDRESS.contains(n)).sorted().toList();
+        List<String> secret = names.stream().filter(n -> SECRET_BEARING.stream().anyMatch(s -> s.equalsIgnoreCase(n))).toList();
+        if (!secret.isEmpty()) {
+            return Optional.of("must not carry " + String.join(", ", secret) + ": the URL is written into the runner Job's spec in"
+                    + " plain text. The login belongs in the Secret named by " + secretField + "; remove the parameter"
+                    + (secret.size() == 1 ? "" : "s"));
+        }
+        List<String> unknown = names.stream().filter(n -> PGProperty.forName(n) == null).toList();
+        if (!unknown.isEmpty()) {
+            return Optional.of("has parameter" + (unknown.size() == 1 ? " " : "s ") + String.join(", ", unknown) + " that the"
+                    + " PostgreSQL driver does not know (names are case-sensitive): " + unknown.stream().map(ConnectionProperties::nearest)
+                    .collect(Collectors.joining("; ")));
+        }
+        return Optional.empty();
+    }
+
+    /** "did you mean sslmode?" for a near miss, else where the names are listed. */
+    private static String nearest(String name) {
+        return Arrays.stream(PGProperty.values()).map(PGProperty::getName)
+                .filter(known -> known.equalsIgnoreCase(name) || known.equalsIgnoreCase(name.replace("_", "").replace("-", "")))
+                .findFirst().map(known -> name + ": did you mean " + known + "?")
+                .orElse(name + ": see the driver's list of connection properties (org.postgresql.PGProperty)");
+    }
+}
