@@ -28,17 +28,26 @@ public class EventRecorder {
     }
 
     public void normal(HasMetadata sm, Reason reason, String message) {
-        record(sm, "Normal", reason, message);
+        record(sm, "Normal", reason, message, null);
     }
 
     public void warning(HasMetadata sm, Reason reason, String message) {
-        record(sm, "Warning", reason, message);
+        record(sm, "Warning", reason, message, null);
     }
 
-    private void record(HasMetadata sm, String type, Reason reason, String message) {
+    /**
+     * An Event for one fact, named from {@code fact} (with the resource's uid): recording the same fact again, as a
+     * reconcile does that repeats a transition after its status write was refused (409), finds the Event there and
+     * writes nothing, whichever replica or incarnation of the operator records it.
+     */
+    public void once(HasMetadata sm, boolean warning, Reason reason, String message, String fact) {
+        record(sm, warning ? "Warning" : "Normal", reason, message, sm.getMetadata().getUid() + "|" + reason + "|" + fact);
+    }
+
+    private void record(HasMetadata sm, String type, Reason reason, String message, String key) {
         String now = Instant.now(clock).truncatedTo(ChronoUnit.SECONDS).toString();
-        String name = Names.fit(sm.getMetadata().getName(), "." + UUID.randomUUID().toString().replace("-", "").substring(0, 16),
-                Names.OBJECT_NAME);
+        String id = key == null ? UUID.randomUUID().toString().replace("-", "").substring(0, 16) : Names.sha256(key).substring(0, 16);
+        String name = Names.fit(sm.getMetadata().getName(), "." + id, Names.OBJECT_NAME);
         try {
             client.v1().events().inNamespace(sm.getMetadata().getNamespace()).resource(new EventBuilder()
                     .withNewMetadata().withName(name).withNamespace(sm.getMetadata().getNamespace()).endMetadata()
@@ -60,6 +69,10 @@ public class EventRecorder {
                     .withCount(1)
                     .build()).create();
         } catch (KubernetesClientException e) {
+            if (key != null && e.getCode() == 409) {
+                LOG.debug("event {} for {}/{} already recorded", reason, sm.getMetadata().getNamespace(), sm.getMetadata().getName());
+                return;
+            }
             // An Event is a courtesy; status carries the same facts. Never fail a reconcile over one.
             LOG.warn("could not record event {} for {}/{}: {}", reason, sm.getMetadata().getNamespace(), sm.getMetadata().getName(), e.getMessage());
         }

@@ -73,14 +73,6 @@ public class SchemaMigrationReconciler implements Reconciler<SchemaMigration> {
     private DriftCheck driftChecks;
     private final Clock clock;
     private EventRecorder events;
-    /** Runs (namespace/Job) whose destructive steps were already reported; the newest few hundred are enough. */
-    private final Set<String> warnedRuns = java.util.Collections.newSetFromMap(java.util.Collections.synchronizedMap(
-            new java.util.LinkedHashMap<>(16, 0.75f, false) {
-                @Override
-                protected boolean removeEldestEntry(Map.Entry<String, Boolean> eldest) {
-                    return size() > 512;
-                }
-            }));
 
     public SchemaMigrationReconciler(OperatorSettings settings, Clock clock) {
         this.jobs = new RunnerJobFactory(settings);
@@ -146,12 +138,10 @@ public class SchemaMigrationReconciler implements Reconciler<SchemaMigration> {
                     .ifPresent(serviceProblem -> report.stalled(Phase.Failed, Reason.InvalidSpec, serviceProblem));
         }
 
-        if (!signature(status).equals(before) && report.event != null) {
-            if (report.warning) {
-                events.warning(sm, report.eventReason, report.event);
-            } else {
-                events.normal(sm, report.eventReason, report.event);
-            }
+        String after = signature(status);
+        if (!after.equals(before) && report.event != null) {
+            // Named by the transition: the same transition, again after a status write that lost a conflict, is one Event.
+            events.once(sm, report.warning, report.eventReason, report.event, before + "->" + after);
         }
         UpdateControl<SchemaMigration> control = UpdateControl.patchStatus(sm);
         return report.recheckAfter == null ? control : control.rescheduleAfter(report.recheckAfter);
@@ -174,10 +164,15 @@ public class SchemaMigrationReconciler implements Reconciler<SchemaMigration> {
             api = t instanceof KubernetesClientException k ? k : null;
         }
         int code = api == null ? 0 : api.getCode();
+        if (code == 409) {
+            // The resource changed since it was read (our status write lost the optimistic lock): nothing went wrong, and
+            // the retry reconciles what is there now. Reporting it would be a false alarm, and an Event per conflict.
+            return ErrorStatusUpdateControl.noStatusUpdate();
+        }
         String said = truncate((api == null ? e.getClass().getSimpleName() + ": " + e.getMessage()
                 : "HTTP " + code + ": " + (api.getStatus() != null && api.getStatus().getMessage() != null
                         ? api.getStatus().getMessage() : api.getMessage())).replaceAll("\\s*\\n\\s*", " ").strip(), 600);
-        if (code >= 400 && code < 500 && code != 409 && code != 429) {
+        if (code >= 400 && code < 500 && code != 429) {
             report.stalled(Phase.Failed, Reason.ApiRequestRefused, "the API server refused the operator's request (" + said
                     + "): a spec, a quota or the operator's RBAC must change; the next change to this SchemaMigration tries again");
         } else {
@@ -186,8 +181,9 @@ public class SchemaMigrationReconciler implements Reconciler<SchemaMigration> {
             report.progressing(sm.getStatus().getPhase() == null ? Phase.Pending : sm.getStatus().getPhase(), reason,
                     what + "; retrying with back-off", reason, what);
         }
-        if (!signature(sm.getStatus()).equals(before) && report.event != null && events != null) {
-            events.warning(sm, report.eventReason, report.event);
+        String after = signature(sm.getStatus());
+        if (!after.equals(before) && report.event != null && events != null) {
+            events.once(sm, true, report.eventReason, report.event, before + "->" + after);
         }
         return ErrorStatusUpdateControl.patchStatus(sm);
     }
@@ -645,18 +641,19 @@ public class SchemaMigrationReconciler implements Reconciler<SchemaMigration> {
 
     /**
      * Destructive expand steps let through by policy Warn are worth a Warning Event, once per run: every reconcile
-     * while the Job is kept observes the same success, some of them from a cache that lags the status write.
+     * while the Job is kept observes the same success, some of them from a cache that lags the status write, and an
+     * operator restarted (or another replica) sees it again; the Event's name is the run's.
      */
     private void warnIfDestructive(SchemaMigration sm, String jobName, RunStep step, RunnerReport report) {
         if (step != RunStep.Expand || report.plan() == null || report.error() != null) {
             return;
         }
         List<RunnerReport.Plan.Step> destructive = report.plan().destructiveExpandSteps();
-        String run = sm.getMetadata().getNamespace() + "/" + jobName;
-        if (!destructive.isEmpty() && warnedRuns.add(run)) {
-            events.warning(sm, Reason.DestructiveChangeWarned, "expand step(s) " + String.join(", ", destructive.stream()
+        if (!destructive.isEmpty()) {
+            events.once(sm, true, Reason.DestructiveChangeWarned, "expand step(s) " + String.join(", ", destructive.stream()
                     .map(RunnerReport.Plan.Step::version).toList()) + " applied with destructive changes (spec.policy.destructive:"
-                    + " Warn): " + truncate(String.join("; ", destructive.stream().flatMap(s -> s.findings().stream()).toList()), 600));
+                    + " Warn): " + truncate(String.join("; ", destructive.stream().flatMap(s -> s.findings().stream()).toList()), 600),
+                    "run " + jobName);
         }
     }
 

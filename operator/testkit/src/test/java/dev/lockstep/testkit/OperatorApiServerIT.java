@@ -94,6 +94,67 @@ class OperatorApiServerIT {
         cluster.stop(third);
     }
 
+    /**
+     * A reconciler whose first status writes lose the optimistic lock: something else changes the resource (here a
+     * label) between the read and the framework's status patch, which the API server answers with 409.
+     */
+    static final class ConflictingReconciler extends SchemaMigrationReconciler {
+        final AtomicInteger conflicts = new AtomicInteger();
+        final List<Exception> errors = new java.util.concurrent.CopyOnWriteArrayList<>();
+        private final KubernetesClient other;
+
+        ConflictingReconciler(KubernetesClient other) {
+            super(Cluster.SETTINGS, Clock.systemUTC());
+            this.other = other;
+        }
+
+        @Override
+        public UpdateControl<SchemaMigration> reconcile(SchemaMigration sm, Context<SchemaMigration> context) {
+            UpdateControl<SchemaMigration> control = super.reconcile(sm, context);
+            if (conflicts.get() < 3) {
+                int n = conflicts.incrementAndGet();
+                other.resources(SchemaMigration.class).inNamespace(sm.getMetadata().getNamespace()).withName(sm.getMetadata().getName())
+                        .edit(current -> { current.getMetadata().getLabels().put("touched", Integer.toString(n)); return current; });
+            }
+            return control;
+        }
+
+        @Override
+        public io.javaoperatorsdk.operator.api.reconciler.ErrorStatusUpdateControl<SchemaMigration> updateErrorStatus(
+                SchemaMigration sm, Context<SchemaMigration> context, Exception e) {
+            errors.add(e);
+            return super.updateErrorStatus(sm, context, e);
+        }
+    }
+
+    @Test
+    void aStatusWriteThatLosesAConflictIsRetriedWithoutASecondEventOrAnErrorInStatus(Cluster cluster) {
+        TestDatabase db = cluster.databaseWithScripts("accounts-db", "accounts-migrations", Cluster.MIGRATIONS);
+        KubernetesClient client = cluster.controlPlane().client();
+        ConflictingReconciler reconciler = new ConflictingReconciler(cluster.client());
+        Operator operator = OperatorCommand.start(client, reconciler, List.of(cluster.namespace()), null, true);
+        try {
+            SchemaMigration sm = Migrations.fromConfigMap("accounts", "6", db, "accounts-db", "accounts-migrations");
+            sm.getMetadata().setLabels(new java.util.HashMap<>(Map.of("app", "accounts")));
+            cluster.apply(sm);
+
+            SchemaMigration ready = cluster.awaitCondition("accounts", "Ready", "True", "MigrationSucceeded", Duration.ofSeconds(90));
+            assertThat(ready.getStatus().getCurrentRevision()).isEqualTo("6");
+            assertThat(reconciler.errors).as("the status writes lost their conflicts").isNotEmpty()
+                    .allSatisfy(e -> assertThat(e).hasStackTraceContaining("409"));
+            await().during(Duration.ofSeconds(2)).atMost(Duration.ofSeconds(10)).untilAsserted(() -> {
+                List<io.fabric8.kubernetes.api.model.Event> events = cluster.events("accounts");
+                assertThat(events).extracting(io.fabric8.kubernetes.api.model.Event::getReason)
+                        .doesNotHaveDuplicates().contains("MigrationPending", "MigrationSucceeded").doesNotContain("ApiRequestFailed");
+                assertThat(events).allSatisfy(e -> assertThat(e.getCount()).isEqualTo(1));
+            });
+            assertThat(Cluster.condition(ready, "Reconciling").orElseThrow().getReason()).isEqualTo("MigrationSucceeded");
+        } finally {
+            operator.stop();
+            client.close();
+        }
+    }
+
     /** A reconciler that counts its calls, to tell which of two operators acted. */
     static final class CountingReconciler extends SchemaMigrationReconciler {
         final AtomicInteger calls = new AtomicInteger();
