@@ -10,6 +10,8 @@ public enum Reason {
     MigrationFailed,
     RunnerFailed,
     SecretNotFound,
+    /** The Secret exists but lacks a key the runner pod reads (spec.database.credentialsSecretRef's keys). */
+    SecretKeyNotFound,
     ConfigMapNotFound,
     ImagePullFailed,
     AtTarget,

@@ -78,6 +78,9 @@ public final class RunnerObserver {
                     ContainerStateWaiting waiting = s.getState().getWaiting();
                     String reason = waiting.getReason() == null ? "" : waiting.getReason();
                     String message = waiting.getMessage() == null ? reason : waiting.getMessage();
+                    if (reason.equals("CreateContainerConfigError") && message.startsWith("couldn't find key ")) {
+                        return (RunnerState) new RunnerState.Blocked(Reason.SecretKeyNotFound, message); // the kubelet's words
+                    }
                     if (reason.equals("CreateContainerConfigError") && message.toLowerCase(java.util.Locale.ROOT).contains("secret")) {
                         return (RunnerState) new RunnerState.Blocked(Reason.SecretNotFound, message);
                     }

@@ -510,6 +510,13 @@ public class SchemaMigrationReconciler implements Reconciler<SchemaMigration> {
     }
 
     private String blockedMessage(SchemaMigration sm, String jobName, RunnerState.Blocked blocked) {
+        if (blocked.reason() == Reason.SecretKeyNotFound) {
+            var ref = sm.getSpec().getDatabase().getCredentialsSecretRef();
+            return "runner pod of Job " + jobName + " cannot start: " + blocked.message() + ". Add the key to the Secret, or name"
+                    + " the key it has in spec.database.credentialsSecretRef (usernameKey: " + ref.usernameKeyOrDefault()
+                    + ", passwordKey: " + ref.passwordKeyOrDefault() + " now; for the scratch database,"
+                    + " spec.policy.dryRunDatabase.credentialsSecretRef); the migration starts by itself once it is there";
+        }
         if (blocked.reason() == Reason.SecretNotFound) {
             var ref = sm.getSpec().getDatabase().getCredentialsSecretRef();
             var scratch = sm.getSpec().policyOrDefault().getDryRunDatabase();

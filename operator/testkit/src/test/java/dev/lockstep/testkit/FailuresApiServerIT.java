@@ -144,6 +144,30 @@ class FailuresApiServerIT {
     }
 
     @Test
+    void aSecretWithoutThePasswordKeyIsReportedAsAMissingKeyAndClearsWhenItIsAdded(Cluster cluster) {
+        TestDatabase db = cluster.database();
+        cluster.scriptsConfigMap("accounts-migrations", Cluster.MIGRATIONS);
+        cluster.client().secrets().inNamespace(cluster.namespace()).resource(new io.fabric8.kubernetes.api.model.SecretBuilder()
+                .withNewMetadata().withName("accounts-db").endMetadata().addToStringData("username", db.username()).build()).create();
+        cluster.startOperator();
+
+        cluster.apply(Migrations.fromConfigMap("accounts", "6", db, "accounts-db", "accounts-migrations"));
+
+        SchemaMigration waiting = cluster.awaitCondition("accounts", "Stalled", "True", "SecretKeyNotFound");
+        assertThat(waiting.getStatus().getPhase()).isEqualTo(Phase.Pending);
+        assertThat(Cluster.condition(waiting, "Stalled").orElseThrow().getMessage())
+                .contains("couldn't find key password in Secret", "passwordKey: password").doesNotContain("Create Secret");
+
+        cluster.client().secrets().inNamespace(cluster.namespace()).withName("accounts-db").edit(secret -> {
+            secret.setStringData(Map.of("password", db.password() == null ? "unused-with-trust-auth" : db.password()));
+            return secret;
+        });
+
+        SchemaMigration ready = cluster.awaitCondition("accounts", "Ready", "True", "MigrationSucceeded");
+        assertThat(ready.getStatus().getCurrentRevision()).isEqualTo("6");
+    }
+
+    @Test
     void jobThatExpiresWaitingForItsSecretIsReplacedAndTheLateSecretStillWorks(Cluster cluster) {
         TestDatabase db = cluster.database();
         cluster.scriptsConfigMap("accounts-migrations", Cluster.MIGRATIONS);
