@@ -85,6 +85,34 @@ class FailuresApiServerIT {
     }
 
     @Test
+    void aRunnerJobDeletedDuringItsDryRunIsReplacedAndTheRunReachesReadyByItself(Cluster cluster) {
+        // The dry run holds orders' lock while it sleeps: the replacement's dry run meets the old session's lock.
+        TestDatabase db = cluster.databaseWithScripts("orders-db", "orders-migrations", Map.of(
+                "V1__create_orders.sql", "CREATE TABLE orders (id bigint PRIMARY KEY);",
+                "V2__add_note.sql", "ALTER TABLE orders ADD COLUMN note text;\nSELECT pg_sleep(6);"));
+        cluster.startOperator();
+        cluster.apply(Migrations.fromConfigMap("orders", "1", db, "orders-db", "orders-migrations"));
+        cluster.awaitCondition("orders", "Ready", "True", "MigrationSucceeded", Duration.ofSeconds(90));
+
+        cluster.editMigration("orders", sm -> sm.getSpec().setTargetRevision("2"));
+        // The first run of V2's statements is the dry run: the migration itself comes after it.
+        await().atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofMillis(100)).until(() -> db.column(
+                "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND state = 'active'"
+                        + " AND query LIKE '%pg_sleep(6)%' AND pid <> pg_backend_pid()").get(0).equals("1"));
+        assertThat(db.column("SELECT count(*) FROM flyway_schema_history WHERE version = '2'")).containsExactly("0");
+        String job = cluster.get("orders").getStatus().getLastRun().getJob();
+        cluster.client().batch().v1().jobs().inNamespace(cluster.namespace()).withName(job)
+                .withPropagationPolicy(io.fabric8.kubernetes.api.model.DeletionPropagation.BACKGROUND).delete();
+
+        SchemaMigration ready = cluster.awaitCondition("orders", "Ready", "True", "MigrationSucceeded", Duration.ofSeconds(120));
+        assertThat(ready.getStatus().getCurrentRevision()).isEqualTo("2");
+        assertThat(db.column("SELECT version || ':' || success FROM flyway_schema_history WHERE version IS NOT NULL"
+                + " ORDER BY installed_rank")).containsExactly("1:true", "2:true");
+        assertThat(cluster.events("orders")).extracting(io.fabric8.kubernetes.api.model.Event::getReason)
+                .doesNotContain("DestructiveChangeBlocked", "DryRunLockContention", "MigrationFailed");
+    }
+
+    @Test
     void invalidSpecIsStalledNamingTheFieldAndStartsNoJob(Cluster cluster) {
         TestDatabase db = cluster.database();
         cluster.startOperator();
