@@ -27,7 +27,8 @@ up() {
   fi
   local kubeconfig
   kubeconfig=$("$repo/test-infra/control-plane.sh" up)
-  rm -rf "$state"; mkdir -p "$state"
+  # Pod sandboxes (runner logs, pids, exit codes) stay: a restarted local kubelet finds a runner that still runs.
+  mkdir -p "$state"; rm -f "$state/demo.log" "$state/demo.pid"
   nohup java -cp "$repo/operator/testkit/target/classes:$(cat "$repo/operator/testkit/target/demo-classpath.txt")" \
     dev.lockstep.testkit.Demo "$repo" "$kubeconfig" "$state/pods" >"$state/demo.log" 2>&1 &
   echo $! >"$state/demo.pid"
@@ -49,6 +50,7 @@ The demo is up. Explore it:
   $kubectl -n demo get sm,jobs,pods
   $kubectl -n demo get pods -l app=accounts-api -L lockstep.dev/requires-revision     (gated on the schema)
   $kubectl -n demo describe sm accounts
+  $kubectl -n demo logs job/\$($kubectl -n demo get sm accounts -o jsonpath='{.status.lastRun.job}')   (the runner's output)
   psql -h 127.0.0.1 -U postgres lockstep_demo -c '\\dt'      (when the local PostgreSQL is used)
 Try: $kubectl -n demo patch sm accounts --type merge -p '{"spec":{"targetRevision":"9"}}'   (an InvalidSpec)
 Stop it with: test-infra/demo.sh down

@@ -57,11 +57,20 @@ import org.slf4j.LoggerFactory;
  *       condition is True, re-evaluated as conditions change.</li>
  * </ul>
  * Faults can be injected per pod: delays, a pod that never starts, an OOM kill, a lost node.
+ *
+ * <p>As a kubelet does, it registers a Node ({@value #NODE}), binds the pods it runs to it, and serves their logs on
+ * an HTTPS port of its own, so {@code kubectl logs} works through the API server. A runner keeps running when the
+ * process that started it dies: a new local kubelet on the same work directory finds it again (its pid and exit code
+ * are kept in the pod's sandbox) instead of starting a second one.
  */
 public final class LocalKubelet implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(LocalKubelet.class);
     private static final int MAX_TERMINATION_MESSAGE = 4096;
     private static final int LOG_TAIL_BYTES = 2048;
+    private static final String PID_FILE = "runner.pid";
+    private static final String EXIT_FILE = "runner.exit";
+    /** The Node this kubelet registers and binds its pods to. */
+    public static final String NODE = "local-kubelet";
 
     /** Things that go wrong on real nodes. */
     public enum Fault {
@@ -87,6 +96,11 @@ public final class LocalKubelet implements AutoCloseable {
         return t;
     });
     private SharedIndexInformer<Pod> informer;
+    private KubeletEndpoint endpoint;
+    private String nodeName = NODE;
+    private Predicate<Pod> ignored = p -> false;
+    /** Set by {@link #crash()}: from then on this kubelet writes nothing. */
+    private volatile boolean crashed;
 
     /**
      * @param lockstepCommand how to start the `lockstep` program, e.g. {@code [java, -cp, <classpath>, dev.lockstep.cli.Lockstep]}
@@ -106,6 +120,22 @@ public final class LocalKubelet implements AutoCloseable {
     }
 
     public LocalKubelet start() {
+        try {
+            endpoint = KubeletEndpoint.start(workDir, new KubeletEndpoint.Logs() {
+                @Override
+                public Path file(String namespace, String pod) {
+                    return logFile(namespace, pod);
+                }
+
+                @Override
+                public boolean running(String namespace, String pod) {
+                    return runs.values().stream().anyMatch(r -> r.alive() && pod.equals(r.name) && namespace.equals(r.namespace));
+                }
+            });
+        } catch (IOException e) {
+            throw new UncheckedIOException("the local kubelet cannot serve logs", e);
+        }
+        registerNode(endpoint.port());
         informer = client.pods().inAnyNamespace().inform(new ResourceEventHandler<>() {
             @Override
             public void onAdd(Pod pod) {
@@ -126,6 +156,33 @@ public final class LocalKubelet implements AutoCloseable {
             }
         }, 1000); // resync every second: how blocked pods retry and readiness is re-checked
         return this;
+    }
+
+    /** The Node it registers and binds pods to ({@value #NODE} unless set); call before {@link #start()}. */
+    public LocalKubelet withNodeName(String name) {
+        this.nodeName = name;
+        return this;
+    }
+
+    /** Pods another kubelet runs; call before {@link #start()}. */
+    public LocalKubelet ignoring(Predicate<Pod> pods) {
+        this.ignored = pods;
+        return this;
+    }
+
+    /**
+     * Dies as a kubelet process does when it is killed: it stops watching, serving and writing at once, and leaves its
+     * containers running. A new kubelet on the same work directory and node name takes over.
+     */
+    public void crash() {
+        crashed = true;
+        if (informer != null) {
+            informer.stop();
+        }
+        if (endpoint != null) {
+            endpoint.close();
+        }
+        executor.shutdown();
     }
 
     /** Makes {@code image} pullable: its filesystem is {@code root}. */
@@ -152,9 +209,53 @@ public final class LocalKubelet implements AutoCloseable {
         return p -> namespace.equals(p.getMetadata().getNamespace());
     }
 
+    /**
+     * The Node of this kubelet, with the address and port the API server proxies {@code pods/log} to. No heartbeat: the
+     * control plane runs no node lifecycle controller, so nothing marks it NotReady or evicts its pods.
+     */
+    private void registerNode(int port) {
+        client.nodes().resource(new io.fabric8.kubernetes.api.model.NodeBuilder()
+                .withNewMetadata().withName(nodeName).addToLabels("kubernetes.io/hostname", nodeName).endMetadata()
+                .build()).createOr(io.fabric8.kubernetes.client.dsl.NonDeletingOperation::update);
+        String now = now();
+        client.nodes().withName(nodeName).editStatus(node -> {
+            node.setStatus(new io.fabric8.kubernetes.api.model.NodeStatusBuilder()
+                    .addNewAddress().withType("InternalIP").withAddress("127.0.0.1").endAddress()
+                    .withNewDaemonEndpoints().withNewKubeletEndpoint().withPort(port).endKubeletEndpoint().endDaemonEndpoints()
+                    .addNewCondition().withType("Ready").withStatus("True").withReason("KubeletReady")
+                        .withMessage("the local kubelet is posting ready status").withLastHeartbeatTime(now)
+                        .withLastTransitionTime(now).endCondition()
+                    .withNewNodeInfo().withKubeletVersion("local").withOperatingSystem("linux").withArchitecture("amd64")
+                        .withContainerRuntimeVersion("local://").withKernelVersion("").withOsImage("").withKubeProxyVersion("")
+                        .withMachineID("").withSystemUUID("").withBootID("").endNodeInfo()
+                    .build());
+            return node;
+        });
+    }
+
+    /** As the scheduler would: the pod runs on this kubelet's Node, which is how the API server finds its logs. */
+    private void bind(Pod pod) {
+        if (pod.getSpec().getNodeName() != null) {
+            return;
+        }
+        try {
+            client.bindings().inNamespace(pod.getMetadata().getNamespace()).resource(new io.fabric8.kubernetes.api.model.BindingBuilder()
+                    .withNewMetadata().withName(pod.getMetadata().getName()).withUid(pod.getMetadata().getUid()).endMetadata()
+                    .withNewTarget().withApiVersion("v1").withKind("Node").withName(nodeName).endTarget().build()).create();
+        } catch (KubernetesClientException e) {
+            if (e.getCode() != 409) {
+                throw e; // 409: bound already, by an earlier pass
+            }
+        }
+    }
+
+    private Path logFile(String namespace, String pod) {
+        return workDir.resolve(namespace).resolve(pod).resolve("container.log");
+    }
+
     /** What the pod's containers printed, as `kubectl logs` would show it (runner pods only). */
     public String logs(String namespace, String pod) {
-        Path log = workDir.resolve(namespace).resolve(pod).resolve("container.log");
+        Path log = logFile(namespace, pod);
         try {
             return Files.exists(log) ? Files.readString(log) : "";
         } catch (IOException e) {
@@ -169,17 +270,21 @@ public final class LocalKubelet implements AutoCloseable {
         }
         runs.values().forEach(PodRun::kill);
         executor.shutdownNow();
+        if (endpoint != null) {
+            endpoint.close();
+        }
     }
 
     private void submit(Pod pod) {
-        if (pod.getMetadata().getDeletionTimestamp() != null) {
+        if (crashed || ignored.test(pod) || pod.getMetadata().getDeletionTimestamp() != null) {
             return;
         }
         String phase = pod.getStatus() == null ? null : pod.getStatus().getPhase();
         if ("Succeeded".equals(phase) || "Failed".equals(phase)) {
             return;
         }
-        PodRun run = runs.computeIfAbsent(pod.getMetadata().getUid(), uid -> new PodRun());
+        PodRun run = runs.computeIfAbsent(pod.getMetadata().getUid(), uid -> new PodRun(pod.getMetadata().getNamespace(),
+                pod.getMetadata().getName()));
         if (!run.busy.compareAndSet(false, true)) {
             return; // one worker per pod at a time; the next resync brings it back
         }
@@ -216,7 +321,10 @@ public final class LocalKubelet implements AutoCloseable {
         if (!delay.isZero() && run.firstSeen.plus(delay).isAfter(Instant.now())) {
             return; // not yet: a resync brings it back
         }
-        if (isRunner(pod)) {
+        bind(pod);
+        if (isRunner(pod) && startedBefore(pod)) {
+            adopt(pod, run);
+        } else if (isRunner(pod)) {
             startRunner(pod, run, fault.map(Rule::fault).orElse(null));
         } else {
             startApp(pod, run, fault.map(Rule::fault).orElse(null));
@@ -353,13 +461,17 @@ public final class LocalKubelet implements AutoCloseable {
                            Map<String, String> env, String startedAt) {
         Path terminationLog = sandbox.resolve("termination-log");
         Path log = sandbox.resolve("container.log");
-        List<String> command = new ArrayList<>(lockstepCommand);
+        // Through a shell that records the exit code: a kubelet started later (this process killed meanwhile) reads it.
+        List<String> command = new ArrayList<>(List.of("sh", "-c", "\"$@\"; code=$?; echo $code > \"$LOCAL_KUBELET_EXIT_FILE\";"
+                + " exit $code", "sh"));
+        command.addAll(lockstepCommand);
         String terminationPath = runner.getTerminationMessagePath() == null ? "/dev/termination-log" : runner.getTerminationMessagePath();
         for (String arg : runner.getArgs()) {
             command.add(mapPath(arg, runner, volumes, terminationPath, terminationLog));
         }
         try {
             Files.writeString(terminationLog, "");
+            Files.deleteIfExists(sandbox.resolve(EXIT_FILE));
             ProcessBuilder pb = new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(log.toFile());
             Map<String, String> processEnv = pb.environment();
             processEnv.keySet().removeIf(k -> k.startsWith("LOCKSTEP_") || k.equals("JAVA_TOOL_OPTIONS"));
@@ -368,26 +480,101 @@ public final class LocalKubelet implements AutoCloseable {
                     processEnv.put(k, mapPath(v, runner, volumes, terminationPath, terminationLog));
                 }
             });
+            processEnv.put("LOCAL_KUBELET_EXIT_FILE", sandbox.resolve(EXIT_FILE).toString());
             Process process = pb.start();
             run.process = process;
+            Files.writeString(sandbox.resolve(PID_FILE), process.pid() + " " + process.info().startInstant().map(Instant::toString).orElse(""));
             int exit = process.waitFor();
             if (run.killed) {
                 return;
             }
-            String message = Files.readString(terminationLog, StandardCharsets.UTF_8);
-            if (message.length() > MAX_TERMINATION_MESSAGE) {
-                message = message.substring(0, MAX_TERMINATION_MESSAGE);
-            }
-            if (message.isBlank() && exit != 0 && "FallbackToLogsOnError".equals(runner.getTerminationMessagePolicy())) {
-                String all = Files.readString(log, StandardCharsets.UTF_8);
-                message = all.length() > LOG_TAIL_BYTES ? all.substring(all.length() - LOG_TAIL_BYTES) : all;
-            }
-            finish(pod, runner, exit, exit == 0 ? "Completed" : "Error", message, startedAt);
+            report(pod, runner, exit, sandbox, startedAt);
         } catch (IOException e) {
             LOG.warn("runner pod {}/{} could not run: {}", pod.getMetadata().getNamespace(), pod.getMetadata().getName(), e.getMessage());
             finish(pod, runner, 128, "StartError", e.getMessage(), startedAt);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
+        }
+    }
+
+    /** Ends the pod with the runner's exit code and the termination message it wrote. */
+    private void report(Pod pod, Container runner, int exit, Path sandbox, String startedAt) throws IOException {
+        String message = Files.readString(sandbox.resolve("termination-log"), StandardCharsets.UTF_8);
+        if (message.length() > MAX_TERMINATION_MESSAGE) {
+            message = message.substring(0, MAX_TERMINATION_MESSAGE);
+        }
+        if (message.isBlank() && exit != 0 && "FallbackToLogsOnError".equals(runner.getTerminationMessagePolicy())) {
+            String all = Files.readString(sandbox.resolve("container.log"), StandardCharsets.UTF_8);
+            message = all.length() > LOG_TAIL_BYTES ? all.substring(all.length() - LOG_TAIL_BYTES) : all;
+        }
+        finish(pod, runner, exit, exit == 0 ? "Completed" : "Error", message, startedAt);
+    }
+
+    /** A runner pod shown Running: started by a kubelet before this one, on the same work directory or not. */
+    private static boolean startedBefore(Pod pod) {
+        return pod.getStatus() != null && "Running".equals(pod.getStatus().getPhase()) && pod.getStatus().getContainerStatuses() != null
+                && pod.getStatus().getContainerStatuses().stream().anyMatch(c -> c.getState() != null && c.getState().getRunning() != null);
+    }
+
+    /**
+     * A kubelet that restarts finds its containers again rather than running them twice: the runner's process is
+     * waited for if it still runs, its recorded exit code read if it ended meanwhile, and a container that is gone
+     * without one is reported as a kubelet reports it (ContainerStatusUnknown, exit 137).
+     */
+    private void adopt(Pod pod, PodRun run) {
+        Container runner = pod.getSpec().getContainers().stream().filter(c -> "runner".equals(c.getName())).findFirst().orElseThrow();
+        Path sandbox = workDir.resolve(pod.getMetadata().getNamespace()).resolve(pod.getMetadata().getName());
+        String startedAt = pod.getStatus().getContainerStatuses().stream().filter(c -> c.getState().getRunning() != null)
+                .map(c -> c.getState().getRunning().getStartedAt()).findFirst().orElse(now());
+        run.runner = true;
+        run.started = true;
+        executor.execute(() -> {
+            try {
+                Optional<ProcessHandle> alive = recordedProcess(sandbox.resolve(PID_FILE));
+                if (alive.isPresent()) {
+                    LOG.info("runner pod {}/{}: found its runner (pid {}) still running; waiting for it", pod.getMetadata().getNamespace(),
+                            pod.getMetadata().getName(), alive.get().pid());
+                    run.adopted = alive.get();
+                    alive.get().onExit().join();
+                    if (run.killed) {
+                        return;
+                    }
+                    awaitExitFile(sandbox.resolve(EXIT_FILE));
+                }
+                Path exitFile = sandbox.resolve(EXIT_FILE);
+                if (Files.exists(exitFile)) {
+                    report(pod, runner, Integer.parseInt(Files.readString(exitFile).strip()), sandbox, startedAt);
+                } else {
+                    finish(pod, runner, 137, "ContainerStatusUnknown", "The container could not be located when the pod was"
+                            + " terminated", startedAt);
+                }
+            } catch (IOException | NumberFormatException e) {
+                LOG.warn("runner pod {}/{}: could not read what its runner left: {}", pod.getMetadata().getNamespace(),
+                        pod.getMetadata().getName(), e.getMessage());
+                finish(pod, runner, 137, "ContainerStatusUnknown", "The container could not be located when the pod was terminated", startedAt);
+            }
+        });
+    }
+
+    /** The process the pid file names, if it still runs and is the one recorded (a pid is reused). */
+    private static Optional<ProcessHandle> recordedProcess(Path pidFile) throws IOException {
+        if (!Files.exists(pidFile)) {
+            return Optional.empty();
+        }
+        String[] recorded = Files.readString(pidFile).strip().split(" ");
+        return ProcessHandle.of(Long.parseLong(recorded[0])).filter(ProcessHandle::isAlive)
+                .filter(p -> recorded.length < 2 || p.info().startInstant().map(Instant::toString).map(recorded[1]::equals).orElse(true));
+    }
+
+    /** The shell writes the exit code just before it exits: give it a moment to land. */
+    private static void awaitExitFile(Path exitFile) {
+        for (int i = 0; i < 50 && !Files.exists(exitFile); i++) {
+            try {
+                Thread.sleep(100);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                return;
+            }
         }
     }
 
@@ -494,6 +681,9 @@ public final class LocalKubelet implements AutoCloseable {
     }
 
     private void editStatus(Pod pod, java.util.function.Consumer<PodStatus> change) {
+        if (crashed) {
+            return; // a dead kubelet reports nothing; its successor does
+        }
         client.pods().inNamespace(pod.getMetadata().getNamespace()).withName(pod.getMetadata().getName()).editStatus(p -> {
             if (p.getStatus() == null) {
                 p.setStatus(new PodStatus());
@@ -568,18 +758,34 @@ public final class LocalKubelet implements AutoCloseable {
     private static final class PodRun {
         final java.util.concurrent.atomic.AtomicBoolean busy = new java.util.concurrent.atomic.AtomicBoolean();
         final Instant firstSeen = Instant.now();
+        final String namespace;
+        final String name;
         volatile boolean started;
         volatile boolean runner;
         volatile boolean lost;
         volatile boolean killed;
         volatile Process process;
+        /** A runner started by an earlier kubelet, found again. */
+        volatile ProcessHandle adopted;
+
+        PodRun(String namespace, String name) {
+            this.namespace = namespace;
+            this.name = name;
+        }
+
+        boolean alive() {
+            Process p = process;
+            ProcessHandle a = adopted;
+            return (p != null && p.isAlive()) || (a != null && a.isAlive());
+        }
 
         void kill() {
             killed = true;
-            Process p = process;
-            if (p != null) {
-                p.descendants().forEach(ProcessHandle::destroyForcibly);
-                p.destroyForcibly();
+            for (ProcessHandle p : new ProcessHandle[] {process == null ? null : process.toHandle(), adopted}) {
+                if (p != null) {
+                    p.descendants().forEach(ProcessHandle::destroyForcibly);
+                    p.destroyForcibly();
+                }
             }
         }
     }

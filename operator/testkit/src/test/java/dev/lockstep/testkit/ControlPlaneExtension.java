@@ -39,6 +39,9 @@ public final class ControlPlaneExtension implements BeforeAllCallback, BeforeEac
         shared(context);
     }
 
+    /** Namespaces whose pods the shared kubelet leaves to a kubelet the test starts itself. */
+    static final String OWN_KUBELET = "own-kubelet-";
+
     /** The run-wide control plane, client and kubelet; closed by JUnit at the end of the run. */
     static Shared shared(ExtensionContext context) {
         return context.getRoot().getStore(STORE).getOrComputeIfAbsent(Shared.class, k -> Shared.start(), Shared.class);
@@ -88,7 +91,8 @@ public final class ControlPlaneExtension implements BeforeAllCallback, BeforeEac
                 ControlPlane controlPlane = ControlPlane.start(REPO, workDir.resolve("control-plane"));
                 KubernetesClient client = controlPlane.client();
                 controlPlane.installCrds(client);
-                LocalKubelet kubelet = new LocalKubelet(client, LocalKubelet.sameJvmCommand(), workDir.resolve("pods")).start();
+                LocalKubelet kubelet = new LocalKubelet(client, LocalKubelet.sameJvmCommand(), workDir.resolve("pods"))
+                        .ignoring(p -> p.getMetadata().getNamespace().startsWith(OWN_KUBELET)).start();
                 String figures = "control plane started in " + controlPlane.startTime().toMillis() + " ms; resident memory MiB "
                         + controlPlane.residentMemoryMiB();
                 System.out.println("[apiserver-it] " + figures);

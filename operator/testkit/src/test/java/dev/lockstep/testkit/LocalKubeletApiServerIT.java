@@ -7,11 +7,22 @@ import io.fabric8.kubernetes.api.model.Pod;
 import io.fabric8.kubernetes.api.model.PodBuilder;
 import io.fabric8.kubernetes.api.model.PodCondition;
 import io.fabric8.kubernetes.api.model.PodConditionBuilder;
+import dev.lockstep.api.v1alpha1.SchemaMigration;
+import dev.lockstep.operator.OperatorCommand;
+import dev.lockstep.runner.testing.TestDatabase;
+import io.fabric8.kubernetes.api.model.ConfigMapBuilder;
+import io.fabric8.kubernetes.api.model.SecretBuilder;
+import io.javaoperatorsdk.operator.Operator;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.List;
+import java.util.Map;
 import java.util.Optional;
+import java.util.UUID;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
+import org.junit.jupiter.api.io.TempDir;
 
 /** The local kubelet itself: application pods, readiness gates and injected faults, on the real API server. */
 @ExtendWith(ControlPlaneExtension.class)
@@ -81,5 +92,81 @@ class LocalKubeletApiServerIT {
         Pod never = get(cluster, "never-1");
         assertThat(never.getStatus().getPhase()).isEqualTo("Pending");
         assertThat(never.getStatus().getContainerStatuses()).isNullOrEmpty();
+    }
+
+    @Test
+    void kubectlLogsOfARunnerJobShowsTheRunnersOutputThroughTheApiServer(Cluster cluster) {
+        TestDatabase db = cluster.databaseWithScripts("accounts-db", "accounts-migrations", Cluster.MIGRATIONS);
+        cluster.startOperator();
+        cluster.apply(Migrations.fromConfigMap("accounts", "6", db, "accounts-db", "accounts-migrations"));
+        SchemaMigration ready = cluster.awaitCondition("accounts", "Ready", "True", "MigrationSucceeded", Duration.ofSeconds(90));
+        String job = ready.getStatus().getLastRun().getJob();
+
+        ControlPlane.Result logs = cluster.controlPlane().kubectl("-n", cluster.namespace(), "logs", "job/" + job);
+        ControlPlane.Result tail = cluster.controlPlane().kubectl("-n", cluster.namespace(), "logs", "job/" + job, "--tail=1");
+
+        assertThat(logs.exit()).as(logs.output()).isZero();
+        assertThat(logs.stdout()).contains("lockstep migrate", "applied").contains("database at revision 6")
+                .isEqualTo(cluster.kubelet().logs(cluster.namespace(), cluster.client().pods().inNamespace(cluster.namespace())
+                        .withLabel("job-name", job).list().getItems().get(0).getMetadata().getName()));
+        assertThat(tail.exit()).as(tail.output()).isZero();
+        assertThat(tail.stdout().strip().lines()).hasSize(1);
+        assertThat(logs.stdout()).endsWith(tail.stdout());
+    }
+
+    @Test
+    void aRestartedKubeletFindsItsRunningRunnerAgainInsteadOfStartingASecondOne(Cluster cluster, @TempDir Path pods) {
+        String ns = ControlPlaneExtension.OWN_KUBELET + UUID.randomUUID().toString().substring(0, 8);
+        ControlPlaneExtension.createNamespace(cluster.client(), ns);
+        TestDatabase db = cluster.database();
+        cluster.client().secrets().inNamespace(ns).resource(new SecretBuilder().withNewMetadata().withName("orders-db").endMetadata()
+                .addToStringData("username", db.username())
+                .addToStringData("password", db.password() == null ? "unused-with-trust-auth" : db.password()).build()).create();
+        cluster.client().configMaps().inNamespace(ns).resource(new ConfigMapBuilder().withNewMetadata().withName("orders-migrations")
+                .endMetadata().withData(Map.of("V1__create_orders.sql", "CREATE TABLE orders (id bigint PRIMARY KEY);",
+                        "V2__slow.sql", "ALTER TABLE orders ADD COLUMN note text;\nSELECT pg_sleep(8);")).build()).create();
+        LocalKubelet first = new LocalKubelet(cluster.client(), LocalKubelet.sameJvmCommand(), pods).withNodeName("restart-node").start();
+        LocalKubelet second = null;
+        Operator operator = OperatorCommand.start(cluster.controlPlane().client(), Cluster.SETTINGS, List.of(ns), null);
+        try {
+            SchemaMigration sm = Migrations.fromConfigMap("orders", "2", db, "orders-db", "orders-migrations");
+            sm.getMetadata().setNamespace(ns);
+            cluster.client().resource(sm).inNamespace(ns).create();
+            // In the migration itself (V1 recorded, V2 sleeping), not in its dry run, which sleeps as well.
+            await().atMost(Duration.ofSeconds(90)).pollInterval(Duration.ofMillis(100)).until(() ->
+                    db.tables("public").contains("flyway_schema_history")
+                    && db.column("SELECT count(*) FROM flyway_schema_history WHERE version = '1'").get(0).equals("1")
+                    && db.column("SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND state = 'active'"
+                            + " AND query LIKE '%pg_sleep(8)%' AND pid <> pg_backend_pid()").get(0).equals("1"));
+
+            first.crash(); // the runner keeps running, as containers do when their kubelet dies
+            second = new LocalKubelet(cluster.client(), LocalKubelet.sameJvmCommand(), pods).withNodeName("restart-node").start();
+
+            await().atMost(Duration.ofSeconds(90)).until(() -> {
+                SchemaMigration now = cluster.client().resources(SchemaMigration.class).inNamespace(ns).withName("orders").get();
+                return now.getStatus() != null && now.getStatus().getConditions().stream()
+                        .anyMatch(c -> "Ready".equals(c.getType()) && "True".equals(c.getStatus()));
+            });
+            SchemaMigration ready = cluster.client().resources(SchemaMigration.class).inNamespace(ns).withName("orders").get();
+            assertThat(ready.getStatus().getLastRun().getApplied()).as("the report of the runner that applied them")
+                    .extracting(dev.lockstep.api.v1alpha1.AppliedMigration::getVersion).containsExactly("1", "2");
+            assertThat(db.column("SELECT version FROM flyway_schema_history WHERE version IS NOT NULL ORDER BY installed_rank"))
+                    .containsExactly("1", "2");
+            String job = ready.getStatus().getLastRun().getJob();
+            String pod = cluster.client().pods().inNamespace(ns).withLabel("job-name", job).list().getItems().get(0).getMetadata().getName();
+            assertThat(cluster.client().pods().inNamespace(ns).withLabel("job-name", job).list().getItems()).hasSize(1);
+            assertThat(second.logs(ns, pod)).as("one runner wrote the log").containsOnlyOnce("lockstep migrate");
+            // The log is still served, now by the second kubelet.
+            ControlPlane.Result logs = cluster.controlPlane().kubectl("-n", ns, "logs", "job/" + job);
+            assertThat(logs.exit()).as(logs.output()).isZero();
+            assertThat(logs.stdout()).contains("database at revision 2");
+        } finally {
+            operator.stop();
+            first.close();
+            if (second != null) {
+                second.close();
+            }
+            cluster.client().namespaces().withName(ns).delete();
+        }
     }
 }
