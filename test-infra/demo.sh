@@ -12,9 +12,11 @@ state=$LOCKSTEP_K8S_DIR.demo
 cache=${LOCKSTEP_K8S_CACHE:-$HOME/.cache/lockstep/k8s-1.20}
 kubectl="$cache/bin/kubectl"
 say() { echo "[demo] $*" >&2; }
+# Running, and not a zombie that no init has reaped yet (kill -0 succeeds on one).
+alive() { local stat; stat=$(ps -o stat= -p "$1" 2>/dev/null) && [ -n "$stat" ] && [ "${stat#Z}" = "$stat" ]; }
 
 up() {
-  if [ -f "$state/demo.pid" ] && kill -0 "$(cat "$state/demo.pid")" 2>/dev/null; then
+  if [ -f "$state/demo.pid" ] && alive "$(cat "$state/demo.pid")"; then
     say "already running; stop it with: test-infra/demo.sh down"; exit 0
   fi
   "$repo/test-infra/control-plane.sh" build
@@ -35,7 +37,7 @@ up() {
   say "operator and local kubelet started (log: $state/demo.log); applying examples/accounts ..."
   for _ in $(seq 1 300); do
     "$kubectl" --kubeconfig "$kubeconfig" -n demo get sm accounts >/dev/null 2>&1 && break
-    kill -0 "$(cat "$state/demo.pid")" 2>/dev/null || { tail -20 "$state/demo.log" >&2; say "the demo process died"; exit 1; }
+    alive "$(cat "$state/demo.pid")" || { tail -20 "$state/demo.log" >&2; say "the demo process died"; exit 1; }
     sleep 0.2
   done
   # kubectl get -w, until the SchemaMigration is Ready (or two minutes pass).
