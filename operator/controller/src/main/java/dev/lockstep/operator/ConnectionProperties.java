@@ -23,8 +23,8 @@ final class ConnectionProperties {
     private static final Pattern A_PASSWORD = Pattern.compile("(?i)^(the )?password\\b.*");
     /** Opaque strings handed to a plug-in class (a socket or SSL factory): they may carry anything, a secret included. */
     private static final Pattern A_PLUGIN_ARGUMENT = Pattern.compile("(?i)^argument forwarded to .*");
-    /** What the driver's parser adds besides the URL's parameters. */
-    private static final Set<String> FROM_THE_ADDRESS = Set.of("PGHOST", "PGPORT", "PGDBNAME");
+    /** Parameters the driver reads as the address itself, overriding what the URL writes before '?'. */
+    private static final Set<String> ADDRESS = Set.of("PGHOST", "PGPORT", "PGDBNAME", "host", "port", "dbname");
 
     /** Properties whose value is secret, or may be, by the driver's catalogue; plus the login, which the Secret holds. */
     static final Set<String> SECRET_BEARING = secretBearing();
@@ -42,20 +42,30 @@ final class ConnectionProperties {
     }
 
     /**
-     * What is wrong with the URL's parameters, or empty: a secret-bearing property, or a name the driver does not know
-     * (it would be ignored, or passed on unchecked: a typo of {@code sslmode} silently connects without TLS).
+     * What is wrong with the URL's parameters, or empty: a secret-bearing property, the address set again in the
+     * parameters, or a name the driver does not know (it would be ignored, or passed on unchecked: a typo of
+     * {@code sslmode} silently connects without TLS). The names are read as the driver reads them (split on {@code &},
+     * the name before {@code =}, never decoded), and checked for secrets before the driver parses the URL, since it
+     * logs a URL it cannot parse.
      */
     static Optional<String> problem(String url, String secretField) {
-        Properties parsed = Driver.parseURL(url, new Properties());
-        if (parsed == null) {
-            return Optional.of("is not a URL the PostgreSQL driver accepts: write it as jdbc:postgresql://host:5432/dbname?name=value&…");
-        }
-        List<String> names = parsed.stringPropertyNames().stream().filter(n -> !FROM_THE_ADDRESS.contains(n)).sorted().toList();
+        int query = url.indexOf('?');
+        List<String> names = query < 0 ? List.of() : Arrays.stream(url.substring(query + 1).split("&"))
+                .filter(p -> !p.isEmpty()).map(p -> p.indexOf('=') < 0 ? p : p.substring(0, p.indexOf('='))).distinct().sorted().toList();
         List<String> secret = names.stream().filter(n -> SECRET_BEARING.stream().anyMatch(s -> s.equalsIgnoreCase(n))).toList();
         if (!secret.isEmpty()) {
             return Optional.of("must not carry " + String.join(", ", secret) + ": the URL is written into the runner Job's spec in"
                     + " plain text. The login belongs in the Secret named by " + secretField + "; remove the parameter"
                     + (secret.size() == 1 ? "" : "s"));
+        }
+        List<String> address = names.stream().filter(n -> ADDRESS.stream().anyMatch(a -> a.equalsIgnoreCase(n))).toList();
+        if (!address.isEmpty()) {
+            return Optional.of("sets " + String.join(", ", address) + " in its parameters, which would override the host, port or"
+                    + " database written before '?' (and hide it from the check that two SchemaMigrations do not share a"
+                    + " database): write them only as jdbc:postgresql://host:5432/dbname");
+        }
+        if (Driver.parseURL(url, new Properties()) == null) {
+            return Optional.of("is not a URL the PostgreSQL driver accepts: write it as jdbc:postgresql://host:5432/dbname?name=value&…");
         }
         List<String> unknown = names.stream().filter(n -> PGProperty.forName(n) == null).toList();
         if (!unknown.isEmpty()) {

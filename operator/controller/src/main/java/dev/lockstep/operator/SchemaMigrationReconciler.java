@@ -123,7 +123,7 @@ public class SchemaMigrationReconciler implements Reconciler<SchemaMigration> {
             sm.setStatus(new SchemaMigrationStatus());
         }
         SchemaMigrationStatus status = sm.getStatus();
-        String before = signature(status);
+        String before = signature(status) + "@" + lastTransition(status);
 
         StatusReport report = new StatusReport(sm, new ConditionSet(status.getConditions(), sm.getMetadata().getGeneration(), clock));
         status.setObservedGeneration(sm.getMetadata().getGeneration());
@@ -139,7 +139,7 @@ public class SchemaMigrationReconciler implements Reconciler<SchemaMigration> {
         }
 
         String after = signature(status);
-        if (!after.equals(before) && report.event != null) {
+        if (!after.equals(withoutTransition(before)) && report.event != null) {
             // Named by the transition: the same transition, again after a status write that lost a conflict, is one Event.
             events.once(sm, report.warning, report.eventReason, report.event, before + "->" + after);
         }
@@ -157,7 +157,7 @@ public class SchemaMigrationReconciler implements Reconciler<SchemaMigration> {
         if (sm.getStatus() == null) {
             sm.setStatus(new SchemaMigrationStatus());
         }
-        String before = signature(sm.getStatus());
+        String before = signature(sm.getStatus()) + "@" + lastTransition(sm.getStatus());
         StatusReport report = new StatusReport(sm, new ConditionSet(sm.getStatus().getConditions(), sm.getMetadata().getGeneration(), clock));
         KubernetesClientException api = null;
         for (Throwable t = e; t != null && api == null; t = t.getCause() == t ? null : t.getCause()) {
@@ -182,7 +182,7 @@ public class SchemaMigrationReconciler implements Reconciler<SchemaMigration> {
                     what + "; retrying with back-off", reason, what);
         }
         String after = signature(sm.getStatus());
-        if (!after.equals(before) && report.event != null && events != null) {
+        if (!after.equals(withoutTransition(before)) && report.event != null && events != null) {
             events.once(sm, true, report.eventReason, report.event, before + "->" + after);
         }
         return ErrorStatusUpdateControl.patchStatus(sm);
@@ -243,7 +243,7 @@ public class SchemaMigrationReconciler implements Reconciler<SchemaMigration> {
 
         if (sameSpec && "Succeeded".equals(last.getResult())) {
             if (step == RunStep.Expand && heldForContract(status)) {
-                contractGate(sm, context, report, hash);
+                contractGate(sm, context, report, hash, 1);
             } else {
                 reportSucceeded(sm, report);
                 driftChecks.check(sm, context, report, hash);
@@ -257,8 +257,12 @@ public class SchemaMigrationReconciler implements Reconciler<SchemaMigration> {
                 return;
             }
             // The database was unavailable and nothing of the run stayed: the next attempt is due. It starts as any
-            // run of this spec does, below (after the same checks), under the next attempt's Job name.
+            // run of this step does (after the same checks), under the next attempt's Job name.
             attempt++;
+            if (step == RunStep.Contract) {
+                contractGate(sm, context, report, hash, attempt); // old pods may be back, the approval lowered
+                return;
+            }
             jobName = jobName(sm, hash, step, attempt);
             retrying = true;
         }
@@ -325,7 +329,7 @@ public class SchemaMigrationReconciler implements Reconciler<SchemaMigration> {
             status.setHeldForContract(step == RunStep.Expand && !s.report().heldOrEmpty().isEmpty() ? s.report().heldOrEmpty() : null);
             prune(context, jobName, j -> !isCheck(j), KEPT_JOBS); // check Jobs are pruned on their own
             if (heldForContract(status)) {
-                contractGate(sm, context, report, hash);
+                contractGate(sm, context, report, hash, 1);
             } else {
                 reportSucceeded(sm, report);
                 driftChecks.checkedByRun(sm, jobName);
@@ -415,6 +419,16 @@ public class SchemaMigrationReconciler implements Reconciler<SchemaMigration> {
         run.setUnavailableAttempts(unavailable);
         run.setNextAttemptAt(databaseRetry.mayRetryAfter(unavailable)
                 ? clock.instant().plus(databaseRetry.delayAfter(unavailable)).truncatedTo(ChronoUnit.SECONDS).toString() : null);
+    }
+
+    /**
+     * Runs in a row that found the database unavailable, for the run after {@code previous}: counted on only when
+     * {@code previous} is one of them (the same spec, failed retryable), so a step that follows a success starts afresh.
+     */
+    private static Integer unavailableSoFar(LastRun previous, String hash) {
+        boolean unavailable = previous != null && hash.equals(previous.getSpecHash()) && "Failed".equals(previous.getResult())
+                && previous.getError() != null && Boolean.TRUE.equals(previous.getError().getRetryable());
+        return unavailable ? previous.getUnavailableAttempts() : null;
     }
 
     /** When the next attempt of a failed run starts by itself; empty when it waits for a person. */
@@ -548,7 +562,7 @@ public class SchemaMigrationReconciler implements Reconciler<SchemaMigration> {
         LastRun previous = sm.getStatus().getLastRun();
         LastRun run = new LastRun();
         run.setStartedAt(previous != null && jobName.equals(previous.getJob()) ? previous.getStartedAt() : now());
-        run.setUnavailableAttempts(previous != null && hash.equals(previous.getSpecHash()) ? previous.getUnavailableAttempts() : null);
+        run.setUnavailableAttempts(unavailableSoFar(previous, hash));
         run.setJob(jobName);
         run.setSpecHash(hash);
         run.setStep(step.name());
@@ -560,7 +574,7 @@ public class SchemaMigrationReconciler implements Reconciler<SchemaMigration> {
 
     private static LastRun lastRunOf(Job job, String hash, RunStep step, int attempt, LastRun previous) {
         LastRun run = new LastRun();
-        run.setUnavailableAttempts(previous != null && hash.equals(previous.getSpecHash()) ? previous.getUnavailableAttempts() : null);
+        run.setUnavailableAttempts(unavailableSoFar(previous, hash));
         run.setJob(job.getMetadata().getName());
         run.setSpecHash(hash);
         run.setStep(step.name());
@@ -716,7 +730,7 @@ public class SchemaMigrationReconciler implements Reconciler<SchemaMigration> {
      * the one the expand steps reached: old ReplicaSets scaled to zero, StatefulSets fully rolled, old Job and CronJob
      * pods finished. Then the contract Job runs.
      */
-    private void contractGate(SchemaMigration sm, Context<SchemaMigration> context, StatusReport report, String hash) {
+    private void contractGate(SchemaMigration sm, Context<SchemaMigration> context, StatusReport report, String hash, int attempt) {
         SchemaMigrationStatus status = sm.getStatus();
         String expanded = status.getCurrentRevision();
         List<String> held = status.getHeldForContract();
@@ -754,8 +768,11 @@ public class SchemaMigrationReconciler implements Reconciler<SchemaMigration> {
                     "contract steps " + String.join(", ", held) + " wait for spec.contract.approvedRevision");
             return;
         }
-        String contractJob = jobName(sm, hash, RunStep.Contract, 1);
-        createJob(sm, context, contractJob, hash, RunStep.Contract, 1);
+        String contractJob = jobName(sm, hash, RunStep.Contract, attempt);
+        createJob(sm, context, contractJob, hash, RunStep.Contract, attempt);
+        if (attempt > 1) {
+            prune(context, contractJob, j -> !isCheck(j), KEPT_JOBS);
+        }
         report.progressing(Phase.Contracting, Reason.ContractRunning, "no pod requires a revision below " + expanded
                 + ": runner Job " + contractJob + " applies contract steps " + String.join(", ", held),
                 Reason.ContractRunning, "runner Job " + contractJob + " applies contract steps " + String.join(", ", held));
@@ -774,6 +791,20 @@ public class SchemaMigrationReconciler implements Reconciler<SchemaMigration> {
                 ? annotations.get(RunnerJobs.ANNOTATION_SCHEMA_MIGRATION)
                 : labels == null ? null : labels.get(RunnerJobs.LABEL_SCHEMA_MIGRATION); // made before the annotation
         return owner == null ? Set.of() : Set.of(new ResourceID(owner, resource.getMetadata().getNamespace()));
+    }
+
+    /**
+     * The signature part of {@code signature + "@" + lastTransition}: what a transition is compared on. The time of the
+     * last condition change only tells one occurrence of a transition from a later one, for the Event's name.
+     */
+    private static String withoutTransition(String withTransition) {
+        return withTransition.substring(0, withTransition.lastIndexOf('@'));
+    }
+
+    /** The newest lastTransitionTime among the conditions: the same across a retried reconcile, new after any change. */
+    private static String lastTransition(SchemaMigrationStatus status) {
+        return status.getConditions().stream().map(io.fabric8.kubernetes.api.model.Condition::getLastTransitionTime)
+                .filter(Objects::nonNull).max(Comparator.naturalOrder()).orElse("");
     }
 
     /** Phase, the deciding reason and the Job: a change in any of them is worth an Event. */

@@ -94,6 +94,16 @@ class SpecValidatorTest {
         assertThat(SpecValidator.validate(sm.getSpec())).isEmpty();
     }
 
+    @ParameterizedTest(name = "{0}")
+    @org.junit.jupiter.params.provider.ValueSource(strings = {"host=other-db", "PGHOST=other-db", "dbname=other", "Port=6432"})
+    void anAddressInTheParametersIsRefused(String parameter) {
+        SchemaMigration sm = Fixtures.migration("ns", "orders", "7");
+        sm.getSpec().getDatabase().setUrl("jdbc:postgresql://db:5432/orders?" + parameter);
+
+        assertThat(SpecValidator.validate(sm.getSpec()).orElseThrow().message())
+                .contains("spec.database.url: sets " + parameter.substring(0, parameter.indexOf('=')), "jdbc:postgresql://host:5432/dbname");
+    }
+
     @Test
     void aNearMissOfAPropertyNameSaysWhichOneWasMeant() {
         SchemaMigration sm = Fixtures.migration("ns", "orders", "7");

@@ -437,14 +437,20 @@ public final class MigrationRunner {
     /**
      * Whether a connection failure is one that goes away by itself: the server down, restarting, failing over or not
      * reachable for now (SQLSTATE class 08, 57P01, 57P02, 57P03, or a network error with no SQLSTATE). A refused login
-     * (class 28) or a database that does not exist (3D000) waits for a person.
+     * (class 28, or 08004: the server or the driver rejected the connection, e.g. an authentication method refused), a
+     * database that does not exist (3D000) and a TLS failure (a handshake, a certificate, a host name) wait for a person.
      */
     static boolean isTransient(Throwable e) {
+        for (Throwable t = e; t != null && t.getCause() != t; t = t.getCause()) {
+            if (t instanceof javax.net.ssl.SSLException || t instanceof java.security.cert.CertificateException) {
+                return false;
+            }
+        }
         for (Throwable t = e; t != null && t.getCause() != t; t = t.getCause()) {
             String state = t instanceof SQLException sql ? sql.getSQLState()
                     : t instanceof FlywaySqlException fsql ? fsql.getSqlState()
                     : t instanceof FlywayMigrateException migrate ? migrate.getSqlState() : null;
-            if (state != null && (state.startsWith("28") || state.equals("3D000"))) {
+            if (state != null && (state.startsWith("28") || state.equals("3D000") || state.equals("08004"))) {
                 return false;
             }
             if (state != null && (state.startsWith("08") || state.equals("57P01") || state.equals("57P02") || state.equals("57P03"))) {

@@ -120,8 +120,9 @@ final class Undo {
             String message = Redaction.text(MigrationRunner.firstLine(e.getMessage()), settings.password());
             if (connection && running != null) {
                 message = "the connection to the database was lost during the undo of " + running.version() + " (" + message
-                        + "): the server rolled back its transaction, so nothing of " + running.script() + " stayed; the"
-                        + " database is at " + (to == null ? "none" : to);
+                        + "): the server rolled back its transaction, so nothing of " + running.script() + " stayed, unless"
+                        + " the connection was lost as it committed (the history table, which the next run reads first, says"
+                        + " which); the database is at " + (to == null ? "none" : to);
             }
             return new RunResult("migrate", Outcome.FAILED, target, from, to, List.of(), List.of(),
                     new Failure(connection ? FailureCategory.CONNECTION : FailureCategory.SQL, e.getSQLState(),

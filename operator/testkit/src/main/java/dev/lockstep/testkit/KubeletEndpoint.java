@@ -38,10 +38,15 @@ final class KubeletEndpoint implements AutoCloseable {
         boolean running(String namespace, String pod);
     }
 
-    private final HttpsServer server;
+    /** A namespace's or a pod's name: nothing else may reach the file system. */
+    private static final java.util.regex.Pattern NAME = java.util.regex.Pattern.compile("[a-z0-9]([-a-z0-9.]*[a-z0-9])?");
 
-    private KubeletEndpoint(HttpsServer server) {
+    private final HttpsServer server;
+    private final java.util.concurrent.ExecutorService executor;
+
+    private KubeletEndpoint(HttpsServer server, java.util.concurrent.ExecutorService executor) {
         this.server = server;
+        this.executor = executor;
     }
 
     static KubeletEndpoint start(Path dir, Logs logs) throws IOException {
@@ -60,14 +65,15 @@ final class KubeletEndpoint implements AutoCloseable {
             tls.init(kmf.getKeyManagers(), null, null);
             HttpsServer server = HttpsServer.create(new InetSocketAddress("127.0.0.1", 0), 16);
             server.setHttpsConfigurator(new HttpsConfigurator(tls));
-            server.setExecutor(Executors.newCachedThreadPool(r -> {
+            java.util.concurrent.ExecutorService executor = Executors.newCachedThreadPool(r -> {
                 Thread t = new Thread(r, "local-kubelet-logs");
                 t.setDaemon(true);
                 return t;
-            }));
+            });
+            server.setExecutor(executor);
             server.createContext("/containerLogs/", exchange -> serve(exchange, logs));
             server.start();
-            return new KubeletEndpoint(server);
+            return new KubeletEndpoint(server, executor);
         } catch (java.security.GeneralSecurityException e) {
             throw new IOException("cannot set up the local kubelet's TLS from " + store, e);
         }
@@ -80,6 +86,7 @@ final class KubeletEndpoint implements AutoCloseable {
     @Override
     public void close() {
         server.stop(0);
+        executor.shutdownNow(); // ends followers too
     }
 
     private static void selfSigned(Path store) throws IOException {
@@ -104,7 +111,8 @@ final class KubeletEndpoint implements AutoCloseable {
         try (exchange) {
             List<String> parts = List.of(exchange.getRequestURI().getPath().split("/"));
             // ["", "containerLogs", namespace, pod, container]
-            if (!"GET".equals(exchange.getRequestMethod()) || parts.size() != 5) {
+            if (!"GET".equals(exchange.getRequestMethod()) || parts.size() != 5 || !NAME.matcher(parts.get(2)).matches()
+                    || !NAME.matcher(parts.get(3)).matches() || parts.get(3).contains("..")) {
                 exchange.sendResponseHeaders(404, -1);
                 return;
             }

@@ -182,7 +182,7 @@ public final class LocalKubelet implements AutoCloseable {
         if (endpoint != null) {
             endpoint.close();
         }
-        executor.shutdown();
+        executor.shutdownNow(); // its threads stop waiting; the containers they watched run on
     }
 
     /** Makes {@code image} pullable: its filesystem is {@code root}. */
@@ -233,9 +233,13 @@ public final class LocalKubelet implements AutoCloseable {
         });
     }
 
-    /** As the scheduler would: the pod runs on this kubelet's Node, which is how the API server finds its logs. */
+    /**
+     * As the scheduler would: the pod runs on this kubelet's Node, which is how the API server finds its logs. Runner pods
+     * only: a pod bound to a node is deleted only once its kubelet says its containers stopped ({@link #terminate}),
+     * which application pods, whose containers are not run, need not wait for.
+     */
     private void bind(Pod pod) {
-        if (pod.getSpec().getNodeName() != null) {
+        if (crashed || pod.getSpec().getNodeName() != null) {
             return;
         }
         try {
@@ -246,6 +250,26 @@ public final class LocalKubelet implements AutoCloseable {
             if (e.getCode() != 409) {
                 throw e; // 409: bound already, by an earlier pass
             }
+        }
+    }
+
+    /**
+     * A pod of this node being deleted: its container is stopped, then the deletion is confirmed with a grace period of
+     * 0, as a kubelet does; finalizers still hold the object until they are removed.
+     */
+    private void terminate(Pod pod) {
+        PodRun run = runs.get(pod.getMetadata().getUid());
+        if (run != null) {
+            run.kill();
+        }
+        if (Long.valueOf(0).equals(pod.getMetadata().getDeletionGracePeriodSeconds())) {
+            return; // confirmed already: what is left waits for its finalizers
+        }
+        try {
+            client.pods().inNamespace(pod.getMetadata().getNamespace()).withName(pod.getMetadata().getName())
+                    .withGracePeriod(0).delete();
+        } catch (KubernetesClientException e) {
+            LOG.debug("pod {}/{}: {}", pod.getMetadata().getNamespace(), pod.getMetadata().getName(), e.getMessage());
         }
     }
 
@@ -276,7 +300,13 @@ public final class LocalKubelet implements AutoCloseable {
     }
 
     private void submit(Pod pod) {
-        if (crashed || ignored.test(pod) || pod.getMetadata().getDeletionTimestamp() != null) {
+        if (crashed || ignored.test(pod)) {
+            return;
+        }
+        if (pod.getMetadata().getDeletionTimestamp() != null) {
+            if (nodeName.equals(pod.getSpec().getNodeName())) {
+                executor.execute(() -> terminate(pod));
+            }
             return;
         }
         String phase = pod.getStatus() == null ? null : pod.getStatus().getPhase();
@@ -321,7 +351,9 @@ public final class LocalKubelet implements AutoCloseable {
         if (!delay.isZero() && run.firstSeen.plus(delay).isAfter(Instant.now())) {
             return; // not yet: a resync brings it back
         }
-        bind(pod);
+        if (isRunner(pod)) {
+            bind(pod);
+        }
         if (isRunner(pod) && startedBefore(pod)) {
             adopt(pod, run);
         } else if (isRunner(pod)) {
@@ -461,8 +493,11 @@ public final class LocalKubelet implements AutoCloseable {
                            Map<String, String> env, String startedAt) {
         Path terminationLog = sandbox.resolve("termination-log");
         Path log = sandbox.resolve("container.log");
-        // Through a shell that records the exit code: a kubelet started later (this process killed meanwhile) reads it.
-        List<String> command = new ArrayList<>(List.of("sh", "-c", "\"$@\"; code=$?; echo $code > \"$LOCAL_KUBELET_EXIT_FILE\";"
+        // Through a shell that records its pid and then the exit code, each written whole (a rename): a kubelet started
+        // later, this process killed meanwhile, finds the runner by the one and its end by the other.
+        List<String> command = new ArrayList<>(List.of("sh", "-c", "echo $$ > \"$LOCAL_KUBELET_PID_FILE.tmp\""
+                + " && mv \"$LOCAL_KUBELET_PID_FILE.tmp\" \"$LOCAL_KUBELET_PID_FILE\"; \"$@\"; code=$?;"
+                + " echo $code > \"$LOCAL_KUBELET_EXIT_FILE.tmp\" && mv \"$LOCAL_KUBELET_EXIT_FILE.tmp\" \"$LOCAL_KUBELET_EXIT_FILE\";"
                 + " exit $code", "sh"));
         command.addAll(lockstepCommand);
         String terminationPath = runner.getTerminationMessagePath() == null ? "/dev/termination-log" : runner.getTerminationMessagePath();
@@ -481,9 +516,13 @@ public final class LocalKubelet implements AutoCloseable {
                 }
             });
             processEnv.put("LOCAL_KUBELET_EXIT_FILE", sandbox.resolve(EXIT_FILE).toString());
+            processEnv.put("LOCAL_KUBELET_PID_FILE", sandbox.resolve(PID_FILE).toString());
+            Files.deleteIfExists(sandbox.resolve(PID_FILE));
+            if (crashed || run.killed) {
+                return; // died before the container started: its successor starts it
+            }
             Process process = pb.start();
             run.process = process;
-            Files.writeString(sandbox.resolve(PID_FILE), process.pid() + " " + process.info().startInstant().map(Instant::toString).orElse(""));
             int exit = process.waitFor();
             if (run.killed) {
                 return;
@@ -556,14 +595,16 @@ public final class LocalKubelet implements AutoCloseable {
         });
     }
 
-    /** The process the pid file names, if it still runs and is the one recorded (a pid is reused). */
+    /**
+     * The process the pid file names, if it still runs and is still a shell running lockstep (a pid can be reused once
+     * its process ended).
+     */
     private static Optional<ProcessHandle> recordedProcess(Path pidFile) throws IOException {
         if (!Files.exists(pidFile)) {
             return Optional.empty();
         }
-        String[] recorded = Files.readString(pidFile).strip().split(" ");
-        return ProcessHandle.of(Long.parseLong(recorded[0])).filter(ProcessHandle::isAlive)
-                .filter(p -> recorded.length < 2 || p.info().startInstant().map(Instant::toString).map(recorded[1]::equals).orElse(true));
+        return ProcessHandle.of(Long.parseLong(Files.readString(pidFile).strip())).filter(ProcessHandle::isAlive)
+                .filter(p -> p.info().arguments().map(args -> String.join(" ", args).contains("dev.lockstep")).orElse(true));
     }
 
     /** The shell writes the exit code just before it exits: give it a moment to land. */
