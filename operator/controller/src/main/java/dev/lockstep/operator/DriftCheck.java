@@ -1,5 +1,6 @@
 package dev.lockstep.operator;
 
+import dev.lockstep.common.Durations;
 import dev.lockstep.api.v1alpha1.DriftCheckStatus;
 import dev.lockstep.api.v1alpha1.Phase;
 import dev.lockstep.api.v1alpha1.SchemaMigration;

@@ -1,5 +1,6 @@
 package dev.lockstep.operator;
 
+import dev.lockstep.common.Sha256;
 import io.fabric8.kubernetes.api.model.HasMetadata;
 import io.fabric8.kubernetes.api.model.EventBuilder;
 import io.fabric8.kubernetes.client.KubernetesClient;
@@ -46,7 +47,7 @@ public class EventRecorder {
 
     private void record(HasMetadata sm, String type, Reason reason, String message, String key) {
         String now = Instant.now(clock).truncatedTo(ChronoUnit.SECONDS).toString();
-        String id = key == null ? UUID.randomUUID().toString().replace("-", "").substring(0, 16) : Names.sha256(key).substring(0, 16);
+        String id = key == null ? UUID.randomUUID().toString().replace("-", "").substring(0, 16) : Sha256.hex(key).substring(0, 16);
         String name = Names.fit(sm.getMetadata().getName(), "." + id, Names.OBJECT_NAME);
         try {
             client.v1().events().inNamespace(sm.getMetadata().getNamespace()).resource(new EventBuilder()

@@ -1,9 +1,6 @@
 package dev.lockstep.operator;
 
-import java.nio.charset.StandardCharsets;
-import java.security.MessageDigest;
-import java.security.NoSuchAlgorithmException;
-import java.util.HexFormat;
+import dev.lockstep.common.Sha256;
 
 /**
  * Names and label values made from a resource's name, which may be up to 253 characters: a label value holds 63, a
@@ -33,20 +30,11 @@ public final class Names {
         while (!cut.isEmpty() && !Character.isLetterOrDigit(cut.charAt(cut.length() - 1))) {
             cut = cut.substring(0, cut.length() - 1); // a label value and a DNS label end in a letter or digit
         }
-        return cut + "-" + sha256(name).substring(0, HASH) + suffix;
+        return cut + "-" + Sha256.hex(name).substring(0, HASH) + suffix;
     }
 
     /** The resource's name as a label value. */
     public static String labelValue(String name) {
         return fit(name, "", LABEL_VALUE);
-    }
-
-    /** The SHA-256 of the text's UTF-8 bytes, in hex: for names here and spec hashes in {@link RunnerJobs}. */
-    static String sha256(String text) {
-        try {
-            return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(text.getBytes(StandardCharsets.UTF_8)));
-        } catch (NoSuchAlgorithmException e) {
-            throw new IllegalStateException("SHA-256 is part of every Java runtime", e);
-        }
     }
 }

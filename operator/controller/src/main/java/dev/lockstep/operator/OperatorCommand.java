@@ -1,5 +1,6 @@
 package dev.lockstep.operator;
 
+import dev.lockstep.common.DurationConverter;
 import dev.lockstep.operator.gate.PodGateReconciler;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.KubernetesClientBuilder;
@@ -48,12 +49,12 @@ public class OperatorCommand implements Callable<Integer> {
             description = "Namespace of the Lease. Default: the operator pod's namespace (env POD_NAMESPACE).")
     String leaseNamespace;
 
-    @Option(names = "--database-retry-delay", defaultValue = "10s", converter = DurationFlag.class,
+    @Option(names = "--database-retry-delay", defaultValue = "10s", converter = DurationConverter.class,
             description = "Wait after a run that found the database unavailable and changed nothing, before the next attempt;"
                     + " doubled after each such run. Default: ${DEFAULT-VALUE}.")
     Duration databaseRetryDelay;
 
-    @Option(names = "--database-retry-max-delay", defaultValue = "5m", converter = DurationFlag.class,
+    @Option(names = "--database-retry-max-delay", defaultValue = "5m", converter = DurationConverter.class,
             description = "Longest wait between two such attempts. Default: ${DEFAULT-VALUE}.")
     Duration databaseRetryMaxDelay;
 
@@ -78,15 +79,6 @@ public class OperatorCommand implements Callable<Integer> {
                 namespaces == null || namespaces.isEmpty() ? "all" : namespaces, leaderElection ? leaseName : "off");
         new CountDownLatch(1).await();
         return 0;
-    }
-
-    /** Durations as the spec writes them: 90s, 5m, 1h30m. */
-    static final class DurationFlag implements picocli.CommandLine.ITypeConverter<Duration> {
-        @Override
-        public Duration convert(String value) {
-            return Durations.parse(value).orElseThrow(() -> new picocli.CommandLine.TypeConversionException(
-                    "'" + value + "' is not a duration: write it as 90s, 5m or 1h30m"));
-        }
     }
 
     /** Builds, registers and starts the operator; tests use this with their own client. */

@@ -1,5 +1,6 @@
 package dev.lockstep.operator;
 
+import dev.lockstep.common.Sha256;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
 import dev.lockstep.api.v1alpha1.SchemaMigration;
@@ -64,7 +65,7 @@ public final class RunnerJobs {
         try {
             // Round-trip through a sorted map so field order in the model never changes the hash.
             Object tree = CANONICAL.convertValue(shaping, TreeMap.class);
-            return Names.sha256(CANONICAL.writeValueAsString(tree)).substring(0, 10);
+            return Sha256.hex(CANONICAL.writeValueAsString(tree)).substring(0, 10);
         } catch (Exception e) {
             throw new IllegalStateException("cannot hash spec of " + sm.getMetadata().getName(), e);
         }
@@ -85,7 +86,7 @@ public final class RunnerJobs {
                 all.append(k).append('\0').append(v).append('\0');
             }
         });
-        return Names.sha256(all.toString()).substring(0, 16);
+        return Sha256.hex(all.toString()).substring(0, 16);
     }
 
     /**

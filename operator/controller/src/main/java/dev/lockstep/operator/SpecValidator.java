@@ -1,5 +1,6 @@
 package dev.lockstep.operator;
 
+import dev.lockstep.common.Durations;
 import dev.lockstep.api.v1alpha1.DatabaseSpec;
 import dev.lockstep.api.v1alpha1.DryRunDatabaseSpec;
 import dev.lockstep.api.v1alpha1.RunnerSpec;

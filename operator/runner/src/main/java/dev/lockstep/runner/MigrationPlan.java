@@ -1,10 +1,7 @@
 package dev.lockstep.runner;
 
+import dev.lockstep.common.Sha256;
 import com.fasterxml.jackson.annotation.JsonInclude;
-import java.nio.charset.StandardCharsets;
-import java.security.MessageDigest;
-import java.security.NoSuchAlgorithmException;
-import java.util.HexFormat;
 import java.util.List;
 
 /**
@@ -64,11 +61,6 @@ public record MigrationPlan(String digest, String from, List<Step> steps) {
         for (Step s : steps) {
             canonical.append(s.version() == null ? "R:" + s.script() : s.version()).append('|').append(s.kind()).append('|').append(s.checksum()).append('\n');
         }
-        try {
-            byte[] hash = MessageDigest.getInstance("SHA-256").digest(canonical.toString().getBytes(StandardCharsets.UTF_8));
-            return "sha256:" + HexFormat.of().formatHex(hash);
-        } catch (NoSuchAlgorithmException e) {
-            throw new IllegalStateException("SHA-256 is part of every Java runtime", e);
-        }
+        return "sha256:" + Sha256.hex(canonical.toString());
     }
 }

@@ -43,10 +43,11 @@ public class SchemaMigrationSpec {
     private Boolean suspend;
 
     @JsonPropertyDescription("How often a Ready database's migration history is compared with the source (a `lockstep"
-            + " validate` Job that changes nothing), e.g. 30m or 6h; at least 10s. Drift (history newer than the source,"
+            + " validate` Job that changes nothing), e.g. 30m, 6h or 1h30m (a bare number is seconds); at least 10s. Drift (history newer than the source,"
             + " a changed or missing script, a failed row) is reported as Stalled with reason DriftDetected. Unset: only"
             + " each run checks.")
-    @io.fabric8.generator.annotation.Pattern("^([0-9]+h)?([0-9]+m)?([0-9]+s)?$")
+    // The grammar of every duration Lockstep reads (dev.lockstep.common.Durations): 500ms, 30s, 1h30m, or seconds.
+    @io.fabric8.generator.annotation.Pattern("^([0-9]+|([0-9]+h)?([0-9]+m)?([0-9]+s)?([0-9]+ms)?)$")
     private String driftCheckInterval;
 
     public String getTargetRevision() { return targetRevision; }

@@ -1,5 +1,6 @@
 package dev.lockstep.operator.gate;
 
+import dev.lockstep.common.Durations;
 import dev.lockstep.api.v1alpha1.SchemaMigration;
 import dev.lockstep.operator.Revisions;
 import io.fabric8.kubernetes.client.Config;
@@ -109,12 +110,9 @@ public class AwaitCommand implements Callable<Integer> {
         }
     }
 
-    /** A bare number of seconds, as before, or a duration as the other flags and the spec write it. */
+    /** A duration as the other flags and the spec write it (a bare number is seconds). */
     private static java.util.Optional<java.time.Duration> timeout(String text) {
-        if (text != null && text.strip().matches("[0-9]{1,9}")) {
-            return java.util.Optional.of(java.time.Duration.ofSeconds(Long.parseLong(text.strip())));
-        }
-        return dev.lockstep.operator.Durations.parse(text);
+        return Durations.parse(text);
     }
 
     private boolean reached(SchemaMigration sm) {

@@ -1,5 +1,6 @@
 package dev.lockstep.runner.cli;
 
+import dev.lockstep.common.DurationConverter;
 import dev.lockstep.runner.MigrationSettings;
 import java.io.IOException;
 import java.io.UncheckedIOException;
