@@ -216,14 +216,7 @@ class RunnerFailuresDatabaseTest {
         runner.migrate(settings("latest", null));
         script("V2__add_note.sql", "ALTER TABLE orders ADD COLUMN note text;\nSELECT pg_sleep(60);");
 
-        java.util.concurrent.CompletableFuture<RunResult> running =
-                java.util.concurrent.CompletableFuture.supplyAsync(() -> runner.migrate(settings("latest", null)));
-        // What a restart, a failover or an administrator does to the session: SQLSTATE 57P01.
-        org.awaitility.Awaitility.await().atMost(Duration.ofSeconds(30)).until(() -> db.column("SELECT count(*) FROM pg_stat_activity"
-                + " WHERE datname = current_database() AND query LIKE '%pg_sleep(60)%' AND pid <> pg_backend_pid()").get(0).equals("1"));
-        db.execute("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = current_database()"
-                + " AND query LIKE '%pg_sleep(60)%' AND pid <> pg_backend_pid()");
-        RunResult result = running.get(60, java.util.concurrent.TimeUnit.SECONDS);
+        RunResult result = migrateAndEndTheSessionInPgSleep60();
 
         assertThat(result.exitCode()).isEqualTo(ExitCode.CONNECTION);
         assertThat(result.error().category()).isEqualTo(FailureCategory.CONNECTION);
@@ -246,19 +239,27 @@ class RunnerFailuresDatabaseTest {
         script("V2__index_then_wait.sql", "CREATE INDEX CONCURRENTLY orders_id_idx ON orders (id);\nSELECT pg_sleep(60);");
         script("V2__index_then_wait.sql.conf", "executeInTransaction=false");
 
-        java.util.concurrent.CompletableFuture<RunResult> running =
-                java.util.concurrent.CompletableFuture.supplyAsync(() -> runner.migrate(settings("latest", null)));
-        org.awaitility.Awaitility.await().atMost(Duration.ofSeconds(30)).until(() -> db.column("SELECT count(*) FROM pg_stat_activity"
-                + " WHERE datname = current_database() AND query LIKE '%pg_sleep(60)%' AND pid <> pg_backend_pid()").get(0).equals("1"));
-        db.execute("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = current_database()"
-                + " AND query LIKE '%pg_sleep(60)%' AND pid <> pg_backend_pid()");
-        RunResult result = running.get(60, java.util.concurrent.TimeUnit.SECONDS);
+        RunResult result = migrateAndEndTheSessionInPgSleep60();
 
         assertThat(result.exitCode()).isEqualTo(ExitCode.CONNECTION);
         assertThat(result.error().message()).containsAnyOf("the script ran outside a transaction",
                 "V2__index_then_wait.sql run(s) outside a transaction");
         assertThat(result.error().retryable()).as("the index it built stays: running the script again is a person's call")
                 .isFalse();
+    }
+
+    /**
+     * Migrates to latest and, once a script sleeps in {@code pg_sleep(60)}, ends its session as a restart, a failover or
+     * an administrator does: SQLSTATE 57P01.
+     */
+    private RunResult migrateAndEndTheSessionInPgSleep60() throws Exception {
+        java.util.concurrent.CompletableFuture<RunResult> running =
+                java.util.concurrent.CompletableFuture.supplyAsync(() -> runner.migrate(settings("latest", null)));
+        org.awaitility.Awaitility.await().atMost(Duration.ofSeconds(30)).until(() -> db.column("SELECT count(*) FROM pg_stat_activity"
+                + " WHERE datname = current_database() AND query LIKE '%pg_sleep(60)%' AND pid <> pg_backend_pid()").get(0).equals("1"));
+        db.execute("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = current_database()"
+                + " AND query LIKE '%pg_sleep(60)%' AND pid <> pg_backend_pid()");
+        return running.get(60, java.util.concurrent.TimeUnit.SECONDS);
     }
 
     @Test
