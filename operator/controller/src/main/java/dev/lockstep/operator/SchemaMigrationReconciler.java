@@ -259,7 +259,7 @@ public class SchemaMigrationReconciler implements Reconciler<SchemaMigration> {
             // The database was unavailable and nothing of the run stayed: the next attempt is due. It starts as any
             // run of this step does (after the same checks), under the next attempt's Job name.
             attempt++;
-            if (step == RunStep.Contract) {
+            if (step == RunStep.Contract && heldForContract(status)) {
                 contractGate(sm, context, report, hash, attempt); // old pods may be back, the approval lowered
                 return;
             }
