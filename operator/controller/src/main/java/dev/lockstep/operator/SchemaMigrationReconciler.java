@@ -123,7 +123,8 @@ public class SchemaMigrationReconciler implements Reconciler<SchemaMigration> {
             sm.setStatus(new SchemaMigrationStatus());
         }
         SchemaMigrationStatus status = sm.getStatus();
-        String before = signature(status) + "@" + lastTransition(status);
+        String before = signature(status);
+        String since = lastTransition(status);
 
         StatusReport report = new StatusReport(sm, new ConditionSet(status.getConditions(), sm.getMetadata().getGeneration(), clock));
         status.setObservedGeneration(sm.getMetadata().getGeneration());
@@ -139,9 +140,9 @@ public class SchemaMigrationReconciler implements Reconciler<SchemaMigration> {
         }
 
         String after = signature(status);
-        if (!after.equals(withoutTransition(before)) && report.event != null) {
+        if (!after.equals(before) && report.event != null) {
             // Named by the transition: the same transition, again after a status write that lost a conflict, is one Event.
-            events.once(sm, report.warning, report.eventReason, report.event, before + "->" + after);
+            events.once(sm, report.warning, report.eventReason, report.event, before + "@" + since + "->" + after);
         }
         UpdateControl<SchemaMigration> control = UpdateControl.patchStatus(sm);
         return report.recheckAfter == null ? control : control.rescheduleAfter(report.recheckAfter);
@@ -157,7 +158,8 @@ public class SchemaMigrationReconciler implements Reconciler<SchemaMigration> {
         if (sm.getStatus() == null) {
             sm.setStatus(new SchemaMigrationStatus());
         }
-        String before = signature(sm.getStatus()) + "@" + lastTransition(sm.getStatus());
+        String before = signature(sm.getStatus());
+        String since = lastTransition(sm.getStatus());
         StatusReport report = new StatusReport(sm, new ConditionSet(sm.getStatus().getConditions(), sm.getMetadata().getGeneration(), clock));
         KubernetesClientException api = null;
         for (Throwable t = e; t != null && api == null; t = t.getCause() == t ? null : t.getCause()) {
@@ -182,8 +184,8 @@ public class SchemaMigrationReconciler implements Reconciler<SchemaMigration> {
                     what + "; retrying with back-off", reason, what);
         }
         String after = signature(sm.getStatus());
-        if (!after.equals(withoutTransition(before)) && report.event != null && events != null) {
-            events.once(sm, true, report.eventReason, report.event, before + "->" + after);
+        if (!after.equals(before) && report.event != null && events != null) {
+            events.once(sm, true, report.eventReason, report.event, before + "@" + since + "->" + after);
         }
         return ErrorStatusUpdateControl.patchStatus(sm);
     }
@@ -411,7 +413,7 @@ public class SchemaMigrationReconciler implements Reconciler<SchemaMigration> {
      * failed Job again (its status write lost to a conflict) counts it once.
      */
     private void scheduleRetry(LastRun run) {
-        if (run.getError() == null || !Boolean.TRUE.equals(run.getError().getRetryable())) {
+        if (!foundDatabaseUnavailable(run)) {
             run.setNextAttemptAt(null);
             return;
         }
@@ -427,13 +429,24 @@ public class SchemaMigrationReconciler implements Reconciler<SchemaMigration> {
      */
     private static Integer unavailableSoFar(LastRun previous, String hash) {
         boolean unavailable = previous != null && hash.equals(previous.getSpecHash()) && "Failed".equals(previous.getResult())
-                && previous.getError() != null && Boolean.TRUE.equals(previous.getError().getRetryable());
+                && foundDatabaseUnavailable(previous);
         return unavailable ? previous.getUnavailableAttempts() : null;
+    }
+
+    /** The run failed only because the database was unavailable, and nothing of it stayed (the runner's {@code retryable}). */
+    private static boolean foundDatabaseUnavailable(LastRun run) {
+        return run.getError() != null && Boolean.TRUE.equals(run.getError().getRetryable());
+    }
+
+    /** How a person asks for a new run of the same spec. */
+    private static String retryCommand(SchemaMigration sm) {
+        return "kubectl annotate schemamigration/" + sm.getMetadata().getName() + " " + RunnerJobs.RETRY_ANNOTATION
+                + "=\"$(date +%s)\" --overwrite";
     }
 
     /** When the next attempt of a failed run starts by itself; empty when it waits for a person. */
     private static Optional<Instant> nextAttempt(LastRun run) {
-        if (run.getError() == null || !Boolean.TRUE.equals(run.getError().getRetryable()) || run.getNextAttemptAt() == null) {
+        if (!foundDatabaseUnavailable(run) || run.getNextAttemptAt() == null) {
             return Optional.empty();
         }
         try {
@@ -448,11 +461,10 @@ public class SchemaMigrationReconciler implements Reconciler<SchemaMigration> {
         RunError error = last.getError();
         int unavailable = last.getUnavailableAttempts() == null ? 1 : last.getUnavailableAttempts();
         String current = sm.getStatus().getCurrentRevision() == null ? "none" : sm.getStatus().getCurrentRevision();
-        String why = "the database was unavailable to runner Job " + last.getJob()
-                + (error.getSqlState() == null ? "" : " (SQLSTATE " + error.getSqlState() + ")") + ": " + error.getMessage()
+        String sqlState = error.getSqlState() == null ? "" : " (SQLSTATE " + error.getSqlState() + ")";
+        String why = "the database was unavailable to runner Job " + last.getJob() + sqlState + ": " + error.getMessage()
                 + ". Nothing of the run stayed; the database is at revision " + current;
-        String retry = "kubectl annotate schemamigration/" + sm.getMetadata().getName() + " " + RunnerJobs.RETRY_ANNOTATION
-                + "=\"$(date +%s)\" --overwrite";
+        String retry = retryCommand(sm);
         Optional<Instant> next = nextAttempt(last);
         if (next.isEmpty()) {
             report.stalled(Phase.Failed, Reason.DatabaseUnavailable, why + ". " + unavailable + " run(s) in a row found it"
@@ -466,8 +478,7 @@ public class SchemaMigrationReconciler implements Reconciler<SchemaMigration> {
         report.retrying(phase, Reason.DatabaseUnavailable, why + ". Attempt " + (last.getAttempt() == null ? 2 : last.getAttempt() + 1)
                         + " starts at " + last.getNextAttemptAt() + " (in " + wait.toSeconds() + " s; " + unavailable + " of at most "
                         + databaseRetry.limit() + " runs in a row found it unavailable); to try at once: " + retry,
-                "runner Job " + last.getJob() + " found the database unavailable"
-                        + (error.getSqlState() == null ? "" : " (SQLSTATE " + error.getSqlState() + ")")
+                "runner Job " + last.getJob() + " found the database unavailable" + sqlState
                         + "; nothing stayed; next attempt at " + last.getNextAttemptAt());
         report.recheckAfter = wait;
     }
@@ -475,7 +486,7 @@ public class SchemaMigrationReconciler implements Reconciler<SchemaMigration> {
     private void reportFailed(SchemaMigration sm, StatusReport report) {
         LastRun last = sm.getStatus().getLastRun();
         RunError error = last.getError();
-        if (error != null && Boolean.TRUE.equals(error.getRetryable())) {
+        if (foundDatabaseUnavailable(last)) {
             reportUnavailable(sm, report);
             return;
         }
@@ -517,9 +528,8 @@ public class SchemaMigrationReconciler implements Reconciler<SchemaMigration> {
             message.append(": ").append(error.getMessage());
         }
         message.append("; database at revision ").append(sm.getStatus().getCurrentRevision() == null ? "none" : sm.getStatus().getCurrentRevision())
-                .append(". Job ").append(last.getJob()).append(" is kept for its logs. Fix the cause and change the spec, or retry: kubectl annotate")
-                .append(" schemamigration/").append(sm.getMetadata().getName()).append(" ").append(RunnerJobs.RETRY_ANNOTATION)
-                .append("=\"$(date +%s)\" --overwrite");
+                .append(". Job ").append(last.getJob()).append(" is kept for its logs. Fix the cause and change the spec, or retry: ")
+                .append(retryCommand(sm));
         report.stalled(Phase.Failed, reason, message.toString());
     }
 
@@ -794,14 +804,9 @@ public class SchemaMigrationReconciler implements Reconciler<SchemaMigration> {
     }
 
     /**
-     * The signature part of {@code signature + "@" + lastTransition}: what a transition is compared on. The time of the
-     * last condition change only tells one occurrence of a transition from a later one, for the Event's name.
+     * The newest lastTransitionTime among the conditions: the same across a retried reconcile, new after any change, so it
+     * tells one occurrence of a transition from a later one in the Event's name.
      */
-    private static String withoutTransition(String withTransition) {
-        return withTransition.substring(0, withTransition.lastIndexOf('@'));
-    }
-
-    /** The newest lastTransitionTime among the conditions: the same across a retried reconcile, new after any change. */
     private static String lastTransition(SchemaMigrationStatus status) {
         return status.getConditions().stream().map(io.fabric8.kubernetes.api.model.Condition::getLastTransitionTime)
                 .filter(Objects::nonNull).max(Comparator.naturalOrder()).orElse("");

@@ -273,8 +273,13 @@ public final class LocalKubelet implements AutoCloseable {
         }
     }
 
+    /** Where a pod's volumes, log, termination message, pid and exit code are kept. */
+    private Path sandbox(String namespace, String pod) {
+        return workDir.resolve(namespace).resolve(pod);
+    }
+
     private Path logFile(String namespace, String pod) {
-        return workDir.resolve(namespace).resolve(pod).resolve("container.log");
+        return sandbox(namespace, pod).resolve("container.log");
     }
 
     /** What the pod's containers printed, as `kubectl logs` would show it (runner pods only). */
@@ -425,7 +430,7 @@ public final class LocalKubelet implements AutoCloseable {
 
     private void startRunner(Pod pod, PodRun run, Fault fault) {
         String ns = pod.getMetadata().getNamespace();
-        Path sandbox = workDir.resolve(ns).resolve(pod.getMetadata().getName());
+        Path sandbox = sandbox(ns, pod.getMetadata().getName());
         Container runner = pod.getSpec().getContainers().stream().filter(c -> "runner".equals(c.getName())).findFirst().orElseThrow();
 
         Map<String, Path> volumes = new LinkedHashMap<>();
@@ -562,7 +567,7 @@ public final class LocalKubelet implements AutoCloseable {
      */
     private void adopt(Pod pod, PodRun run) {
         Container runner = pod.getSpec().getContainers().stream().filter(c -> "runner".equals(c.getName())).findFirst().orElseThrow();
-        Path sandbox = workDir.resolve(pod.getMetadata().getNamespace()).resolve(pod.getMetadata().getName());
+        Path sandbox = sandbox(pod.getMetadata().getNamespace(), pod.getMetadata().getName());
         String startedAt = pod.getStatus().getContainerStatuses().stream().filter(c -> c.getState().getRunning() != null)
                 .map(c -> c.getState().getRunning().getStartedAt()).findFirst().orElse(now());
         run.runner = true;
@@ -584,15 +589,19 @@ public final class LocalKubelet implements AutoCloseable {
                 if (Files.exists(exitFile)) {
                     report(pod, runner, Integer.parseInt(Files.readString(exitFile).strip()), sandbox, startedAt);
                 } else {
-                    finish(pod, runner, 137, "ContainerStatusUnknown", "The container could not be located when the pod was"
-                            + " terminated", startedAt);
+                    containerGone(pod, runner, startedAt);
                 }
             } catch (IOException | NumberFormatException e) {
                 LOG.warn("runner pod {}/{}: could not read what its runner left: {}", pod.getMetadata().getNamespace(),
                         pod.getMetadata().getName(), e.getMessage());
-                finish(pod, runner, 137, "ContainerStatusUnknown", "The container could not be located when the pod was terminated", startedAt);
+                containerGone(pod, runner, startedAt);
             }
         });
+    }
+
+    /** A container gone without an exit code, reported in a kubelet's words. */
+    private void containerGone(Pod pod, Container runner, String startedAt) {
+        finish(pod, runner, 137, "ContainerStatusUnknown", "The container could not be located when the pod was terminated", startedAt);
     }
 
     /**
