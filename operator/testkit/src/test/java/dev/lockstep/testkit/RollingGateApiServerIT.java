@@ -80,11 +80,12 @@ class RollingGateApiServerIT {
                     .withTemplate(template("ledger", "accounts", "6")).endSpec().build()).create();
         cluster.apply(Migrations.fromConfigMap("accounts", "6", db, "accounts-db", "accounts-migrations"));
 
-        // While the runner is held back, every pod runs but is not Ready, and says why.
+        // While the runner is held back, every pod runs but is not Ready, and says why. The pods were made before the
+        // SchemaMigration, so each first says SchemaMigrationNotFound; the SchemaMigration's arrival wakes them.
         await().atMost(Duration.ofSeconds(30)).until(() -> appPods(cluster, "orders-api").size() == 2
                 && appPods(cluster, "ledger").size() == 1
-                && appPods(cluster, "orders-api").stream().allMatch(p -> condition(p, GATE).isPresent()
-                        && "Running".equals(p.getStatus().getPhase())));
+                && appPods(cluster, "orders-api").stream().allMatch(p -> "Running".equals(p.getStatus().getPhase())
+                        && condition(p, GATE).map(c -> !"SchemaMigrationNotFound".equals(c.getReason())).orElse(false)));
         for (Pod pod : appPods(cluster, "orders-api")) {
             assertThat(pod.getStatus().getPhase()).isEqualTo("Running");
             assertThat(ready(pod)).isFalse();
