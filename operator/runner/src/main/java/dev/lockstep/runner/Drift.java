@@ -1,5 +1,6 @@
 package dev.lockstep.runner;
 
+import dev.lockstep.common.Text;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Comparator;
@@ -75,7 +76,7 @@ public record Drift(String version, Kind kind, String script, String detail) {
                         : invalid.filepath.substring(invalid.filepath.lastIndexOf('/') + 1);
                 String detail = code == CoreErrorCode.CHECKSUM_MISMATCH ? "checksum differs"
                         : code == CoreErrorCode.DESCRIPTION_MISMATCH ? "description differs"
-                        : code == CoreErrorCode.TYPE_MISMATCH ? "type differs" : firstLine(invalid.errorDetails.errorMessage);
+                        : code == CoreErrorCode.TYPE_MISMATCH ? "type differs" : Text.firstLine(invalid.errorDetails.errorMessage);
                 found.put(version, new Drift(invalid.version, kind, script, detail));
             }
         }
@@ -121,10 +122,4 @@ public record Drift(String version, Kind kind, String script, String detail) {
         return drift.stream().filter(d -> d.kind == kind).map(Drift::version).toList();
     }
 
-    private static String firstLine(String message) {
-        if (message == null) {
-            return "";
-        }
-        return message.lines().map(String::strip).filter(l -> !l.isEmpty()).findFirst().orElse("");
-    }
 }

@@ -1,5 +1,6 @@
 package dev.lockstep.runner;
 
+import dev.lockstep.common.Text;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -51,13 +52,13 @@ final class DryRun {
                 st.execute("SET LOCAL lock_timeout = " + lockMillis);
                 st.execute("SET LOCAL statement_timeout = " + statementMillis);
                 // As Flyway runs scripts: unqualified names resolve in the first schema.
-                st.execute("SET LOCAL search_path TO " + quote(schemas.get(0)));
+                st.execute("SET LOCAL search_path TO " + Text.quoteIdentifier(schemas.get(0)));
             }
             return check(c, schemas, steps, files, (sql, statements) -> {
                 Optional<String> control = transactionControl(statements);
                 if (control.isPresent()) {
                     // It would end the dry run's transaction and commit what came before it: never run it here.
-                    return UNCHECKED + "it controls transactions itself (" + firstLine(control.get()) + "), which a dry run"
+                    return UNCHECKED + "it controls transactions itself (" + Text.firstLine(control.get()) + "), which a dry run"
                             + " cannot roll back; remove BEGIN/COMMIT from the script, or dry-run on a scratch database"
                             + " (spec.policy.dryRunDatabase)";
                 }
@@ -92,7 +93,7 @@ final class DryRun {
         try (Statement st = c.createStatement()) {
             st.execute("SET lock_timeout = " + lockMillis);
             st.execute("SET statement_timeout = " + statementMillis);
-            st.execute("SET search_path TO " + quote(schemas.get(0)));
+            st.execute("SET search_path TO " + Text.quoteIdentifier(schemas.get(0)));
         }
         return check(c, schemas, steps, files, (sql, statements) -> {
             if (transactionControl(statements).isEmpty()) {
@@ -155,13 +156,13 @@ final class DryRun {
             } catch (SQLException e) {
                 c.rollback(one);
                 if ("25001".equals(e.getSQLState())) {
-                    return UNCHECKED + "line " + statement.line() + " runs outside a transaction (" + firstLine(statement.sql())
+                    return UNCHECKED + "line " + statement.line() + " runs outside a transaction (" + Text.firstLine(statement.sql())
                             + "), so a dry run cannot run it and cannot tell what it changes" + UNCHECKED_REMEDY;
                 }
                 if (!leftOut.isEmpty()) {
                     // It may fail only for want of what was left out (an index it uses): the rest is not known to be safe.
                     return UNCHECKED + "line " + statement.line() + " fails in the dry run (SQLSTATE " + e.getSQLState() + ": "
-                            + firstLine(e.getMessage()) + "), perhaps because " + String.join("; ", leftOut.stream()
+                            + Text.firstLine(e.getMessage()) + "), perhaps because " + String.join("; ", leftOut.stream()
                             .map(l -> l.substring(0, l.indexOf(':'))).toList()) + " was left out, so the rest of the step is"
                             + " not checked" + UNCHECKED_REMEDY;
                 }
@@ -229,17 +230,13 @@ final class DryRun {
         return TRANSACTION_CONTROL.contains(firstWord(statement));
     }
 
-    static String quote(String identifier) {
-        return "\"" + identifier.replace("\"", "\"\"") + "\"";
-    }
-
     /**
      * A step that fails on the scratch database may fail there only (a role, an extension, data it expects), and what
      * it would have done after the failure is unknown: unchecked, which Block refuses.
      */
     private static String failedOnScratch(SQLException e, Integer line) {
         return UNCHECKED + "it fails on the scratch database" + (line == null ? "" : " at line " + line) + " (SQLSTATE "
-                + e.getSQLState() + ": " + firstLine(e.getMessage()) + "), so what it does after that is not checked; fix"
+                + e.getSQLState() + ": " + Text.firstLine(e.getMessage()) + "), so what it does after that is not checked; fix"
                 + " the script or the scratch database (roles, extensions), or let it through with spec.policy.destructive: Warn";
     }
 
@@ -249,7 +246,7 @@ final class DryRun {
             case "55P03" -> LOCK_BUSY + lockMillis + " ms (a busy table), so its changes are not checked";
             case "57014" -> NOT_DRY_RUN + "a statement ran longer than " + statementMillis / 1000 + " s (a data step), so the"
                     + " rest of it is not checked";
-            default -> NOT_DRY_RUN + "it fails inside the dry run (SQLSTATE " + state + ": " + firstLine(e.getMessage())
+            default -> NOT_DRY_RUN + "it fails inside the dry run (SQLSTATE " + state + ": " + Text.firstLine(e.getMessage())
                     + "); the real run will say more";
         };
     }
@@ -263,7 +260,4 @@ final class DryRun {
         return stripped.substring(0, end).toUpperCase(java.util.Locale.ROOT);
     }
 
-    private static String firstLine(String message) {
-        return message == null ? "" : message.lines().findFirst().orElse("").strip();
-    }
 }

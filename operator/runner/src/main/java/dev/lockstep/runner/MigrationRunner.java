@@ -1,5 +1,6 @@
 package dev.lockstep.runner;
 
+import dev.lockstep.common.Text;
 import dev.lockstep.runner.RunResult.Applied;
 import dev.lockstep.runner.RunResult.Failure;
 import dev.lockstep.runner.RunResult.Outcome;
@@ -119,7 +120,7 @@ public final class MigrationRunner {
                     + "; check the history with `lockstep info` before a retry";
             return stoppedAt(staged, settings, before, from, List.of(), new Failure(FailureCategory.CONNECTION, e.getSqlState(),
                     null, null, Redaction.text("the connection to the database was lost during the run ("
-                    + firstLine(rootMessage(e)) + "): " + what, settings.password()), outside.isEmpty() && isTransient(e)));
+                    + Text.oneLine(rootMessage(e)) + "): " + what, settings.password()), outside.isEmpty() && isTransient(e)));
         }
     }
 
@@ -365,7 +366,7 @@ public final class MigrationRunner {
         String sqlState = e.getSqlState();
         SQLException sql = sqlCause(e);
         // PostgreSQL's own words (with its Detail line), not Flyway's framed report around them.
-        String message = sql != null ? sql.getMessage().replaceAll("\\s*\\n\\s*", " ").strip() : firstLine(e.getMessage());
+        String message = sql != null ? sql.getMessage().replaceAll("\\s*\\n\\s*", " ").strip() : Text.oneLine(e.getMessage());
         Integer line = e.getLineNumber() > 0 ? e.getLineNumber() : null;
         if (isConnectionState(sqlState)) {
             // The server went away (a restart, a failover, a terminated session): not the script's fault.
@@ -393,7 +394,7 @@ public final class MigrationRunner {
     }
 
     static Failure classify(FlywayException e, MigrationSettings settings) {
-        String message = Redaction.text(firstLine(e.getMessage()), settings.password());
+        String message = Redaction.text(Text.oneLine(e.getMessage()), settings.password());
         if (e instanceof FlywayValidateException) {
             return new Failure(FailureCategory.VALIDATION, null, null, null, message);
         }
@@ -482,7 +483,7 @@ public final class MigrationRunner {
                 return "no answer from " + where + " (" + t.getMessage() + "): a firewall, a NetworkPolicy or the wrong host";
             }
         }
-        return firstLine(rootMessage(e));
+        return Text.oneLine(rootMessage(e));
     }
 
     private static String rootMessage(Throwable e) {
@@ -491,14 +492,6 @@ public final class MigrationRunner {
             t = t.getCause();
         }
         return t.getMessage() == null ? t.toString() : t.getMessage();
-    }
-
-    static String firstLine(String message) {
-        if (message == null) {
-            return "";
-        }
-        return message.lines().map(String::strip).filter(l -> !l.isEmpty() && !l.startsWith("-"))
-                .reduce((a, b) -> a + " " + b).orElse(message).strip();
     }
 
     private static List<Applied> applied(MigrateResult result) {

@@ -1,5 +1,6 @@
 package dev.lockstep.runner;
 
+import dev.lockstep.common.Text;
 import dev.lockstep.runner.RunResult.Failure;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -129,7 +130,7 @@ final class Planner {
             String note = ("55P03".equals(e.getSQLState()) ? DryRun.LOCK_BUSY + DryRun.LOCK_TIMEOUT.toMillis()
                     + " ms (a busy table) to read the catalog, so the steps are not checked; a scratch database"
                     + " (spec.policy.dryRunDatabase) has no such wait: "
-                    : DryRun.NOT_DRY_RUN) + MigrationRunner.firstLine(e.getMessage());
+                    : DryRun.NOT_DRY_RUN) + Text.oneLine(e.getMessage());
             return linted(settings, plan, plan.steps().stream().map(s -> s.withLint(List.of(), note)).toList());
         }
     }

@@ -1,6 +1,7 @@
 package dev.lockstep.runner;
 
 import dev.lockstep.common.Sha256;
+import dev.lockstep.common.Text;
 import java.nio.file.Path;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
@@ -66,7 +67,7 @@ final class ScratchDryRun {
                 t = MigrationRunner.dataSource(staged).getConnection();
             } catch (SQLException e) {
                 // As in place: the real run says more about a database it cannot reach.
-                return noted(plan, DryRun.NOT_DRY_RUN + MigrationRunner.firstLine(e.getMessage()));
+                return noted(plan, DryRun.NOT_DRY_RUN + Text.oneLine(e.getMessage()));
             }
             try (t) {
                 t.setAutoCommit(true);
@@ -96,7 +97,7 @@ final class ScratchDryRun {
             return unchecked(plan, where + " could not be brought to revision " + plan.from() + " with the same scripts: "
                     + MigrationRunner.classify(e, onScratch).message() + " (it needs the roles and extensions the scripts use)");
         } catch (SQLException e) {
-            return unchecked(plan, where + " cannot be used: " + MigrationRunner.firstLine(e.getMessage()));
+            return unchecked(plan, where + " cannot be used: " + Text.oneLine(e.getMessage()));
         }
     }
 
@@ -183,8 +184,8 @@ final class ScratchDryRun {
                     mark.setString(1, schema);
                     mark.execute();
                 }
-                st.execute("DROP SCHEMA IF EXISTS " + DryRun.quote(schema) + " CASCADE");
-                st.execute("CREATE SCHEMA " + DryRun.quote(schema));
+                st.execute("DROP SCHEMA IF EXISTS " + Text.quoteIdentifier(schema) + " CASCADE");
+                st.execute("CREATE SCHEMA " + Text.quoteIdentifier(schema));
             }
             s.commit();
         } catch (SQLException | RuntimeException e) {
@@ -292,12 +293,12 @@ final class ScratchDryRun {
         for (String table : tables) {
             // Rows count too: something pointed at the scratch database by mistake writes rows before it changes tables.
             try (Statement st = s.createStatement(); ResultSet r = st.executeQuery("SELECT count(*) FROM "
-                    + DryRun.quote(schema) + "." + DryRun.quote(table))) {
+                    + Text.quoteIdentifier(schema) + "." + Text.quoteIdentifier(table))) {
                 content.append('\n').append(table).append(' ').append(r.next() ? r.getLong(1) : 0);
             }
             if (table.equals("flyway_schema_history")) {
                 try (Statement st = s.createStatement(); ResultSet h = st.executeQuery("SELECT installed_rank, version,"
-                        + " checksum, success FROM " + DryRun.quote(schema) + ".flyway_schema_history ORDER BY installed_rank")) {
+                        + " checksum, success FROM " + Text.quoteIdentifier(schema) + ".flyway_schema_history ORDER BY installed_rank")) {
                     while (h.next()) {
                         content.append('\n').append(h.getString(1)).append('|').append(h.getString(2)).append('|')
                                 .append(h.getString(3)).append('|').append(h.getString(4));

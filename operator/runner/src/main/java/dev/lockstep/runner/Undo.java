@@ -1,5 +1,6 @@
 package dev.lockstep.runner;
 
+import dev.lockstep.common.Text;
 import dev.lockstep.runner.RunResult.Applied;
 import dev.lockstep.runner.RunResult.Failure;
 import dev.lockstep.runner.RunResult.Outcome;
@@ -64,7 +65,7 @@ final class Undo {
                     FailureCategory.VALIDATION, null, untransactional.get(0).undo().script(), null,
                     refusal(untransactional) + "; nothing was undone"), null);
         }
-        String history = quote(settings.schemas().get(0)) + ".\"flyway_schema_history\"";
+        String history = Text.quoteIdentifier(settings.schemas().get(0)) + ".\"flyway_schema_history\"";
         List<Applied> undone = new ArrayList<>();
         MigrationSource.UndoScript running = null;
         try (Connection c = MigrationRunner.dataSource(settings).getConnection()) {
@@ -117,7 +118,7 @@ final class Undo {
             // Each version is undone in its own transaction: those committed stay undone, the one under way rolled back.
             String to = undone.isEmpty() ? from : revisionBelow(before, undone.get(undone.size() - 1).version());
             boolean connection = MigrationRunner.isConnectionState(e.getSQLState());
-            String message = Redaction.text(MigrationRunner.firstLine(e.getMessage()), settings.password());
+            String message = Redaction.text(Text.oneLine(e.getMessage()), settings.password());
             if (connection && running != null) {
                 message = "the connection to the database was lost during the undo of " + running.version() + " (" + message
                         + "): the server rolled back its transaction, so nothing of " + running.script() + " stayed, unless"
@@ -156,7 +157,7 @@ final class Undo {
             TransactionBlocks.of(statement.sql()).ifPresent(form -> problems.add(new Untransactional(undo, where + form.form()
                     + " cannot run inside a transaction; " + form.inUndo())));
             if (DryRun.isTransactionControl(statement.sql())) {
-                problems.add(new Untransactional(undo, where + MigrationRunner.firstLine(statement.sql()) + " controls the"
+                problems.add(new Untransactional(undo, where + Text.oneLine(statement.sql()) + " controls the"
                         + " transaction itself, which would commit part of the undo without its history row; remove it"));
             }
         }
@@ -175,7 +176,7 @@ final class Undo {
     private static List<String> notices(java.sql.SQLWarning warning, MigrationSettings settings) {
         List<String> notices = new ArrayList<>();
         for (java.sql.SQLWarning w = warning; w != null && notices.size() < MAX_NOTICES; w = w.getNextWarning()) {
-            notices.add(Redaction.text(MigrationRunner.firstLine(w.getMessage()), settings.password()));
+            notices.add(Redaction.text(Text.oneLine(w.getMessage()), settings.password()));
         }
         return notices;
     }
@@ -224,7 +225,4 @@ final class Undo {
         return 77431708279161L + ("\"" + historySchema + "\".\"flyway_schema_history\"").hashCode();
     }
 
-    private static String quote(String identifier) {
-        return "\"" + identifier.replace("\"", "\"\"") + "\"";
-    }
 }
