@@ -218,8 +218,9 @@ public final class LocalKubelet implements AutoCloseable {
                 .withNewMetadata().withName(nodeName).addToLabels("kubernetes.io/hostname", nodeName).endMetadata()
                 .build()).createOr(io.fabric8.kubernetes.client.dsl.NonDeletingOperation::update);
         String now = now();
-        client.nodes().withName(nodeName).editStatus(node -> {
-            node.setStatus(new io.fabric8.kubernetes.api.model.NodeStatusBuilder()
+        // A merge patch, not an edit: the control plane's TTL controller annotates a new Node at once, and an edit that
+        // read the Node before that loses the race with a 409.
+        var status = new io.fabric8.kubernetes.api.model.NodeStatusBuilder()
                     .addNewAddress().withType("InternalIP").withAddress("127.0.0.1").endAddress()
                     .withNewDaemonEndpoints().withNewKubeletEndpoint().withPort(port).endKubeletEndpoint().endDaemonEndpoints()
                     .addNewCondition().withType("Ready").withStatus("True").withReason("KubeletReady")
@@ -228,9 +229,10 @@ public final class LocalKubelet implements AutoCloseable {
                     .withNewNodeInfo().withKubeletVersion("local").withOperatingSystem("linux").withArchitecture("amd64")
                         .withContainerRuntimeVersion("local://").withKernelVersion("").withOsImage("").withKubeProxyVersion("")
                         .withMachineID("").withSystemUUID("").withBootID("").endNodeInfo()
-                    .build());
-            return node;
-        });
+                    .build();
+        client.nodes().withName(nodeName).subresource("status").patch(
+                io.fabric8.kubernetes.client.dsl.base.PatchContext.of(io.fabric8.kubernetes.client.dsl.base.PatchType.JSON_MERGE),
+                client.getKubernetesSerialization().asJson(java.util.Map.of("status", status)));
     }
 
     /**
