@@ -2,6 +2,7 @@ package dev.lockstep.cli;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.lockstep.api.v1alpha1.ErrorCategory;
 import dev.lockstep.operator.RunnerReport;
 import dev.lockstep.runner.FailureCategory;
 import dev.lockstep.runner.MigrationRunner;
@@ -48,7 +49,7 @@ class RunnerResultContractTest {
             RunnerReport bad = RunnerReport.parse(ResultJson.write(failed)).orElseThrow();
             assertThat(bad.succeeded()).isFalse();
             assertThat(bad.toRevision()).isEqualTo("1");
-            assertThat(bad.error().category()).isEqualTo("SQL");
+            assertThat(bad.error().category()).isEqualTo(ErrorCategory.SQL);
             assertThat(bad.error().sqlState()).isEqualTo("42P01");
             assertThat(bad.error().script()).isEqualTo("V2__broken.sql");
             assertThat(bad.error().message()).contains("nowhere");
@@ -67,11 +68,20 @@ class RunnerResultContractTest {
             RunnerReport unreachable = RunnerReport.parse(ResultJson.write(new MigrationRunner().migrate(nowhere))).orElseThrow();
             RunnerReport noSuchDatabase = RunnerReport.parse(ResultJson.write(new MigrationRunner().migrate(missing))).orElseThrow();
 
-            assertThat(unreachable.error().category()).isEqualTo("CONNECTION");
+            assertThat(unreachable.error().category()).isEqualTo(ErrorCategory.CONNECTION);
             assertThat(unreachable.error().safeToRetry()).isTrue();
-            assertThat(noSuchDatabase.error().category()).isEqualTo("CONNECTION");
+            assertThat(noSuchDatabase.error().category()).isEqualTo(ErrorCategory.CONNECTION);
             assertThat(noSuchDatabase.error().safeToRetry()).isFalse();
         }
+    }
+
+    @Test
+    void everyCategoryTheRunnerReportsIsOneTheStatusKnows() {
+        for (FailureCategory category : FailureCategory.values()) {
+            assertThat(ErrorCategory.of(category.name())).as(category.name()).isNotEqualTo(ErrorCategory.UNKNOWN)
+                    .extracting(Enum::name).isEqualTo(category.name());
+        }
+        assertThat(ErrorCategory.of("SOMETHING_NEWER")).isEqualTo(ErrorCategory.UNKNOWN);
     }
 
     @Test

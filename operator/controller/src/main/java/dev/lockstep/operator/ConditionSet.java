@@ -1,5 +1,7 @@
 package dev.lockstep.operator;
 
+import dev.lockstep.api.v1alpha1.ConditionType;
+import dev.lockstep.api.v1alpha1.Reason;
 import io.fabric8.kubernetes.api.model.Condition;
 import io.fabric8.kubernetes.api.model.ConditionBuilder;
 import java.time.Clock;

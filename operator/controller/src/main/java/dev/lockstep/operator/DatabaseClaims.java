@@ -2,6 +2,7 @@ package dev.lockstep.operator;
 
 import dev.lockstep.api.v1alpha1.DatabaseSpec;
 import dev.lockstep.api.v1alpha1.Phase;
+import dev.lockstep.api.v1alpha1.Reason;
 import dev.lockstep.api.v1alpha1.SchemaMigration;
 import io.javaoperatorsdk.operator.api.reconciler.Context;
 import java.time.Instant;

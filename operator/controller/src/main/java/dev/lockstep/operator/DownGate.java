@@ -1,6 +1,7 @@
 package dev.lockstep.operator;
 
 import dev.lockstep.api.v1alpha1.Phase;
+import dev.lockstep.api.v1alpha1.Reason;
 import dev.lockstep.api.v1alpha1.SchemaMigration;
 import dev.lockstep.operator.gate.PodGate;
 import io.fabric8.kubernetes.api.model.Pod;

@@ -1,9 +1,13 @@
 package dev.lockstep.operator;
 
-import dev.lockstep.common.Durations;
 import dev.lockstep.api.v1alpha1.DriftCheckStatus;
+import dev.lockstep.api.v1alpha1.DriftResult;
+import dev.lockstep.api.v1alpha1.ErrorCategory;
 import dev.lockstep.api.v1alpha1.Phase;
+import dev.lockstep.api.v1alpha1.Reason;
+import dev.lockstep.api.v1alpha1.RunStep;
 import dev.lockstep.api.v1alpha1.SchemaMigration;
+import dev.lockstep.common.Durations;
 import io.fabric8.kubernetes.api.model.batch.v1.Job;
 import io.fabric8.kubernetes.client.KubernetesClientException;
 import io.javaoperatorsdk.operator.api.reconciler.Context;
@@ -14,6 +18,7 @@ import java.time.temporal.ChronoUnit;
 import java.util.List;
 import java.util.Objects;
 import java.util.Optional;
+import java.util.Set;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -41,7 +46,7 @@ final class DriftCheck {
         }
         DriftCheckStatus check = Optional.ofNullable(sm.getStatus().getDriftCheck()).orElseGet(DriftCheckStatus::new);
         check.setLastCheckedAt(now());
-        check.setResult("Clean");
+        check.setResult(DriftResult.Clean);
         check.setRunning(null);
         check.setMessage("the history matched the source when runner Job " + jobName + " migrated");
         sm.getStatus().setDriftCheck(check);
@@ -68,17 +73,18 @@ final class DriftCheck {
             }
             RunnerState state = RunnerObserver.observe(job.get(), SchemaMigrationReconciler.pods(context, SchemaMigrationReconciler.RUNNER_PODS, sm));
             if (state instanceof RunnerState.Succeeded) {
-                check.setResult("Clean");
+                check.setResult(DriftResult.Clean);
                 check.setMessage("the history matches the source");
             } else if (state instanceof RunnerState.Failed f) {
                 Optional<RunnerReport.Failure> error = f.report().map(RunnerReport::error);
-                String category = error.map(RunnerReport.Failure::category).orElse("POD");
-                boolean drift = List.of("DRIFT", "VALIDATION", "SQL").contains(category);
-                check.setResult(drift ? "Drifted" : "Failed");
+                ErrorCategory category = error.map(RunnerReport.Failure::category).orElse(ErrorCategory.POD);
+                boolean drift = Set.of(ErrorCategory.DRIFT, ErrorCategory.VALIDATION, ErrorCategory.SQL).contains(category);
+                check.setResult(drift ? DriftResult.Drifted : DriftResult.Failed);
                 check.setMessage(error.map(RunnerReport.Failure::message)
                         .orElse("the check's pod ended without a result: " + f.podReason()));
                 if (!drift) {
-                    events.warning(sm, Reason.DriftCheckFailed, "drift check " + check.getJob() + " could not run: " + check.getMessage());
+                    events.record(sm, true, Reason.DriftCheckFailed, "drift check " + check.getJob() + " could not run: " + check.getMessage(),
+                            "drift checks", check.getJob()); // one Event, counting the checks that could not run
                 }
             } else {
                 reportDrift(sm, report, check); // still as the last check found it: its Job's events bring us back
@@ -118,7 +124,7 @@ final class DriftCheck {
 
     /** Drift found stays reported until a later check (or a run) finds history and source in agreement. */
     private static void reportDrift(SchemaMigration sm, StatusReport report, DriftCheckStatus check) {
-        if ("Drifted".equals(check.getResult())) {
+        if (check.getResult() == DriftResult.Drifted) {
             report.stalled(Phase.Failed, Reason.DriftDetected, "drift check " + check.getJob() + " (" + check.getLastCheckedAt()
                     + "): " + check.getMessage() + ". The database was not changed; a check runs every "
                     + sm.getSpec().getDriftCheckInterval() + " and clears this once they agree, and a change of the spec runs the"

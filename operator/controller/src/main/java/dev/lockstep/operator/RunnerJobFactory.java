@@ -1,5 +1,6 @@
 package dev.lockstep.operator;
 
+import dev.lockstep.api.v1alpha1.RunStep;
 import dev.lockstep.api.v1alpha1.RunnerSpec;
 import dev.lockstep.api.v1alpha1.SchemaMigration;
 import dev.lockstep.api.v1alpha1.SchemaMigrationSpec;

@@ -1,5 +1,6 @@
 package dev.lockstep.operator;
 
+import dev.lockstep.api.v1alpha1.Reason;
 import io.fabric8.kubernetes.api.model.ContainerStateTerminated;
 import io.fabric8.kubernetes.api.model.ContainerStateWaiting;
 import io.fabric8.kubernetes.api.model.ContainerStatus;

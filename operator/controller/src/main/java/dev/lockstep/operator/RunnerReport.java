@@ -3,6 +3,7 @@ package dev.lockstep.operator;
 import com.fasterxml.jackson.annotation.JsonIgnoreProperties;
 import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.lockstep.api.v1alpha1.ErrorCategory;
 import java.util.List;
 import java.util.Optional;
 
@@ -43,7 +44,7 @@ public record RunnerReport(
     }
 
     @JsonIgnoreProperties(ignoreUnknown = true)
-    public record Failure(String category, String sqlState, String script, Integer line, String message, Boolean retryable) {
+    public record Failure(ErrorCategory category, String sqlState, String script, Integer line, String message, Boolean retryable) {
         /** Whether the runner found that nothing of the run stayed and the database was only unavailable. */
         public boolean safeToRetry() {
             return Boolean.TRUE.equals(retryable);

@@ -1,5 +1,6 @@
 package dev.lockstep.operator;
 
+import dev.lockstep.api.v1alpha1.Reason;
 import java.util.Optional;
 
 /** What a runner Job and its pod amount to, as far as the operator can see from the API. */

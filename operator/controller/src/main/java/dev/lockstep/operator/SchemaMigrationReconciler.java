@@ -1,11 +1,15 @@
 package dev.lockstep.operator;
 
 import dev.lockstep.api.v1alpha1.AppliedMigration;
+import dev.lockstep.api.v1alpha1.ErrorCategory;
 import dev.lockstep.api.v1alpha1.LastRun;
 import dev.lockstep.api.v1alpha1.Phase;
 import dev.lockstep.api.v1alpha1.PlanStatus;
 import dev.lockstep.api.v1alpha1.PlannedStep;
+import dev.lockstep.api.v1alpha1.Reason;
 import dev.lockstep.api.v1alpha1.RunError;
+import dev.lockstep.api.v1alpha1.RunResult;
+import dev.lockstep.api.v1alpha1.RunStep;
 import dev.lockstep.api.v1alpha1.SchemaMigration;
 import dev.lockstep.api.v1alpha1.SchemaMigrationSpec;
 import dev.lockstep.api.v1alpha1.SchemaMigrationStatus;
@@ -124,7 +128,6 @@ public class SchemaMigrationReconciler implements Reconciler<SchemaMigration> {
         }
         SchemaMigrationStatus status = sm.getStatus();
         String before = signature(status);
-        String since = lastTransition(status);
 
         StatusReport report = new StatusReport(sm, new ConditionSet(status.getConditions(), sm.getMetadata().getGeneration(), clock));
         status.setObservedGeneration(sm.getMetadata().getGeneration());
@@ -141,8 +144,9 @@ public class SchemaMigrationReconciler implements Reconciler<SchemaMigration> {
 
         String after = signature(status);
         if (!after.equals(before) && report.event != null) {
-            // Named by the transition: the same transition, again after a status write that lost a conflict, is one Event.
-            events.once(sm, report.warning, report.eventReason, report.event, before + "@" + since + "->" + after);
+            // One Event per reason and run; the state reached is the fact, so seeing the same transition again (after a
+            // status write that lost a conflict, or from a cache that lagged it) counts nothing.
+            events.record(sm, report.warning, report.eventReason, report.event, runSeries(sm), after);
         }
         UpdateControl<SchemaMigration> control = UpdateControl.patchStatus(sm);
         return report.recheckAfter == null ? control : control.rescheduleAfter(report.recheckAfter);
@@ -159,7 +163,6 @@ public class SchemaMigrationReconciler implements Reconciler<SchemaMigration> {
             sm.setStatus(new SchemaMigrationStatus());
         }
         String before = signature(sm.getStatus());
-        String since = lastTransition(sm.getStatus());
         StatusReport report = new StatusReport(sm, new ConditionSet(sm.getStatus().getConditions(), sm.getMetadata().getGeneration(), clock));
         KubernetesClientException api = null;
         for (Throwable t = e; t != null && api == null; t = t.getCause() == t ? null : t.getCause()) {
@@ -185,7 +188,7 @@ public class SchemaMigrationReconciler implements Reconciler<SchemaMigration> {
         }
         String after = signature(sm.getStatus());
         if (!after.equals(before) && report.event != null && events != null) {
-            events.once(sm, true, report.eventReason, report.event, before + "@" + since + "->" + after);
+            events.record(sm, true, report.eventReason, report.event, runSeries(sm), after);
         }
         return ErrorStatusUpdateControl.patchStatus(sm);
     }
@@ -238,12 +241,12 @@ public class SchemaMigrationReconciler implements Reconciler<SchemaMigration> {
         if (!sameSpec) {
             status.setHeldForContract(null);
         }
-        RunStep step = sameSpec && RunStep.Contract.name().equals(last.getStep()) ? RunStep.Contract : RunStep.Expand;
+        RunStep step = sameSpec && last.getStep() == RunStep.Contract ? RunStep.Contract : RunStep.Expand;
         int attempt = sameSpec && last.getAttempt() != null ? last.getAttempt() : 1;
         String jobName = jobName(sm, hash, step, attempt);
         boolean retrying = false;
 
-        if (sameSpec && "Succeeded".equals(last.getResult())) {
+        if (sameSpec && last.getResult() == RunResult.Succeeded) {
             if (step == RunStep.Expand && heldForContract(status)) {
                 contractGate(sm, context, report, hash, 1);
             } else {
@@ -252,7 +255,7 @@ public class SchemaMigrationReconciler implements Reconciler<SchemaMigration> {
             }
             return;
         }
-        if (sameSpec && "Failed".equals(last.getResult())) {
+        if (sameSpec && last.getResult() == RunResult.Failed) {
             Optional<Instant> next = nextAttempt(last);
             if (next.isEmpty() || next.get().isAfter(clock.instant())) {
                 reportFailed(sm, report);
@@ -315,17 +318,17 @@ public class SchemaMigrationReconciler implements Reconciler<SchemaMigration> {
             // Result stays as it was: a pod gone missing between "cannot start" and the Job failing is still NotStarted.
             report.progressing(Phase.Migrating, Reason.MigrationPending, s.detail(), null, null);
         } else if (state instanceof RunnerState.Running) {
-            status.getLastRun().setResult("Running");
+            status.getLastRun().setResult(RunResult.Running);
             report.progressing(Phase.Migrating, Reason.MigrationRunning, "runner Job " + jobName + " is migrating towards revision "
                     + spec.getTargetRevision(), Reason.MigrationRunning, "runner Job " + jobName + " started");
         } else if (state instanceof RunnerState.Blocked b) {
-            status.getLastRun().setResult("NotStarted");
+            status.getLastRun().setResult(RunResult.NotStarted);
             report.stalled(Phase.Pending, b.reason(), blockedMessage(sm, jobName, b));
         } else if (state instanceof RunnerState.Succeeded s) {
             recordReport(status.getLastRun(), s.report());
             recordPlan(sm, step, s.report());
             warnIfDestructive(sm, jobName, step, s.report());
-            status.getLastRun().setResult("Succeeded");
+            status.getLastRun().setResult(RunResult.Succeeded);
             status.setCurrentRevision(s.report().toRevision());
             status.setPendingVersions(pendingAfter(s.report(), spec.getTargetRevision()));
             status.setHeldForContract(step == RunStep.Expand && !s.report().heldOrEmpty().isEmpty() ? s.report().heldOrEmpty() : null);
@@ -338,7 +341,7 @@ public class SchemaMigrationReconciler implements Reconciler<SchemaMigration> {
                 driftChecks.check(sm, context, report, hash);
             }
         } else if (state instanceof RunnerState.Failed f) {
-            if (f.report().isEmpty() && !f.containerEverStarted() && "NotStarted".equals(status.getLastRun().getResult())) {
+            if (f.report().isEmpty() && !f.containerEverStarted() && status.getLastRun().getResult() == RunResult.NotStarted) {
                 // The pod waited for a Secret (or an image) until the Job's deadline and never touched the
                 // database: replacing it is safe, and is how a Secret created late still takes effect.
                 String next = jobName(sm, hash, step, attempt + 1);
@@ -428,7 +431,7 @@ public class SchemaMigrationReconciler implements Reconciler<SchemaMigration> {
      * {@code previous} is one of them (the same spec, failed retryable), so a step that follows a success starts afresh.
      */
     private static Integer unavailableSoFar(LastRun previous, String hash) {
-        boolean unavailable = previous != null && hash.equals(previous.getSpecHash()) && "Failed".equals(previous.getResult())
+        boolean unavailable = previous != null && hash.equals(previous.getSpecHash()) && previous.getResult() == RunResult.Failed
                 && foundDatabaseUnavailable(previous);
         return unavailable ? previous.getUnavailableAttempts() : null;
     }
@@ -474,7 +477,7 @@ public class SchemaMigrationReconciler implements Reconciler<SchemaMigration> {
         }
         Duration wait = Duration.between(clock.instant(), next.get());
         wait = wait.compareTo(Duration.ofSeconds(1)) < 0 ? Duration.ofSeconds(1) : wait;
-        Phase phase = RunStep.Contract.name().equals(last.getStep()) ? Phase.Contracting : Phase.Migrating;
+        Phase phase = last.getStep() == RunStep.Contract ? Phase.Contracting : Phase.Migrating;
         report.retrying(phase, Reason.DatabaseUnavailable, why + ". Attempt " + (last.getAttempt() == null ? 2 : last.getAttempt() + 1)
                         + " starts at " + last.getNextAttemptAt() + " (in " + wait.toSeconds() + " s; " + unavailable + " of at most "
                         + databaseRetry.limit() + " runs in a row found it unavailable); to try at once: " + retry,
@@ -491,19 +494,19 @@ public class SchemaMigrationReconciler implements Reconciler<SchemaMigration> {
             return;
         }
         StringBuilder message = new StringBuilder();
-        String category = error == null || error.getCategory() == null ? "" : error.getCategory();
-        if ("APPROVAL".equals(category)) {
+        ErrorCategory category = error == null || error.getCategory() == null ? ErrorCategory.UNKNOWN : error.getCategory();
+        if (category == ErrorCategory.APPROVAL) {
             // Not a failure: the plan is written down and waits for a reviewed commit that approves its digest.
             report.progressing(Phase.AwaitingApproval, Reason.PlanAwaitingApproval, error.getMessage(),
                     Reason.PlanAwaitingApproval, error.getMessage());
             return;
         }
         Reason reason = switch (category) {
-            case "POD" -> Reason.RunnerFailed;
-            case "DRIFT" -> Reason.DriftDetected;
-            case "DESTRUCTIVE" -> Reason.DestructiveChangeBlocked;
-            case "DRY_RUN_DATABASE" -> Reason.DryRunDatabaseInUse;
-            case "LOCK" -> Reason.DryRunLockContention;
+            case POD -> Reason.RunnerFailed;
+            case DRIFT -> Reason.DriftDetected;
+            case DESTRUCTIVE -> Reason.DestructiveChangeBlocked;
+            case DRY_RUN_DATABASE -> Reason.DryRunDatabaseInUse;
+            case LOCK -> Reason.DryRunLockContention;
             default -> Reason.MigrationFailed;
         };
         if (reason == Reason.DriftDetected) {
@@ -514,7 +517,7 @@ public class SchemaMigrationReconciler implements Reconciler<SchemaMigration> {
             message.append("the dry run could not get a lock on a busy table, so nothing ran (not a destructive change)");
         } else if (reason == Reason.DryRunDatabaseInUse) {
             message.append("the runner refused the scratch database (spec.policy.dryRunDatabase)");
-        } else if ("CONNECTION".equals(category)) {
+        } else if (category == ErrorCategory.CONNECTION) {
             message.append("the runner could not use the database (a login, a database name or a permission to fix)");
         } else if (error != null && error.getScript() != null) {
             message.append(error.getScript()).append(" failed");
@@ -575,10 +578,10 @@ public class SchemaMigrationReconciler implements Reconciler<SchemaMigration> {
         run.setUnavailableAttempts(unavailableSoFar(previous, hash));
         run.setJob(jobName);
         run.setSpecHash(hash);
-        run.setStep(step.name());
+        run.setStep(step);
         run.setAttempt(attempt);
         run.setTargetRevision(sm.getSpec().getTargetRevision());
-        run.setResult("Running");
+        run.setResult(RunResult.Running);
         sm.getStatus().setLastRun(run);
     }
 
@@ -587,12 +590,12 @@ public class SchemaMigrationReconciler implements Reconciler<SchemaMigration> {
         run.setUnavailableAttempts(unavailableSoFar(previous, hash));
         run.setJob(job.getMetadata().getName());
         run.setSpecHash(hash);
-        run.setStep(step.name());
+        run.setStep(step);
         run.setAttempt(attempt);
         run.setTargetRevision(job.getMetadata().getAnnotations() == null ? null
                 : job.getMetadata().getAnnotations().get(RunnerJobs.TARGET_ANNOTATION));
         run.setStartedAt(job.getMetadata().getCreationTimestamp());
-        run.setResult("Running");
+        run.setResult(RunResult.Running);
         return run;
     }
 
@@ -681,16 +684,16 @@ public class SchemaMigrationReconciler implements Reconciler<SchemaMigration> {
         }
         List<RunnerReport.Plan.Step> destructive = report.plan().destructiveExpandSteps();
         if (!destructive.isEmpty()) {
-            events.once(sm, true, Reason.DestructiveChangeWarned, "expand step(s) " + String.join(", ", destructive.stream()
+            events.record(sm, true, Reason.DestructiveChangeWarned, "expand step(s) " + String.join(", ", destructive.stream()
                     .map(RunnerReport.Plan.Step::version).toList()) + " applied with destructive changes (spec.policy.destructive:"
                     + " Warn): " + truncate(String.join("; ", destructive.stream().flatMap(s -> s.findings().stream()).toList()), 600),
-                    "run " + jobName);
+                    runSeries(sm), jobName);
         }
     }
 
     private void recordFailure(SchemaMigrationStatus status, RunnerState.Failed failed) {
         LastRun run = status.getLastRun();
-        run.setResult("Failed");
+        run.setResult(RunResult.Failed);
         if (failed.report().isPresent()) {
             RunnerReport report = failed.report().get();
             recordReport(run, report);
@@ -701,7 +704,7 @@ public class SchemaMigrationReconciler implements Reconciler<SchemaMigration> {
         } else {
             run.setFinishedAt(now());
             RunError error = new RunError();
-            error.setCategory("POD");
+            error.setCategory(ErrorCategory.POD);
             error.setMessage("the runner pod ended without a result: " + failed.podReason()
                     + (failed.podMessage() == null ? "" : " (" + truncate(failed.podMessage(), 600) + ")"));
             run.setError(error);
@@ -727,7 +730,13 @@ public class SchemaMigrationReconciler implements Reconciler<SchemaMigration> {
     }
 
     static String jobName(SchemaMigration sm, String hash, RunStep step, int attempt) {
-        String suffix = step.hashSuffix() + (attempt <= 1 ? "" : "-" + attempt);
+        // The expand Job keeps the plain name, so Jobs made before contract steps existed still match.
+        String stepSuffix = switch (step) {
+            case Contract -> "c";
+            case Check -> "v";
+            default -> "";
+        };
+        String suffix = stepSuffix + (attempt <= 1 ? "" : "-" + attempt);
         return RunnerJobs.jobName(sm.getMetadata().getName(), sm.getSpec().getTargetRevision(), hash + suffix);
     }
 
@@ -807,9 +816,14 @@ public class SchemaMigrationReconciler implements Reconciler<SchemaMigration> {
      * The newest lastTransitionTime among the conditions: the same across a retried reconcile, new after any change, so it
      * tells one occurrence of a transition from a later one in the Event's name.
      */
-    private static String lastTransition(SchemaMigrationStatus status) {
-        return status.getConditions().stream().map(io.fabric8.kubernetes.api.model.Condition::getLastTransitionTime)
-                .filter(Objects::nonNull).max(Comparator.naturalOrder()).orElse("");
+    /**
+     * Which Event object counts a SchemaMigration's Events of one reason: its run (the spec it ran and the step, every
+     * attempt of it), or before any run its generation.
+     */
+    static String runSeries(SchemaMigration sm) {
+        LastRun run = sm.getStatus() == null ? null : sm.getStatus().getLastRun();
+        return run == null || run.getSpecHash() == null ? "generation " + sm.getMetadata().getGeneration()
+                : "run " + run.getSpecHash() + " " + run.getStep();
     }
 
     /** Phase, the deciding reason and the Job: a change in any of them is worth an Event. */

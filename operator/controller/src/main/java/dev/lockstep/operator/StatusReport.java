@@ -1,7 +1,10 @@
 package dev.lockstep.operator;
 
+import dev.lockstep.api.v1alpha1.ConditionType;
 import dev.lockstep.api.v1alpha1.LastRun;
 import dev.lockstep.api.v1alpha1.Phase;
+import dev.lockstep.api.v1alpha1.Reason;
+import dev.lockstep.api.v1alpha1.RunResult;
 import dev.lockstep.api.v1alpha1.SchemaMigration;
 
 /**
@@ -91,7 +94,7 @@ final class StatusReport {
         if (current == null || target == null) {
             atTarget = false;
         } else if (Revisions.LATEST.equals(target)) {
-            atTarget = last != null && "Succeeded".equals(last.getResult()) && Revisions.LATEST.equals(last.getTargetRevision())
+            atTarget = last != null && last.getResult() == RunResult.Succeeded && Revisions.LATEST.equals(last.getTargetRevision())
                     && sm.getStatus().getPendingVersions() != null && sm.getStatus().getPendingVersions().isEmpty();
         } else {
             atTarget = Revisions.isVersion(current) && Revisions.isVersion(target) && Revisions.compare(current, target) == 0;

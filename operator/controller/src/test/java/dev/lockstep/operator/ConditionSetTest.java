@@ -2,6 +2,8 @@ package dev.lockstep.operator;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.lockstep.api.v1alpha1.ConditionType;
+import dev.lockstep.api.v1alpha1.Reason;
 import io.fabric8.kubernetes.api.model.Condition;
 import java.time.Clock;
 import java.time.Instant;

@@ -3,6 +3,7 @@ package dev.lockstep.testkit;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
+import dev.lockstep.api.v1alpha1.BlueGreenPhase;
 import dev.lockstep.api.v1alpha1.BlueGreenSpec;
 import dev.lockstep.api.v1alpha1.RolloutSpec;
 import dev.lockstep.api.v1alpha1.SchemaMigration;
@@ -90,7 +91,7 @@ class BlueGreenApiServerIT {
         TestDatabase db = cluster.database();
         Operator operator = cluster.startOperator();
         Map<String, String> scripts = startOnBlue(cluster, db);
-        assertThat(cluster.get("accounts").getStatus().getBlueGreen().getState()).isEqualTo("Idle");
+        assertThat(cluster.get("accounts").getStatus().getBlueGreen().getState()).isEqualTo(BlueGreenPhase.Idle);
         assertThat(cluster.get("accounts").getStatus().getBlueGreen().getActiveColor()).isEqualTo("blue");
 
         // Watch the invariant the whole time: whenever the Service selects green, every green pod is Ready.
@@ -118,13 +119,13 @@ class BlueGreenApiServerIT {
             cluster.editMigration("accounts", sm -> { sm.getSpec().setTargetRevision("7"); });
             cluster.client().apps().deployments().inNamespace(cluster.namespace()).resource(side("green", "7", 2)).create();
 
-            await().atMost(Duration.ofSeconds(30)).until(() -> "PreviewGated".equals(cluster.get("accounts").getStatus().getBlueGreen().getState()));
+            await().atMost(Duration.ofSeconds(30)).until(() -> BlueGreenPhase.PreviewGated == cluster.get("accounts").getStatus().getBlueGreen().getState());
             assertThat(selected(cluster)).isEqualTo("blue");
 
             await().atMost(Duration.ofSeconds(60)).until(() -> "green".equals(selected(cluster)));
             SchemaMigration flipped = cluster.get("accounts");
             assertThat(flipped.getStatus().getCurrentRevision()).isEqualTo("7");
-            await().atMost(Duration.ofSeconds(10)).until(() -> "Draining".equals(cluster.get("accounts").getStatus().getBlueGreen().getState()));
+            await().atMost(Duration.ofSeconds(10)).until(() -> BlueGreenPhase.Draining == cluster.get("accounts").getStatus().getBlueGreen().getState());
             String lastFlip = cluster.get("accounts").getStatus().getBlueGreen().getLastFlip();
             assertThat(lastFlip).isNotNull();
 
@@ -135,7 +136,7 @@ class BlueGreenApiServerIT {
             assertThat(cluster.get("accounts").getStatus().getBlueGreen().getLastFlip()).isEqualTo(lastFlip);
 
             cluster.client().apps().deployments().inNamespace(cluster.namespace()).withName("accounts-api-blue").scale(0);
-            await().atMost(Duration.ofSeconds(30)).until(() -> "Idle".equals(cluster.get("accounts").getStatus().getBlueGreen().getState()));
+            await().atMost(Duration.ofSeconds(30)).until(() -> BlueGreenPhase.Idle == cluster.get("accounts").getStatus().getBlueGreen().getState());
             assertThat(cluster.get("accounts").getStatus().getBlueGreen().getActiveColor()).isEqualTo("green");
         } finally {
             monitor.shutdownNow();

@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 import dev.lockstep.api.v1alpha1.Phase;
+import dev.lockstep.api.v1alpha1.RunStep;
 import dev.lockstep.api.v1alpha1.SchemaMigration;
 import dev.lockstep.runner.testing.TestDatabase;
 import io.fabric8.kubernetes.api.model.Pod;
@@ -77,7 +78,7 @@ class ContractApiServerIT {
         SchemaMigration ready = cluster.awaitCondition("users", "Ready", "True", "MigrationSucceeded");
         assertThat(ready.getStatus().getCurrentRevision()).isEqualTo("3");
         assertThat(ready.getStatus().getHeldForContract()).isNullOrEmpty();
-        assertThat(ready.getStatus().getLastRun().getStep()).isEqualTo("Contract");
+        assertThat(ready.getStatus().getLastRun().getStep()).isEqualTo(RunStep.Contract);
         assertThat(contractJobs(cluster)).hasSize(1);
         assertThat(columns(db)).containsExactly("display_name", "id");
     }

@@ -3,6 +3,7 @@ package dev.lockstep.testkit;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
+import dev.lockstep.api.v1alpha1.ErrorCategory;
 import dev.lockstep.api.v1alpha1.Phase;
 import dev.lockstep.api.v1alpha1.PolicySpec;
 import dev.lockstep.api.v1alpha1.SchemaMigration;
@@ -65,7 +66,7 @@ class DatabaseOutageApiServerIT {
                 .contains("the database was unavailable to runner Job", "nothing accepted a connection at 127.0.0.1:" + pg.port(),
                         "Nothing of the run stayed", "Attempt 2 starts at", "lockstep.dev/retry");
         assertThat(waiting.getStatus().getLastRun().getError().getRetryable()).isTrue();
-        assertThat(waiting.getStatus().getLastRun().getError().getCategory()).isEqualTo("CONNECTION");
+        assertThat(waiting.getStatus().getLastRun().getError().getCategory()).isEqualTo(ErrorCategory.CONNECTION);
         assertThat(waiting.getStatus().getLastRun().getUnavailableAttempts()).isEqualTo(1);
         assertThat(waiting.getStatus().getLastRun().getNextAttemptAt()).isNotNull();
         await().atMost(Duration.ofSeconds(10)).until(() -> cluster.events("orders").stream()

@@ -2,6 +2,8 @@ package dev.lockstep.testkit;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.lockstep.api.v1alpha1.DriftResult;
+import dev.lockstep.api.v1alpha1.ErrorCategory;
 import dev.lockstep.api.v1alpha1.Phase;
 import dev.lockstep.api.v1alpha1.SchemaMigration;
 import dev.lockstep.runner.testing.TestDatabase;
@@ -35,7 +37,7 @@ class DriftApiServerIT {
         assertThat(Cluster.condition(stalled, "Stalled").orElseThrow().getMessage())
                 .contains("changed since they were applied: 2 (V2__add_item_name.sql: checksum differs)", "Nothing was run",
                         "database at revision 2");
-        assertThat(stalled.getStatus().getLastRun().getError().getCategory()).isEqualTo("DRIFT");
+        assertThat(stalled.getStatus().getLastRun().getError().getCategory()).isEqualTo(ErrorCategory.DRIFT);
         assertThat(db.column("SELECT column_name FROM information_schema.columns WHERE table_name = 'items' ORDER BY 1"))
                 .containsExactly("id", "name");
 
@@ -58,7 +60,7 @@ class DriftApiServerIT {
         sm.getSpec().setDriftCheckInterval("10s");
         cluster.apply(sm);
         SchemaMigration ready = cluster.awaitCondition("items", "Ready", "True", "MigrationSucceeded");
-        assertThat(ready.getStatus().getDriftCheck().getResult()).isEqualTo("Clean");
+        assertThat(ready.getStatus().getDriftCheck().getResult()).isEqualTo(DriftResult.Clean);
 
         // A hotfix applied by hand, recorded as version 3, which the source does not have.
         db.execute("CREATE TABLE hotfix (id int); INSERT INTO flyway_schema_history (installed_rank, version, description, type,"
@@ -68,7 +70,7 @@ class DriftApiServerIT {
         SchemaMigration drifted = cluster.awaitCondition("items", "Stalled", "True", "DriftDetected", Duration.ofSeconds(60));
         assertThat(Cluster.condition(drifted, "Stalled").orElseThrow().getMessage())
                 .contains("the history is newer than the source: 3 applied, the source ends at 2", "The database was not changed");
-        assertThat(drifted.getStatus().getDriftCheck().getResult()).isEqualTo("Drifted");
+        assertThat(drifted.getStatus().getDriftCheck().getResult()).isEqualTo(DriftResult.Drifted);
         assertThat(drifted.getStatus().getDriftCheck().getJob()).endsWith("v");
         assertThat(db.tables("public")).contains("hotfix");
 
@@ -76,7 +78,7 @@ class DriftApiServerIT {
         db.execute("DROP TABLE hotfix; DELETE FROM flyway_schema_history WHERE version = '3'");
 
         SchemaMigration clean = cluster.awaitCondition("items", "Ready", "True", "MigrationSucceeded", Duration.ofSeconds(60));
-        assertThat(clean.getStatus().getDriftCheck().getResult()).isEqualTo("Clean");
+        assertThat(clean.getStatus().getDriftCheck().getResult()).isEqualTo(DriftResult.Clean);
         assertThat(clean.getStatus().getDriftCheck().getChecks()).isGreaterThanOrEqualTo(2);
         assertThat(clean.getStatus().getLastRun().getApplied()).extracting(a -> a.getVersion()).containsExactly("1", "2");
         // Check Jobs do not pile up: the migrate Job and at most the two newest checks.

@@ -3,6 +3,7 @@ package dev.lockstep.testkit;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
+import dev.lockstep.api.v1alpha1.BlueGreenPhase;
 import dev.lockstep.api.v1alpha1.SchemaMigration;
 import dev.lockstep.runner.testing.TestDatabase;
 import io.fabric8.kubernetes.api.model.HasMetadata;
@@ -124,7 +125,7 @@ class ExamplesApiServerIT {
 
         // "After the switch, scale the old color to zero."
         cluster.client().apps().deployments().inNamespace(cluster.namespace()).withName("accounts-api-blue").scale(0);
-        await().atMost(Duration.ofSeconds(30)).until(() -> "Idle".equals(cluster.get("accounts").getStatus().getBlueGreen().getState()));
+        await().atMost(Duration.ofSeconds(30)).until(() -> BlueGreenPhase.Idle == cluster.get("accounts").getStatus().getBlueGreen().getState());
         assertThat(cluster.get("accounts").getStatus().getBlueGreen().getActiveColor()).isEqualTo("green");
         Deployment blue = cluster.client().apps().deployments().inNamespace(cluster.namespace()).withName("accounts-api-blue").get();
         assertThat(blue.getSpec().getReplicas()).isZero();

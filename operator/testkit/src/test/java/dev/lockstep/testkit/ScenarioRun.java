@@ -1,5 +1,6 @@
 package dev.lockstep.testkit;
 
+import dev.lockstep.api.v1alpha1.BlueGreenPhase;
 import dev.lockstep.api.v1alpha1.BlueGreenSpec;
 import dev.lockstep.api.v1alpha1.ContractSpec;
 import dev.lockstep.api.v1alpha1.RolloutSpec;
@@ -222,7 +223,7 @@ final class ScenarioRun {
             boolean done = ready(sm) && target.equals(sm.getStatus().getCurrentRevision()) && serving(scenario.expanded());
             if (scenario.strategy() == Scenario.Strategy.BlueGreen) {
                 done = done && "green".equals(selectedColor()) && sm.getStatus().getBlueGreen() != null
-                        && "Idle".equals(sm.getStatus().getBlueGreen().getState());
+                        && BlueGreenPhase.Idle == sm.getStatus().getBlueGreen().getState();
             }
             return done;
         });

@@ -6,8 +6,8 @@ import com.fasterxml.jackson.annotation.JsonPropertyDescription;
 /** Where a blue/green rollout stands. */
 @JsonInclude(JsonInclude.Include.NON_NULL)
 public class BlueGreenStatus {
-    @JsonPropertyDescription("Idle, PreviewGated, PreviewReady, Flipped or Draining.")
-    private String state;
+    @JsonPropertyDescription("Idle, PreviewGated, PreviewReady, Flipped or Draining; Unknown only when read from a newer operator.")
+    private BlueGreenPhase state;
 
     @JsonPropertyDescription("The color the Service selects.")
     private String activeColor;
@@ -21,8 +21,8 @@ public class BlueGreenStatus {
     @JsonPropertyDescription("What the rollout waits for, or how to roll back.")
     private String message;
 
-    public String getState() { return state; }
-    public void setState(String state) { this.state = state; }
+    public BlueGreenPhase getState() { return state; }
+    public void setState(BlueGreenPhase state) { this.state = state; }
     public String getActiveColor() { return activeColor; }
     public void setActiveColor(String activeColor) { this.activeColor = activeColor; }
     public String getPreviewColor() { return previewColor; }

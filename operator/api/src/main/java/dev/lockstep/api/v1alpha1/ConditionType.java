@@ -1,4 +1,4 @@
-package dev.lockstep.operator;
+package dev.lockstep.api.v1alpha1;
 
 /** The condition types a SchemaMigration carries, in the kstatus convention. */
 public enum ConditionType {

@@ -10,7 +10,7 @@ public class DriftCheckStatus {
     private String lastCheckedAt;
 
     @JsonPropertyDescription("What the last finished check found: Clean, Drifted, or Failed (the check itself could not run; see message).")
-    private String result;
+    private DriftResult result;
 
     @JsonPropertyDescription("True while a check Job runs; result still holds the previous check's finding.")
     private Boolean running;
@@ -26,8 +26,8 @@ public class DriftCheckStatus {
 
     public String getLastCheckedAt() { return lastCheckedAt; }
     public void setLastCheckedAt(String lastCheckedAt) { this.lastCheckedAt = lastCheckedAt; }
-    public String getResult() { return result; }
-    public void setResult(String result) { this.result = result; }
+    public DriftResult getResult() { return result; }
+    public void setResult(DriftResult result) { this.result = result; }
     public Boolean getRunning() { return running; }
     public void setRunning(Boolean running) { this.running = running; }
     public String getMessage() { return message; }

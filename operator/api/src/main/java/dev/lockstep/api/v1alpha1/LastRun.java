@@ -17,13 +17,13 @@ public class LastRun {
     private Integer attempt;
 
     @JsonPropertyDescription("Expand (every step up to the first contract step) or Contract (the rest, once no pod needs the old schema).")
-    private String step;
+    private RunStep step;
 
     @JsonPropertyDescription("The revision the Job was asked to reach.")
     private String targetRevision;
 
-    @JsonPropertyDescription("Running, NotStarted (the pod cannot start yet), Succeeded or Failed.")
-    private String result;
+    @JsonPropertyDescription("Running, NotStarted (the pod cannot start yet), Succeeded or Failed; Unknown only when read from a newer operator.")
+    private RunResult result;
 
     @JsonPropertyDescription("When the Job started (RFC 3339).")
     private String startedAt;
@@ -63,14 +63,14 @@ public class LastRun {
     public void setJob(String job) { this.job = job; }
     public String getSpecHash() { return specHash; }
     public void setSpecHash(String specHash) { this.specHash = specHash; }
-    public String getStep() { return step; }
-    public void setStep(String step) { this.step = step; }
+    public RunStep getStep() { return step; }
+    public void setStep(RunStep step) { this.step = step; }
     public Integer getAttempt() { return attempt; }
     public void setAttempt(Integer attempt) { this.attempt = attempt; }
     public String getTargetRevision() { return targetRevision; }
     public void setTargetRevision(String targetRevision) { this.targetRevision = targetRevision; }
-    public String getResult() { return result; }
-    public void setResult(String result) { this.result = result; }
+    public RunResult getResult() { return result; }
+    public void setResult(RunResult result) { this.result = result; }
     public String getStartedAt() { return startedAt; }
     public void setStartedAt(String startedAt) { this.startedAt = startedAt; }
     public String getFinishedAt() { return finishedAt; }

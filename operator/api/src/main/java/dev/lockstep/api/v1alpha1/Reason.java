@@ -1,4 +1,4 @@
-package dev.lockstep.operator;
+package dev.lockstep.api.v1alpha1;
 
 /** Condition reasons: CamelCase, stable, documented in docs/status.md. Tools match on them; never rename one. */
 public enum Reason {

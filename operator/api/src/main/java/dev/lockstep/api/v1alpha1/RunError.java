@@ -6,8 +6,8 @@ import com.fasterxml.jackson.annotation.JsonPropertyDescription;
 /** Why a runner Job failed, as far as it could tell. */
 @JsonInclude(JsonInclude.Include.NON_NULL)
 public class RunError {
-    @JsonPropertyDescription("SQL, VALIDATION, CONNECTION, ARGUMENTS, INTERNAL, or POD when the runner never reported (e.g. OOMKilled, deadline).")
-    private String category;
+    @JsonPropertyDescription("What kind of failure: SQL, VALIDATION, DRIFT, CONNECTION, DESTRUCTIVE, APPROVAL, DRY_RUN_DATABASE, LOCK, ARGUMENTS, INTERNAL, or POD when the runner never reported (e.g. OOMKilled, deadline); UNKNOWN only when read from a newer runner.")
+    private ErrorCategory category;
 
     @JsonPropertyDescription("PostgreSQL SQLSTATE, when the database reported one.")
     private String sqlState;
@@ -21,8 +21,8 @@ public class RunError {
     @JsonPropertyDescription("True when the database was unreachable or went away and nothing of the run stayed (it failed before it changed anything, or the server rolled back the script's transaction): the operator starts the next attempt by itself (see lastRun.nextAttemptAt).")
     private Boolean retryable;
 
-    public String getCategory() { return category; }
-    public void setCategory(String category) { this.category = category; }
+    public ErrorCategory getCategory() { return category; }
+    public void setCategory(ErrorCategory category) { this.category = category; }
     public String getSqlState() { return sqlState; }
     public void setSqlState(String sqlState) { this.sqlState = sqlState; }
     public String getScript() { return script; }

@@ -47,7 +47,7 @@ public final class BlueGreenRollout {
         }
         BlueGreenObservation observation = observe(gatedPods, label, active, migrationStalled);
         BlueGreenStatus status = Objects.requireNonNullElseGet(sm.getStatus().getBlueGreen(), BlueGreenStatus::new);
-        BlueGreenState state = status.getState() == null ? BlueGreenState.Idle : BlueGreenState.valueOf(status.getState());
+        BlueGreenState state = BlueGreenState.of(status.getState());
         BlueGreenState.Transition transition = state.step(observation);
         if (transition.action() == BlueGreenState.Action.FLIP) {
             flip(client, service, label, observation.previewColor());
@@ -59,7 +59,7 @@ public final class BlueGreenRollout {
             transition = new BlueGreenState.Transition(settled.next(), BlueGreenState.Action.FLIP,
                     transition.message() + "; " + settled.message());
         }
-        status.setState(transition.next().name());
+        status.setState(transition.next().phase());
         status.setActiveColor(active);
         status.setPreviewColor(observation.previewColor());
         status.setMessage(transition.message());

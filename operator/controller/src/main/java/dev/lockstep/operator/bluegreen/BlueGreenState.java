@@ -1,5 +1,7 @@
 package dev.lockstep.operator.bluegreen;
 
+import dev.lockstep.api.v1alpha1.BlueGreenPhase;
+
 /**
  * The blue/green rollout as an explicit state machine, one handler per state. The Service is switched by exactly one
  * transition (PreviewReady → Flipped), and only towards a side that runs newer code than the active one, so a
@@ -84,6 +86,19 @@ public enum BlueGreenState {
     public record Transition(BlueGreenState next, Action action, String message) {}
 
     abstract Transition next(BlueGreenObservation observation);
+
+    /**
+     * The handler for what status says. A value this version does not know (a newer operator's) starts from Idle, which
+     * assumes nothing: it never switches back, only towards newer code, as after any restart.
+     */
+    public static BlueGreenState of(BlueGreenPhase shown) {
+        return shown == null || shown == BlueGreenPhase.Unknown ? Idle : valueOf(shown.name());
+    }
+
+    /** How status shows this state. */
+    public BlueGreenPhase phase() {
+        return BlueGreenPhase.valueOf(name());
+    }
 
     /** The next state and action for what was observed. */
     public Transition step(BlueGreenObservation observation) {

@@ -1,7 +1,7 @@
 package dev.lockstep.operator.gate;
 
+import dev.lockstep.api.v1alpha1.Reason;
 import dev.lockstep.api.v1alpha1.SchemaMigration;
-import dev.lockstep.operator.Reason;
 import dev.lockstep.operator.Revisions;
 import io.fabric8.kubernetes.api.model.Pod;
 import java.util.Collection;

@@ -1,8 +1,8 @@
 package dev.lockstep.operator.gate;
 
+import dev.lockstep.api.v1alpha1.Reason;
 import dev.lockstep.api.v1alpha1.SchemaMigration;
 import dev.lockstep.operator.EventRecorder;
-import dev.lockstep.operator.Reason;
 import io.fabric8.kubernetes.api.model.Pod;
 import io.fabric8.kubernetes.api.model.PodCondition;
 import io.fabric8.kubernetes.client.KubernetesClientException;
@@ -101,14 +101,15 @@ public class PodGateReconciler implements Reconciler<Pod> {
 
     private void announce(Pod pod, PodGate.Decision decision) {
         if (decision.reason() == Reason.SchemaMigrationNotFound || decision.reason() == Reason.InvalidRequiredRevision) {
-            events.warning(pod, decision.reason(), decision.message());
+            events.record(pod, true, decision.reason(), decision.message(), "", decision.message());
         } else if (decision.open()) {
-            events.normal(pod, decision.reason(), "released: " + decision.message());
+            events.record(pod, false, decision.reason(), "released: " + decision.message(), "", decision.message());
         }
         if (!PodGate.hasGate(pod)) {
-            events.warning(pod, Reason.InvalidSpec, "pod names SchemaMigration " + PodGate.schemaName(pod).orElse("")
+            String message = "pod names SchemaMigration " + PodGate.schemaName(pod).orElse("")
                     + " but has no readiness gate " + PodGate.CONDITION + ": it is not held; add readinessGates: [{conditionType: "
-                    + PodGate.CONDITION + "}] to the pod template");
+                    + PodGate.CONDITION + "}] to the pod template";
+            events.record(pod, true, Reason.InvalidSpec, message, "", message);
         }
     }
 

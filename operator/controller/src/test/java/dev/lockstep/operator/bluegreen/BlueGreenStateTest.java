@@ -2,7 +2,9 @@ package dev.lockstep.operator.bluegreen;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.lockstep.api.v1alpha1.BlueGreenPhase;
 import dev.lockstep.operator.bluegreen.BlueGreenState.Action;
+import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
 
@@ -56,5 +58,22 @@ class BlueGreenStateTest {
 
         assertThat(transition.action()).isEqualTo(Action.NONE);
         assertThat(transition.message()).contains("blue keeps serving", "roll back", "spec.targetRevision");
+    }
+
+    @ParameterizedTest
+    @CsvSource({"Idle", "PreviewGated", "PreviewReady", "Flipped", "Draining"})
+    void everyStateIsShownInStatusAsItsOwnNameAndReadBack(BlueGreenState state) {
+        assertThat(state.phase().name()).isEqualTo(state.name());
+        assertThat(BlueGreenState.of(state.phase())).isEqualTo(state);
+    }
+
+    @Test
+    void aStateThisVersionDoesNotKnowStartsFromIdleWhichNeverSwitchesBack() {
+        assertThat(BlueGreenState.of(BlueGreenPhase.Unknown)).isEqualTo(BlueGreenState.Idle);
+        assertThat(BlueGreenState.of(null)).isEqualTo(BlueGreenState.Idle);
+        // blue serves newer code than green: from Idle nothing switches
+        BlueGreenState.Transition transition = BlueGreenState.of(BlueGreenPhase.Unknown)
+                .step(new BlueGreenObservation("blue", "green", 2, 2, "6", "7", false));
+        assertThat(transition.action()).isEqualTo(Action.NONE);
     }
 }

@@ -2,19 +2,19 @@ package dev.lockstep.operator.gate;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.lockstep.api.v1alpha1.Reason;
 import dev.lockstep.api.v1alpha1.SchemaMigration;
 import dev.lockstep.api.v1alpha1.SchemaMigrationSpec;
 import dev.lockstep.api.v1alpha1.SchemaMigrationStatus;
-import dev.lockstep.operator.Reason;
 import io.fabric8.kubernetes.api.model.ConditionBuilder;
 import io.fabric8.kubernetes.api.model.ObjectMetaBuilder;
 import io.fabric8.kubernetes.api.model.Pod;
 import io.fabric8.kubernetes.api.model.PodBuilder;
 import java.util.List;
 import java.util.Optional;
+import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
-import org.junit.jupiter.api.Test;
 
 /** Unit: the rolling gate's rule, as a table of (required, current) → decision. */
 class PodGateTest {
