@@ -1,10 +1,8 @@
 package dev.lockstep.operator;
 
 import dev.lockstep.api.v1alpha1.DatabaseSpec;
-import dev.lockstep.api.v1alpha1.Phase;
 import dev.lockstep.api.v1alpha1.Reason;
 import dev.lockstep.api.v1alpha1.SchemaMigration;
-import io.javaoperatorsdk.operator.api.reconciler.Context;
 import java.time.Instant;
 import java.util.Collection;
 import java.util.Comparator;
@@ -155,28 +153,41 @@ public final class DatabaseClaims {
         return ts == null ? Instant.MAX : Instant.parse(ts);
     }
 
+    /** The resources the operator watches, looked up by one of the indexes the reconciler keeps on its cache. */
+    @FunctionalInterface
+    interface Index {
+        List<SchemaMigration> byIndex(String index, String key);
+    }
+
     /**
-     * Two resources migrating one schema would undo each other's runs: the younger waits, never starting a runner,
-     * until the older is deleted or points elsewhere (see {@link DatabaseClaims}).
+     * Why {@code sm} may not start a runner now, as far as the other resources tell: empty when nothing stands in its
+     * way. Two resources migrating one schema would undo each other's runs (the younger waits), and a scratch database
+     * that is also migrated could lose data (both wait).
      */
-    static boolean stallIfClaimed(SchemaMigration sm, Context<SchemaMigration> context, StatusReport report) {
+    static Optional<Observation.Claim> claim(SchemaMigration sm, Index others) {
+        return claimed(sm, others).or(() -> scratchClash(sm, others));
+    }
+
+    /**
+     * The younger of two resources migrating one schema waits, never starting a runner, until the older is deleted or
+     * points elsewhere (see {@link DatabaseClaims}).
+     */
+    private static Optional<Observation.Claim> claimed(SchemaMigration sm, Index others) {
         Set<String> keys = keys(sm);
         List<SchemaMigration> sharing = keys.stream()
-                .flatMap(key -> context.getPrimaryCache().byIndex(SchemaMigrationReconciler.DATABASE_INDEX, key).stream()).distinct().toList();
+                .flatMap(key -> others.byIndex(SchemaMigrationReconciler.DATABASE_INDEX, key).stream()).distinct().toList();
         Optional<SchemaMigration> owner = heldBy(sm, sharing);
         if (owner.isEmpty()) {
-            return false;
+            return Optional.empty();
         }
         Set<String> ownerKeys = keys(owner.get());
         String shared = keys.stream().filter(ownerKeys::contains).findFirst().orElseThrow();
-        report.stalled(Phase.Pending, Reason.DatabaseClaimed, "schema " + schema(shared) + " of database "
+        return Optional.of(new Observation.Claim(Reason.DatabaseClaimed, "schema " + schema(shared) + " of database "
                 + database(shared) + " is already migrated by SchemaMigration " + owner.get().getMetadata().getNamespace()
                 + "/" + owner.get().getMetadata().getName() + " (created " + owner.get().getMetadata().getCreationTimestamp()
                 + ", before this one): two resources migrating one schema would undo each other's runs. Delete one of them,"
                 + " or point spec.database.url or spec.database.schemas of this one elsewhere; it starts by itself once the"
-                + " schema is free. No runner Job was started");
-        report.recheckAfter = SchemaMigrationReconciler.CLAIM_RECHECK;
-        return true;
+                + " schema is free. No runner Job was started"));
     }
 
     /**
@@ -185,33 +196,29 @@ public final class DatabaseClaims {
      * sides wait, whatever their age, until one of them points elsewhere; the runner's own checks stay the backstop
      * (see the runner's ScratchDryRun).
      */
-    static boolean stallIfScratchClash(SchemaMigration sm, Context<SchemaMigration> context, StatusReport report) {
+    private static Optional<Observation.Claim> scratchClash(SchemaMigration sm, Index others) {
         for (String database : scratchDatabases(sm)) {
-            Optional<SchemaMigration> migrated = context.getPrimaryCache().byIndex(SchemaMigrationReconciler.DATABASE_NAME_INDEX, database)
+            Optional<SchemaMigration> migrated = others.byIndex(SchemaMigrationReconciler.DATABASE_NAME_INDEX, database)
                     .stream().filter(other -> !other.isMarkedForDeletion()).min(AGE);
             if (migrated.isPresent()) {
-                report.stalled(Phase.Pending, Reason.DryRunDatabaseInUse, "spec.policy.dryRunDatabase names database " + database
+                return Optional.of(new Observation.Claim(Reason.DryRunDatabaseInUse, "spec.policy.dryRunDatabase names database " + database
                         + ", which " + (sameName(migrated.get(), sm) ? "this SchemaMigration"
                         : "SchemaMigration " + migrated.get().getMetadata().getNamespace() + "/" + migrated.get().getMetadata().getName())
                         + " migrates; a dry run drops and rebuilds schemas in its scratch database. Name a database of its own"
-                        + " for dry runs (CREATE DATABASE <name>_scratch). No runner Job was started");
-                report.recheckAfter = SchemaMigrationReconciler.CLAIM_RECHECK;
-                return true;
+                        + " for dry runs (CREATE DATABASE <name>_scratch). No runner Job was started"));
             }
         }
         for (String database : databases(sm)) {
-            Optional<SchemaMigration> scratching = context.getPrimaryCache().byIndex(SchemaMigrationReconciler.DRY_RUN_INDEX, database)
+            Optional<SchemaMigration> scratching = others.byIndex(SchemaMigrationReconciler.DRY_RUN_INDEX, database)
                     .stream().filter(other -> !other.isMarkedForDeletion() && !sameName(other, sm)).min(AGE);
             if (scratching.isPresent()) {
-                report.stalled(Phase.Pending, Reason.DryRunDatabaseInUse, "database " + database + " is the scratch database"
+                return Optional.of(new Observation.Claim(Reason.DryRunDatabaseInUse, "database " + database + " is the scratch database"
                         + " (spec.policy.dryRunDatabase) of SchemaMigration " + scratching.get().getMetadata().getNamespace() + "/"
                         + scratching.get().getMetadata().getName() + ", whose dry runs drop and rebuild schemas there. Point"
                         + " that one's spec.policy.dryRunDatabase at a database of its own; this one starts by itself then."
-                        + " No runner Job was started");
-                report.recheckAfter = SchemaMigrationReconciler.CLAIM_RECHECK;
-                return true;
+                        + " No runner Job was started"));
             }
         }
-        return false;
+        return Optional.empty();
     }
 }

@@ -5,10 +5,10 @@ import dev.lockstep.api.v1alpha1.Reason;
 import dev.lockstep.api.v1alpha1.SchemaMigration;
 import dev.lockstep.operator.gate.PodGate;
 import io.fabric8.kubernetes.api.model.Pod;
-import io.javaoperatorsdk.operator.api.reconciler.Context;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
+import java.util.Set;
 
 /** Whether a run below the database's revision (going down with undo scripts) may start now. */
 final class DownGate {
@@ -20,7 +20,7 @@ final class DownGate {
      * the runner checks again) and when no pod that may still run requires more than the target: the undo would
      * take away what its code uses. True when the down run may start (or the target is not below the database).
      */
-    static boolean mayStart(SchemaMigration sm, Context<SchemaMigration> context, StatusReport report, Map<String, String> scripts) {
+    static boolean mayStart(SchemaMigration sm, Set<Pod> gatedPods, StatusReport report, Map<String, String> scripts) {
         String current = sm.getStatus().getCurrentRevision();
         String target = sm.getSpec().getTargetRevision();
         if (current == null || !Revisions.isVersion(current) || !Revisions.isVersion(target) || Revisions.compare(target, current) >= 0) {
@@ -46,12 +46,12 @@ final class DownGate {
                 return false;
             }
         }
-        List<Pod> above = PodGate.mayStillRun(SchemaMigrationReconciler.pods(context, SchemaMigrationReconciler.GATED_PODS, sm), sm).stream()
+        List<Pod> above = PodGate.mayStillRun(gatedPods, sm).stream()
                 .filter(p -> PodGate.requiredRevision(p).filter(Revisions::isVersion).map(r -> Revisions.compare(r, target) > 0).orElse(false))
                 .toList();
         if (!above.isEmpty()) {
             report.progressing(Phase.Migrating, Reason.DownWaitingForPods, "going down from " + current + " to " + target
-                    + " waits for " + above.size() + " pod(s) that require a higher revision: " + SchemaMigrationReconciler.list(above)
+                    + " waits for " + above.size() + " pod(s) that require a higher revision: " + PhaseMachine.list(above)
                     + "; roll those workloads back to code that requires " + target + " or lower first",
                     Reason.DownWaitingForPods, "going down to " + target + " waits for " + above.size() + " pod(s) on a higher revision");
             return false;

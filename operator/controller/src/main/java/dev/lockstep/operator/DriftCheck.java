@@ -9,9 +9,6 @@ import dev.lockstep.api.v1alpha1.RunStep;
 import dev.lockstep.api.v1alpha1.SchemaMigration;
 import dev.lockstep.common.Durations;
 import io.fabric8.kubernetes.api.model.batch.v1.Job;
-import io.fabric8.kubernetes.client.KubernetesClientException;
-import io.javaoperatorsdk.operator.api.reconciler.Context;
-import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
 import java.time.temporal.ChronoUnit;
@@ -29,23 +26,15 @@ import org.slf4j.LoggerFactory;
 final class DriftCheck {
     private static final Logger LOG = LoggerFactory.getLogger(DriftCheck.class);
 
-    private final RunnerJobFactory jobs;
-    private final EventRecorder events;
-    private final Clock clock;
-
-    DriftCheck(RunnerJobFactory jobs, EventRecorder events, Clock clock) {
-        this.jobs = jobs;
-        this.events = events;
-        this.clock = clock;
-    }
+    private DriftCheck() {}
 
     /** A run that succeeded compared history and source before it migrated: that is the latest drift check too. */
-    void checkedByRun(SchemaMigration sm, String jobName) {
+    static void checkedByRun(SchemaMigration sm, String jobName, Instant now) {
         if (Durations.parse(sm.getSpec().getDriftCheckInterval()).isEmpty()) {
             return;
         }
         DriftCheckStatus check = Optional.ofNullable(sm.getStatus().getDriftCheck()).orElseGet(DriftCheckStatus::new);
-        check.setLastCheckedAt(now());
+        check.setLastCheckedAt(timestamp(now));
         check.setResult(DriftResult.Clean);
         check.setRunning(null);
         check.setMessage("the history matched the source when runner Job " + jobName + " migrated");
@@ -57,7 +46,7 @@ final class DriftCheck {
      * Job every interval; it changes nothing. Drift found (a migration applied by hand, a history row edited, a failed
      * row) makes the resource Stalled (DriftDetected) until a check or a run finds the two in agreement again.
      */
-    void check(SchemaMigration sm, Context<SchemaMigration> context, StatusReport report, String hash) {
+    static void check(SchemaMigration sm, Observation o, StatusReport report, PhaseMachine.Acts acts, String hash) {
         Optional<Duration> interval = Durations.parse(sm.getSpec().getDriftCheckInterval());
         if (interval.isEmpty() || sm.getStatus().getPhase() != Phase.Ready) {
             return;
@@ -65,13 +54,12 @@ final class DriftCheck {
         DriftCheckStatus check = Optional.ofNullable(sm.getStatus().getDriftCheck()).orElseGet(DriftCheckStatus::new);
         sm.getStatus().setDriftCheck(check);
         if (Boolean.TRUE.equals(check.getRunning()) && check.getJob() != null) {
-            Optional<Job> job = context.getSecondaryResources(Job.class).stream()
-                    .filter(j -> check.getJob().equals(j.getMetadata().getName())).findFirst();
+            Optional<Job> job = o.job(check.getJob());
             if (job.isEmpty()) {
                 report.recheckAfter = Duration.ofSeconds(5); // just made, not in the cache yet; or deleted by someone
                 return;
             }
-            RunnerState state = RunnerObserver.observe(job.get(), SchemaMigrationReconciler.pods(context, SchemaMigrationReconciler.RUNNER_PODS, sm));
+            RunnerState state = RunnerObserver.observe(job.get(), o.runnerPods());
             if (state instanceof RunnerState.Succeeded) {
                 check.setResult(DriftResult.Clean);
                 check.setMessage("the history matches the source");
@@ -83,7 +71,7 @@ final class DriftCheck {
                 check.setMessage(error.map(RunnerReport.Failure::message)
                         .orElse("the check's pod ended without a result: " + f.podReason()));
                 if (!drift) {
-                    events.record(sm, true, Reason.DriftCheckFailed, "drift check " + check.getJob() + " could not run: " + check.getMessage(),
+                    acts.announce(true, Reason.DriftCheckFailed, "drift check " + check.getJob() + " could not run: " + check.getMessage(),
                             "drift checks", check.getJob()); // one Event, counting the checks that could not run
                 }
             } else {
@@ -91,32 +79,25 @@ final class DriftCheck {
                 return;
             }
             check.setRunning(null);
-            check.setLastCheckedAt(now());
-            SchemaMigrationReconciler.prune(context, check.getJob(), SchemaMigrationReconciler::isCheck, 1); // one check runs every interval, for ever
+            check.setLastCheckedAt(timestamp(o.now()));
+            PhaseMachine.prune(o, acts, check.getJob(), PhaseMachine::isCheck, 1); // one check runs every interval, for ever
         }
         reportDrift(sm, report, check);
         Instant last = check.getLastCheckedAt() == null ? Instant.EPOCH : Instant.parse(check.getLastCheckedAt());
         Instant due = last.plus(interval.get());
-        Instant now = Instant.now(clock);
+        Instant now = o.now();
         if (now.isBefore(due)) {
             LOG.debug("next drift check of {}/{} at {}", sm.getMetadata().getNamespace(), sm.getMetadata().getName(), due);
             report.recheckAfter = Duration.between(now, due).plusSeconds(1);
             return;
         }
-        if (context.getSecondaryResources(Job.class).stream().anyMatch(RunnerObserver::isActive)) {
+        if (o.jobs().stream().anyMatch(RunnerObserver::isActive)) {
             report.recheckAfter = Duration.ofSeconds(5);
             return;
         }
         int n = Objects.requireNonNullElse(check.getChecks(), 0) + 1;
-        String name = SchemaMigrationReconciler.jobName(sm, hash, RunStep.Check, n);
-        try {
-            context.getClient().resource(jobs.create(sm, name, hash, RunStep.Check)).create();
-        } catch (KubernetesClientException e) {
-            if (e.getCode() != 409) {
-                throw e;
-            }
-        }
-        LOG.info("created drift check Job {}/{}", sm.getMetadata().getNamespace(), name);
+        String name = PhaseMachine.jobName(sm, hash, RunStep.Check, n);
+        acts.add(new Decision.CreateJob(name, hash, RunStep.Check));
         check.setJob(name);
         check.setChecks(n);
         check.setRunning(true);
@@ -132,7 +113,7 @@ final class DriftCheck {
         }
     }
 
-    private String now() {
-        return Instant.now(clock).truncatedTo(ChronoUnit.SECONDS).toString();
+    private static String timestamp(Instant now) {
+        return now.truncatedTo(ChronoUnit.SECONDS).toString();
     }
 }
