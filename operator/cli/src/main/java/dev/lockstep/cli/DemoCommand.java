@@ -5,8 +5,6 @@ import dev.lockstep.runner.MigrationSettings;
 import dev.lockstep.runner.RunResult;
 import dev.lockstep.runner.cli.Summaries;
 import java.nio.file.Path;
-import java.time.Duration;
-import java.util.List;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -43,8 +41,7 @@ public class DemoCommand implements Callable<Integer> {
             boolean created = pg.createDatabaseIfMissing(database);
             String url = pg.url(database);
             System.out.println((created ? "Created" : "Using existing") + " database " + database + " on " + pg.host() + ":" + pg.port() + ".");
-            MigrationSettings settings = new MigrationSettings(url, pg.user(), pg.password(), List.of("public"), location,
-                    MigrationSettings.LATEST, null, Duration.ofSeconds(10), Duration.ZERO);
+            MigrationSettings settings = MigrationSettings.connect(url, pg.user(), pg.password()).location(location).build();
             RunResult result = new MigrationRunner().migrate(settings);
             System.out.println(Summaries.of(result, settings));
             if (result.error() == null && !pg.embedded()) {

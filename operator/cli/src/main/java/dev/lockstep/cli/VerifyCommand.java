@@ -4,7 +4,6 @@ import dev.lockstep.runner.AppQueries;
 import dev.lockstep.runner.MigrationSettings;
 import dev.lockstep.runner.RoundTrip;
 import java.nio.file.Path;
-import java.time.Duration;
 import java.util.List;
 import java.util.UUID;
 import java.util.concurrent.Callable;
@@ -102,8 +101,8 @@ public class VerifyCommand implements Callable<Integer> {
             try {
                 out.println("lockstep verify: " + location + " on a scratch database " + scratch + " at " + pg.host() + ":" + pg.port()
                         + (pg.embedded() ? " (embedded PostgreSQL)" : ""));
-                MigrationSettings settings = new MigrationSettings(pg.url(scratch), pg.user(), pg.password(), schemas, location,
-                        MigrationSettings.LATEST, null, Duration.ofSeconds(10), Duration.ZERO)
+                MigrationSettings settings = MigrationSettings.connect(pg.url(scratch), pg.user(), pg.password())
+                        .schemas(schemas).location(location).build()
                         .withPlanPolicy(new MigrationSettings.PlanPolicy(destructive, false, null));
                 RoundTrip.Report report = new RoundTrip().verify(settings, appQueries, line -> {
                     out.println("  " + line);

@@ -14,7 +14,6 @@ import dev.lockstep.runner.testing.TestPostgres;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.List;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -31,8 +30,8 @@ class RunnerResultContractTest {
         Files.writeString(scripts.resolve("V1__create_orders.sql"), "CREATE TABLE orders (id bigint PRIMARY KEY);");
         Files.writeString(scripts.resolve("V2__broken.sql"), "ALTER TABLE orders\n  ADD COLUMN total numeric REFERENCES nowhere;");
         try (TestDatabase db = TestPostgres.createDatabase()) {
-            MigrationSettings toOne = new MigrationSettings(db.url(), db.username(), db.password(), List.of("public"),
-                    scripts, "1", null, Duration.ofSeconds(5), Duration.ZERO);
+            MigrationSettings toOne = MigrationSettings.connect(db.url(), db.username(), db.password()).location(scripts)
+                    .target("1").lockTimeout(Duration.ofSeconds(5)).build();
             RunResult succeeded = new MigrationRunner().migrate(toOne);
 
             RunnerReport ok = RunnerReport.parse(ResultJson.write(succeeded)).orElseThrow();
@@ -41,8 +40,8 @@ class RunnerResultContractTest {
             assertThat(ok.appliedOrEmpty()).extracting(RunnerReport.Applied::version).containsExactly("1");
             assertThat(ok.pendingOrEmpty()).containsExactly("2");
 
-            MigrationSettings toLatest = new MigrationSettings(db.url(), db.username(), db.password(), List.of("public"),
-                    scripts, "latest", null, Duration.ofSeconds(5), Duration.ZERO);
+            MigrationSettings toLatest = MigrationSettings.connect(db.url(), db.username(), db.password()).location(scripts)
+                    .lockTimeout(Duration.ofSeconds(5)).build();
             RunResult failed = new MigrationRunner().migrate(toLatest);
             assertThat(failed.error().category()).isEqualTo(FailureCategory.SQL);
 
@@ -59,11 +58,11 @@ class RunnerResultContractTest {
     @Test
     void controllerReadsThatARunWhichFoundNoDatabaseIsSafeToRetry() throws Exception {
         Files.writeString(scripts.resolve("V1__create_orders.sql"), "CREATE TABLE orders (id bigint PRIMARY KEY);");
-        MigrationSettings nowhere = new MigrationSettings("jdbc:postgresql://127.0.0.1:1/orders", "postgres", null,
-                List.of("public"), scripts, "latest", null, Duration.ofSeconds(5), Duration.ZERO);
+        MigrationSettings nowhere = MigrationSettings.connect("jdbc:postgresql://127.0.0.1:1/orders", "postgres", null)
+                .location(scripts).lockTimeout(Duration.ofSeconds(5)).build();
         try (TestDatabase db = TestPostgres.createDatabase()) {
-            MigrationSettings missing = new MigrationSettings(db.url() + "_missing", db.username(), db.password(),
-                    List.of("public"), scripts, "latest", null, Duration.ofSeconds(5), Duration.ZERO);
+            MigrationSettings missing = MigrationSettings.connect(db.url() + "_missing", db.username(), db.password())
+                    .location(scripts).lockTimeout(Duration.ofSeconds(5)).build();
 
             RunnerReport unreachable = RunnerReport.parse(ResultJson.write(new MigrationRunner().migrate(nowhere))).orElseThrow();
             RunnerReport noSuchDatabase = RunnerReport.parse(ResultJson.write(new MigrationRunner().migrate(missing))).orElseThrow();

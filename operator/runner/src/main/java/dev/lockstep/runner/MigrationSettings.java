@@ -44,12 +44,6 @@ public record MigrationSettings(
     private static final Pattern SCHEMA = Pattern.compile("[a-z_][a-z0-9_$]{0,62}");
     private static final Pattern CREDENTIAL_PARAMETER = Pattern.compile("(?i)[?&](user|password)=");
 
-    /** Settings that apply contract scripts like any other. */
-    public MigrationSettings(String url, String username, String password, List<String> schemas, Path location,
-                             String targetRevision, String baselineVersion, Duration lockTimeout, Duration statementTimeout) {
-        this(url, username, password, schemas, location, targetRevision, baselineVersion, lockTimeout, statementTimeout, false);
-    }
-
     /** What a migrate checks in its plan first. */
     public enum Destructive { BLOCK, WARN, OFF }
 
@@ -93,19 +87,89 @@ public record MigrationSettings(
         }
     }
 
-    public MigrationSettings(String url, String username, String password, List<String> schemas, Path location,
-                             String targetRevision, String baselineVersion, Duration lockTimeout, Duration statementTimeout,
-                             boolean holdContract, boolean allowDown) {
-        this(url, username, password, schemas, location, targetRevision, baselineVersion, lockTimeout, statementTimeout,
-                holdContract, allowDown, PlanPolicy.NONE);
+    /**
+     * Settings for a run against {@code url} as {@code username}: schema {@code public}, target {@code latest}, no
+     * baseline, a 10 s lock timeout, no statement timeout, contract scripts applied like any other, never down, no
+     * plan policy; the builder's methods change what differs.
+     */
+    public static Builder connect(String url, String username, String password) {
+        return new Builder(url, username, password);
     }
 
-    /** Settings that never go down. */
-    public MigrationSettings(String url, String username, String password, List<String> schemas, Path location,
-                             String targetRevision, String baselineVersion, Duration lockTimeout, Duration statementTimeout,
-                             boolean holdContract) {
-        this(url, username, password, schemas, location, targetRevision, baselineVersion, lockTimeout, statementTimeout,
-                holdContract, false);
+    /** Settings built by name; {@link #connect} starts one. */
+    public static final class Builder {
+        private final String url;
+        private final String username;
+        private final String password;
+        private List<String> schemas = List.of();
+        private Path location;
+        private String targetRevision = LATEST;
+        private String baselineVersion;
+        private Duration lockTimeout;
+        private Duration statementTimeout;
+        private boolean holdContract;
+        private boolean allowDown;
+        private PlanPolicy planPolicy = PlanPolicy.NONE;
+
+        private Builder(String url, String username, String password) {
+            this.url = url;
+            this.username = username;
+            this.password = password;
+        }
+
+        /** The managed schemas; the first holds the history table. */
+        public Builder schemas(List<String> schemas) {
+            this.schemas = schemas;
+            return this;
+        }
+
+        public Builder location(Path location) {
+            this.location = location;
+            return this;
+        }
+
+        /** A version or "latest". */
+        public Builder target(String targetRevision) {
+            this.targetRevision = targetRevision;
+            return this;
+        }
+
+        public Builder baseline(String baselineVersion) {
+            this.baselineVersion = baselineVersion;
+            return this;
+        }
+
+        public Builder lockTimeout(Duration lockTimeout) {
+            this.lockTimeout = lockTimeout;
+            return this;
+        }
+
+        public Builder statementTimeout(Duration statementTimeout) {
+            this.statementTimeout = statementTimeout;
+            return this;
+        }
+
+        /** Stop before the first pending contract script. */
+        public Builder holdContract(boolean holdContract) {
+            this.holdContract = holdContract;
+            return this;
+        }
+
+        /** Let a target below the database run the undo scripts of the versions above it. */
+        public Builder allowDown(boolean allowDown) {
+            this.allowDown = allowDown;
+            return this;
+        }
+
+        public Builder planPolicy(PlanPolicy planPolicy) {
+            this.planPolicy = planPolicy;
+            return this;
+        }
+
+        public MigrationSettings build() {
+            return new MigrationSettings(url, username, password, schemas, location, targetRevision, baselineVersion,
+                    lockTimeout, statementTimeout, holdContract, allowDown, planPolicy);
+        }
     }
 
     public MigrationSettings withLocation(Path newLocation) {

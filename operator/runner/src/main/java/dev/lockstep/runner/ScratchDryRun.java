@@ -57,9 +57,10 @@ final class ScratchDryRun {
                     + " scripts, so " + where + " cannot be rebuilt to " + plan.from() + "; dry-run on the database itself"
                     + " (remove spec.policy.dryRunDatabase / --dry-run-url)");
         }
-        MigrationSettings onScratch = new MigrationSettings(scratch.url(), scratch.username(), scratch.password(),
-                staged.schemas(), staged.location(), plan.from() == null ? MigrationSettings.LATEST : plan.from(), null,
-                DryRun.LOCK_TIMEOUT, Duration.ZERO, false, false, MigrationSettings.PlanPolicy.NONE);
+        MigrationSettings onScratch = MigrationSettings.connect(scratch.url(), scratch.username(), scratch.password())
+                .schemas(staged.schemas()).location(staged.location())
+                .target(plan.from() == null ? MigrationSettings.LATEST : plan.from()).lockTimeout(DryRun.LOCK_TIMEOUT)
+                .build();
         try (Connection s = MigrationRunner.dataSource(onScratch).getConnection()) {
             s.setAutoCommit(true);
             Connection t;

@@ -36,8 +36,8 @@ class ContractStepsDatabaseTest {
     }
 
     private MigrationSettings settings(String target, boolean hold) {
-        return new MigrationSettings(db.url(), db.username(), db.password(), List.of("public"), scripts, target, null,
-                Duration.ofSeconds(5), Duration.ZERO, hold);
+        return MigrationSettings.connect(db.url(), db.username(), db.password()).location(scripts).target(target)
+                .lockTimeout(Duration.ofSeconds(5)).holdContract(hold).build();
     }
 
     private List<String> columns() {

@@ -36,8 +36,8 @@ class DriftDatabaseTest {
     }
 
     private MigrationSettings settings(String target, boolean allowDown) {
-        return new MigrationSettings(db.url(), db.username(), db.password(), List.of("public"), scripts, target,
-                null, Duration.ofSeconds(2), Duration.ZERO, false, allowDown);
+        return MigrationSettings.connect(db.url(), db.username(), db.password()).location(scripts).target(target)
+                .lockTimeout(Duration.ofSeconds(2)).allowDown(allowDown).build();
     }
 
     private void script(String name, String sql) throws IOException {

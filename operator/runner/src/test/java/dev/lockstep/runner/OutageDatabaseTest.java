@@ -10,7 +10,6 @@ import java.sql.Connection;
 import java.sql.ResultSet;
 import java.sql.Statement;
 import java.time.Duration;
-import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
@@ -30,8 +29,8 @@ class OutageDatabaseTest {
         Files.writeString(scripts.resolve("V2__slow.sql"), "ALTER TABLE orders ADD COLUMN note text;\nSELECT pg_sleep(60);");
         EmbeddedPostgres pg = EmbeddedPostgres.builder().start();
         try {
-            MigrationSettings settings = new MigrationSettings("jdbc:postgresql://127.0.0.1:" + pg.getPort() + "/postgres", "postgres", null,
-                    List.of("public"), scripts, "latest", null, Duration.ofSeconds(5), Duration.ZERO);
+            MigrationSettings settings = MigrationSettings.connect("jdbc:postgresql://127.0.0.1:" + pg.getPort() + "/postgres", "postgres", null)
+                    .location(scripts).lockTimeout(Duration.ofSeconds(5)).build();
             CompletableFuture<RunResult> running = CompletableFuture.supplyAsync(() -> new MigrationRunner().migrate(settings));
             await().atMost(Duration.ofSeconds(30)).until(() -> running.isDone() || sleeping(pg));
             assertThat(running).as("the run is in V2 when the server stops").isNotDone();

@@ -49,8 +49,8 @@ class PlanDatabaseTest {
     }
 
     private MigrationSettings settings(String target, PlanPolicy policy) {
-        return new MigrationSettings(db.url(), db.username(), db.password(), List.of("public"), scripts, target,
-                null, Duration.ofSeconds(5), Duration.ZERO, true, false, policy);
+        return MigrationSettings.connect(db.url(), db.username(), db.password()).location(scripts).target(target)
+                .lockTimeout(Duration.ofSeconds(5)).holdContract(true).planPolicy(policy).build();
     }
 
     private static PlanPolicy block() {

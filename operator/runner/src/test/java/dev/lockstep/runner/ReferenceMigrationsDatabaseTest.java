@@ -31,8 +31,7 @@ class ReferenceMigrationsDatabaseTest {
     }
 
     private MigrationSettings settings(String target) {
-        return new MigrationSettings(db.url(), db.username(), db.password(), List.of("public"), MIGRATIONS, target,
-                null, Duration.ofSeconds(10), Duration.ZERO);
+        return MigrationSettings.connect(db.url(), db.username(), db.password()).location(MIGRATIONS).target(target).build();
     }
 
     @Test

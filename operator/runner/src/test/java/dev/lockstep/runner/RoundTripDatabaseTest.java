@@ -35,8 +35,8 @@ class RoundTripDatabaseTest {
     }
 
     private RoundTrip.Report verify(Path location) {
-        return new RoundTrip().verify(new MigrationSettings(db.url(), db.username(), db.password(), List.of("public"), location,
-                "latest", null, Duration.ofSeconds(5), Duration.ZERO));
+        return new RoundTrip().verify(MigrationSettings.connect(db.url(), db.username(), db.password()).location(location)
+                .lockTimeout(Duration.ofSeconds(5)).build());
     }
 
     private void script(String name, String sql) throws IOException {
@@ -110,8 +110,8 @@ class RoundTripDatabaseTest {
         script("U2__add_total.sql", "ALTER TABLE orders DROP COLUMN total;");
         List<String> reachedWhenSaid = new java.util.ArrayList<>();
 
-        RoundTrip.Report report = new RoundTrip().verify(new MigrationSettings(db.url(), db.username(), db.password(),
-                List.of("public"), scripts, "latest", null, Duration.ofSeconds(5), Duration.ZERO), AppQueries.none(),
+        RoundTrip.Report report = new RoundTrip().verify(MigrationSettings.connect(db.url(), db.username(), db.password())
+                .location(scripts).lockTimeout(Duration.ofSeconds(5)).build(), AppQueries.none(),
                 line -> reachedWhenSaid.add(line.substring(0, line.indexOf(':')) + " at "
                         + db.column("SELECT coalesce(max(version), 'none') FROM flyway_schema_history WHERE success").get(0)));
 
@@ -167,8 +167,8 @@ class RoundTripDatabaseTest {
                 + " V2__drop_status.sql:2: column orders.status dropped");
         assertThat(warned.lines().get(2)).doesNotContain("destructive");
 
-        RoundTrip.Report blocked = new RoundTrip().verify(new MigrationSettings(db.url(), db.username(), db.password(),
-                List.of("public"), scripts, "latest", null, Duration.ofSeconds(5), Duration.ZERO)
+        RoundTrip.Report blocked = new RoundTrip().verify(MigrationSettings.connect(db.url(), db.username(), db.password())
+                .location(scripts).lockTimeout(Duration.ofSeconds(5)).build()
                 .withPlanPolicy(new MigrationSettings.PlanPolicy(MigrationSettings.Destructive.BLOCK, false, null)));
 
         assertThat(blocked.exitCode()).isEqualTo(ExitCode.DESTRUCTIVE);
@@ -178,8 +178,8 @@ class RoundTripDatabaseTest {
 
     @Test
     void theExampleApplicationsQueriesWorkAtEveryRevisionFromTheOneTheyRequire() {
-        RoundTrip.Report report = new RoundTrip().verify(new MigrationSettings(db.url(), db.username(), db.password(),
-                List.of("public"), REFERENCE, "latest", null, Duration.ofSeconds(5), Duration.ZERO),
+        RoundTrip.Report report = new RoundTrip().verify(MigrationSettings.connect(db.url(), db.username(), db.password())
+                .location(REFERENCE).lockTimeout(Duration.ofSeconds(5)).build(),
                 AppQueries.read(REFERENCE.resolveSibling("examples/accounts/queries.sql")));
 
         assertThat(report.failure()).isNull();
@@ -196,8 +196,8 @@ class RoundTripDatabaseTest {
         Path queries = scripts.resolveSibling(scripts.getFileName() + "-queries.sql");
         Files.writeString(queries, "-- name: open_orders\n-- requires: 1\nSELECT id FROM orders WHERE status = 'new';\n"
                 + "-- name: open_orders_by_state\n-- requires: 2\nSELECT id FROM orders WHERE state = 'new';\n");
-        MigrationSettings settings = new MigrationSettings(db.url(), db.username(), db.password(), List.of("public"), scripts,
-                "latest", null, Duration.ofSeconds(5), Duration.ZERO);
+        MigrationSettings settings = MigrationSettings.connect(db.url(), db.username(), db.password()).location(scripts)
+                .lockTimeout(Duration.ofSeconds(5)).build();
 
         RoundTrip.Report broken = new RoundTrip().verify(settings, AppQueries.read(queries));
 
@@ -208,8 +208,8 @@ class RoundTripDatabaseTest {
 
         Files.writeString(queries, Files.readString(queries).replace("-- requires: 1\n", "-- requires: 1\n-- until: 3\n"));
         try (TestDatabase fresh = TestPostgres.createDatabase()) { // a failed verify leaves its scratch database as it failed
-            assertThat(new RoundTrip().verify(new MigrationSettings(fresh.url(), fresh.username(), fresh.password(), List.of("public"),
-                    scripts, "latest", null, Duration.ofSeconds(5), Duration.ZERO), AppQueries.read(queries)).failure()).isNull();
+            assertThat(new RoundTrip().verify(MigrationSettings.connect(fresh.url(), fresh.username(), fresh.password())
+                    .location(scripts).lockTimeout(Duration.ofSeconds(5)).build(), AppQueries.read(queries)).failure()).isNull();
         }
     }
 

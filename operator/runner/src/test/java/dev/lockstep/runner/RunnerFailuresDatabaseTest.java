@@ -10,7 +10,6 @@ import java.nio.file.Path;
 import java.sql.Connection;
 import java.sql.Statement;
 import java.time.Duration;
-import java.util.List;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -34,8 +33,8 @@ class RunnerFailuresDatabaseTest {
     }
 
     private MigrationSettings settings(String target, String baseline) {
-        return new MigrationSettings(db.url(), db.username(), db.password(), List.of("public"), scripts, target,
-                baseline, Duration.ofSeconds(2), Duration.ZERO);
+        return MigrationSettings.connect(db.url(), db.username(), db.password()).location(scripts).target(target)
+                .baseline(baseline).lockTimeout(Duration.ofSeconds(2)).build();
     }
 
     private void script(String name, String sql) throws IOException {
@@ -130,8 +129,8 @@ class RunnerFailuresDatabaseTest {
     @Test
     void unreachableDatabaseIsAConnectionFailure() throws IOException {
         script("V1__create_orders.sql", "CREATE TABLE orders (id bigint PRIMARY KEY);");
-        MigrationSettings nowhere = new MigrationSettings("jdbc:postgresql://127.0.0.1:1/nothing", "postgres", "s3cret-pw",
-                List.of("public"), scripts, "latest", null, null, null);
+        MigrationSettings nowhere = MigrationSettings.connect("jdbc:postgresql://127.0.0.1:1/nothing", "postgres", "s3cret-pw")
+                .location(scripts).lockTimeout(null).statementTimeout(null).build();
 
         RunResult result = runner.migrate(nowhere);
 
@@ -145,10 +144,10 @@ class RunnerFailuresDatabaseTest {
     @Test
     void anUnknownHostIsSaidToBeUnresolvableAndABadPortIsABadArgument() throws IOException {
         script("V1__create_orders.sql", "CREATE TABLE orders (id bigint PRIMARY KEY);");
-        RunResult unknown = runner.migrate(new MigrationSettings("jdbc:postgresql://nonexistent-host.invalid:5432/orders", "postgres",
-                null, List.of("public"), scripts, "latest", null, null, null));
-        RunResult badPort = runner.migrate(new MigrationSettings("jdbc:postgresql://127.0.0.1:99999/orders", "postgres",
-                null, List.of("public"), scripts, "latest", null, null, null));
+        RunResult unknown = runner.migrate(MigrationSettings.connect("jdbc:postgresql://nonexistent-host.invalid:5432/orders", "postgres", null)
+                .location(scripts).lockTimeout(null).statementTimeout(null).build());
+        RunResult badPort = runner.migrate(MigrationSettings.connect("jdbc:postgresql://127.0.0.1:99999/orders", "postgres", null)
+                .location(scripts).lockTimeout(null).statementTimeout(null).build());
 
         assertThat(unknown.exitCode()).isEqualTo(ExitCode.CONNECTION);
         assertThat(unknown.error().message()).contains("the host nonexistent-host.invalid could not be resolved");
@@ -162,8 +161,8 @@ class RunnerFailuresDatabaseTest {
     @Test
     void missingDatabaseIsAConnectionFailureNamingIt() throws IOException {
         script("V1__create_orders.sql", "CREATE TABLE orders (id bigint PRIMARY KEY);");
-        MigrationSettings missing = new MigrationSettings(db.url() + "_missing", db.username(), db.password(),
-                List.of("public"), scripts, "latest", null, null, null);
+        MigrationSettings missing = MigrationSettings.connect(db.url() + "_missing", db.username(), db.password())
+                .location(scripts).lockTimeout(null).statementTimeout(null).build();
 
         RunResult result = runner.migrate(missing);
 
@@ -176,8 +175,8 @@ class RunnerFailuresDatabaseTest {
 
     @Test
     void credentialsInTheUrlAreRefusedBeforeConnecting() throws IOException {
-        MigrationSettings leaky = new MigrationSettings(db.url() + "?password=hunter22", db.username(), null,
-                List.of("public"), scripts, "latest", null, null, null);
+        MigrationSettings leaky = MigrationSettings.connect(db.url() + "?password=hunter22", db.username(), null)
+                .location(scripts).lockTimeout(null).statementTimeout(null).build();
 
         RunResult result = runner.migrate(leaky);
 

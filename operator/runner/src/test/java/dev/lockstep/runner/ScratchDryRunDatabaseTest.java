@@ -55,8 +55,8 @@ class ScratchDryRunDatabaseTest {
     }
 
     private MigrationSettings settings(PlanPolicy policy) {
-        return new MigrationSettings(db.url(), db.username(), db.password(), List.of("public"), scripts, "latest",
-                null, Duration.ofSeconds(5), Duration.ZERO, true, false, policy);
+        return MigrationSettings.connect(db.url(), db.username(), db.password()).location(scripts)
+                .lockTimeout(Duration.ofSeconds(5)).holdContract(true).planPolicy(policy).build();
     }
 
     private PlanPolicy onScratch(Destructive destructive) {
@@ -216,8 +216,9 @@ class ScratchDryRunDatabaseTest {
         TestDatabase adopted = TestPostgres.createDatabase();
         try (adopted) {
             adopted.execute("CREATE TABLE users (id bigint PRIMARY KEY, email text NOT NULL, nickname text, age integer)");
-            MigrationSettings adopt = new MigrationSettings(adopted.url(), adopted.username(), adopted.password(),
-                    List.of("public"), scripts, "1", "1", Duration.ofSeconds(5), Duration.ZERO, true, false, PlanPolicy.NONE);
+            MigrationSettings adopt = MigrationSettings.connect(adopted.url(), adopted.username(), adopted.password())
+                    .location(scripts).target("1").baseline("1").lockTimeout(Duration.ofSeconds(5))
+                    .holdContract(true).build();
             assertThat(runner.migrate(adopt).error()).isNull();
             script("V2__add_teams.sql", "CREATE TABLE teams (id bigint PRIMARY KEY);\n");
 
@@ -297,9 +298,9 @@ class ScratchDryRunDatabaseTest {
                 """);
         TestDatabase target = TestPostgres.createDatabase();
         try (target) {
-            MigrationSettings app = new MigrationSettings(target.url(), target.username(), target.password(),
-                    List.of("app"), appScripts, "latest", null, Duration.ofSeconds(5), Duration.ZERO, true, false,
-                    PlanPolicy.NONE);
+            MigrationSettings app = MigrationSettings.connect(target.url(), target.username(), target.password())
+                    .schemas(List.of("app")).location(appScripts).lockTimeout(Duration.ofSeconds(5))
+                    .holdContract(true).build();
             assertThat(runner.migrate(app).error()).isNull();
             Files.writeString(appScripts.resolve("V2__member_names.sql"), "ALTER TABLE members ADD COLUMN name text;\n");
 

@@ -94,10 +94,12 @@ public class DatabaseOptions {
         MigrationSettings.ScratchDatabase scratch = dryRunUrl == null || dryRunUrl.isBlank() ? null
                 : new MigrationSettings.ScratchDatabase(dryRunUrl.strip(), dryRunUsername,
                         fromFileOr(dryRunPasswordFile, System.getenv("LOCKSTEP_DRY_RUN_PASSWORD")));
-        return new MigrationSettings(url, fromFileOr(usernameFile, username), fromFileOr(passwordFile,
-                System.getenv("LOCKSTEP_DB_PASSWORD")), schemas, location, target, baselineVersion, lockTimeout,
-                statementTimeout, holdContract, allowDown, new MigrationSettings.PlanPolicy(destructive,
-                        requireApproval, approvedPlanDigest, scratch));
+        return MigrationSettings.connect(url, fromFileOr(usernameFile, username),
+                        fromFileOr(passwordFile, System.getenv("LOCKSTEP_DB_PASSWORD")))
+                .schemas(schemas).location(location).target(target).baseline(baselineVersion).lockTimeout(lockTimeout)
+                .statementTimeout(statementTimeout).holdContract(holdContract).allowDown(allowDown)
+                .planPolicy(new MigrationSettings.PlanPolicy(destructive, requireApproval, approvedPlanDigest, scratch))
+                .build();
     }
 
     /** block, warn or off, in any case; anything else is a usage error (exit 2) that names the choices. */
