@@ -17,6 +17,7 @@ import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.KubernetesClientException;
 import io.fabric8.kubernetes.client.informers.ResourceEventHandler;
 import io.fabric8.kubernetes.client.informers.SharedIndexInformer;
+import java.io.File;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
@@ -86,6 +87,7 @@ public final class LocalKubelet implements AutoCloseable {
 
     private final KubernetesClient client;
     private final List<String> lockstepCommand;
+    private final Optional<RunnerClassArchive> classArchive;
     private final Path workDir;
     private final Map<String, Path> images = new ConcurrentHashMap<>();
     private final List<Rule> rules = new CopyOnWriteArrayList<>();
@@ -109,14 +111,28 @@ public final class LocalKubelet implements AutoCloseable {
     public LocalKubelet(KubernetesClient client, List<String> lockstepCommand, Path workDir) {
         this.client = client;
         this.lockstepCommand = List.copyOf(lockstepCommand);
+        this.classArchive = classArchive(this.lockstepCommand);
         this.workDir = workDir;
     }
 
-    /** `lockstep` run by this JVM's java with this JVM's classpath. */
+    /**
+     * `lockstep` run by this JVM's java with this JVM's classpath (less this module's own class directories, which a
+     * runner does not need and a class-data archive cannot hold: see {@link RunnerClassArchive}).
+     */
     public static List<String> sameJvmCommand() {
         String java = ProcessHandle.current().info().command().orElse("java");
-        return List.of(java, "-XX:TieredStopAtLevel=1", "-Xshare:auto", "-cp", System.getProperty("java.class.path"),
+        List<String> classpath = RunnerClassArchive.runnerClasspath(System.getProperty("java.class.path"));
+        return List.of(java, "-XX:TieredStopAtLevel=1", "-Xshare:auto", "-cp", String.join(File.pathSeparator, classpath),
                 "dev.lockstep.cli.Lockstep");
+    }
+
+    /** A class-data archive for runners started by {@link #sameJvmCommand()}'s java; none for another command. */
+    private static Optional<RunnerClassArchive> classArchive(List<String> lockstepCommand) {
+        int cp = lockstepCommand.indexOf("-cp");
+        if (cp < 1 || cp + 1 >= lockstepCommand.size() || !lockstepCommand.get(0).endsWith("java")) {
+            return Optional.empty();
+        }
+        return RunnerClassArchive.forClasspath(List.of(lockstepCommand.get(cp + 1).split(File.pathSeparator)));
     }
 
     public LocalKubelet start() {
@@ -506,7 +522,10 @@ public final class LocalKubelet implements AutoCloseable {
                 + " && mv \"$LOCAL_KUBELET_PID_FILE.tmp\" \"$LOCAL_KUBELET_PID_FILE\"; \"$@\"; code=$?;"
                 + " echo $code > \"$LOCAL_KUBELET_EXIT_FILE.tmp\" && mv \"$LOCAL_KUBELET_EXIT_FILE.tmp\" \"$LOCAL_KUBELET_EXIT_FILE\";"
                 + " exit $code", "sh"));
-        command.addAll(lockstepCommand);
+        RunnerClassArchive.Use archive = classArchive.map(RunnerClassArchive::next).orElse(new RunnerClassArchive.Use(List.of(), false));
+        command.add(lockstepCommand.get(0));
+        command.addAll(archive.flags());
+        command.addAll(lockstepCommand.subList(1, lockstepCommand.size()));
         String terminationPath = runner.getTerminationMessagePath() == null ? "/dev/termination-log" : runner.getTerminationMessagePath();
         for (String arg : runner.getArgs()) {
             command.add(mapPath(arg, runner, volumes, terminationPath, terminationLog));
@@ -540,6 +559,10 @@ public final class LocalKubelet implements AutoCloseable {
             finish(pod, runner, 128, "StartError", e.getMessage(), startedAt);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
+        } finally {
+            if (archive.writes()) {
+                classArchive.get().written(); // or, when this runner did not get to write it, let the next one
+            }
         }
     }
 
