@@ -33,24 +33,17 @@ public final class MigrationRunner {
 
     public RunResult migrate(MigrationSettings settings) {
         return run("migrate", settings, (flyway, staged, source) -> {
-            // Read the history without a target: Flyway refuses to even describe a target it cannot find.
-            Flyway untargeted = configure(staged, MigrationSettings.LATEST);
-            MigrationInfoService before = untargeted.info();
-            String from = revision(before);
-            RunResult refusedBefore = preflight("migrate", untargeted, before, staged, settings);
-            if (refusedBefore != null) {
-                return refusedBefore;
+            Planned planned = planned("migrate", staged, source, settings,
+                    settings.planPolicy().destructive() != MigrationSettings.Destructive.OFF);
+            if (planned.refused() != null) {
+                return planned.refused();
             }
-            MigrationPlan plan = Planner.plan(staged, source, before);
-            if (settings.planPolicy().destructive() != MigrationSettings.Destructive.OFF && !isDown(staged, before)) {
-                plan = Planner.dryRun(staged, plan, before);
-            }
-            Failure refused = Planner.check(settings, plan);
+            Failure refused = Planner.check(settings, planned.plan());
             if (refused != null) {
-                return new RunResult("migrate", Outcome.FAILED, settings.targetRevision(), from, from, List.of(),
-                        pendingVersions(before), refused, null).withPlan(plan);
+                return RunResult.unchanged("migrate", Outcome.FAILED, settings.targetRevision(),
+                        planned.from(), pendingVersions(planned.before()), refused).withPlan(planned.plan());
             }
-            return apply(flyway, staged, source, settings, before, from).withPlan(plan);
+            return apply(flyway, staged, source, settings, planned.before(), planned.from()).withPlan(planned.plan());
         });
     }
 
@@ -61,23 +54,44 @@ public final class MigrationRunner {
      */
     public RunResult plan(MigrationSettings settings) {
         return run("plan", settings, (flyway, staged, source) -> {
-            Flyway untargeted = configure(staged, MigrationSettings.LATEST);
-            MigrationInfoService before = untargeted.info();
-            String from = revision(before);
-            RunResult refusedBefore = preflight("plan", untargeted, before, staged, settings);
-            if (refusedBefore != null) {
-                return refusedBefore;
-            }
-            MigrationPlan plan = Planner.plan(staged, source, before);
-            if (!isDown(staged, before)) {
-                plan = Planner.dryRun(staged, plan, before);
+            Planned planned = planned("plan", staged, source, settings, true);
+            if (planned.refused() != null) {
+                return planned.refused();
             }
             Failure refused = settings.planPolicy().destructive() == MigrationSettings.Destructive.BLOCK
-                    ? Planner.check(settings.withPlanPolicy(new MigrationSettings.PlanPolicy(MigrationSettings.Destructive.BLOCK, false, null)), plan)
+                    ? Planner.check(settings.withPlanPolicy(
+                            new MigrationSettings.PlanPolicy(MigrationSettings.Destructive.BLOCK, false, null)), planned.plan())
                     : null;
-            return new RunResult("plan", refused == null ? Outcome.SUCCEEDED : Outcome.FAILED, settings.targetRevision(), from, from,
-                    List.of(), pendingVersions(before), refused, null).withPlan(plan);
+            return RunResult.unchanged("plan", refused == null ? Outcome.SUCCEEDED : Outcome.FAILED,
+                    settings.targetRevision(),
+                    planned.from(), pendingVersions(planned.before()), refused).withPlan(planned.plan());
         });
+    }
+
+    /**
+     * What {@code migrate} and {@code plan} both do first, so the plan one reviews is the plan the other applies: read
+     * the history, refuse what must not run (drift, a failed row), plan, and dry-run the steps unless the run goes down.
+     *
+     * @param refused the result to end with instead, when something must not run; then {@code plan} is null
+     */
+    private record Planned(MigrationInfoService before, String from, MigrationPlan plan, RunResult refused) {}
+
+    private static Planned planned(String command, MigrationSettings staged, MigrationSource source,
+            MigrationSettings settings,
+                                   boolean dryRun) {
+        // Read the history without a target: Flyway refuses to even describe a target it cannot find.
+        Flyway untargeted = configure(staged, MigrationSettings.LATEST);
+        MigrationInfoService before = untargeted.info();
+        String from = revision(before);
+        RunResult refused = preflight(command, untargeted, before, staged, settings);
+        if (refused != null) {
+            return new Planned(before, from, null, refused);
+        }
+        MigrationPlan plan = Planner.plan(staged, source, before);
+        if (dryRun && !isDown(staged, before)) {
+            plan = Planner.dryRun(staged, plan, before);
+        }
+        return new Planned(before, from, plan, null);
     }
 
     private static RunResult apply(Flyway flyway, MigrationSettings staged, MigrationSource source, MigrationSettings settings,
@@ -165,8 +179,9 @@ public final class MigrationRunner {
             String current = revision(info);
             // A failed row stops every later run: info says so, as migrate would, rather than "ok".
             Failure failed = NonTransactionalRepair.failedRow(info, staged);
-            return new RunResult("info", failed == null ? Outcome.SUCCEEDED : Outcome.FAILED, settings.targetRevision(), current,
-                    current, List.of(), pendingVersions(info), failed, null);
+            return RunResult.unchanged("info", failed == null ? Outcome.SUCCEEDED : Outcome.FAILED,
+                    settings.targetRevision(),
+                    current, pendingVersions(info), failed);
         });
     }
 
@@ -175,27 +190,26 @@ public final class MigrationRunner {
             String current = revision(flyway.info());
             Failure failedBefore = NonTransactionalRepair.failedRow(flyway.info(), staged);
             if (failedBefore != null) {
-                return new RunResult("validate", Outcome.FAILED, settings.targetRevision(), current, current, List.of(),
-                        List.of(), failedBefore, null);
+                return RunResult.unchanged("validate", Outcome.FAILED, settings.targetRevision(),
+                        current, List.of(), failedBefore);
             }
             Failure drift = drift(configure(staged, MigrationSettings.LATEST), settings);
             if (drift != null) {
-                return new RunResult("validate", Outcome.FAILED, settings.targetRevision(), current, current, List.of(),
-                        List.of(), drift, null);
+                return RunResult.unchanged("validate", Outcome.FAILED, settings.targetRevision(), current, List.of(), drift);
             }
             ValidateResult result = flyway.validateWithResult();
             if (result.validationSuccessful) {
-                return new RunResult("validate", Outcome.SUCCEEDED, settings.targetRevision(), current, current,
-                        List.of(), pendingVersions(flyway.info()), null, null);
+                return RunResult.unchanged("validate", Outcome.SUCCEEDED, settings.targetRevision(),
+                        current, pendingVersions(flyway.info()), null);
             }
             String message = result.invalidMigrations == null || result.invalidMigrations.isEmpty()
                     ? result.getAllErrorMessages()
                     : result.invalidMigrations.stream()
                             .map(m -> (m.version == null || m.version.isEmpty() ? m.description : m.version) + ": " + m.errorDetails.errorMessage)
                             .reduce((a, b) -> a + "; " + b).orElse("");
-            return new RunResult("validate", Outcome.FAILED, settings.targetRevision(), current, current, List.of(),
-                    List.of(), new Failure(FailureCategory.VALIDATION, null, null, null,
-                            Redaction.text(message, settings.password())), null);
+            return RunResult.unchanged("validate", Outcome.FAILED, settings.targetRevision(),
+                    current, List.of(), new Failure(FailureCategory.VALIDATION, null, null, null,
+                            Redaction.text(message, settings.password())));
         });
     }
 
@@ -214,10 +228,11 @@ public final class MigrationRunner {
             Failure drift = drift(configure(staged, MigrationSettings.LATEST), settings);
             if (drift != null && !acceptDrift) {
                 String current = revision(flyway.info());
-                return new RunResult("repair", Outcome.FAILED, settings.targetRevision(), current, current, List.of(), List.of(),
-                        new Failure(FailureCategory.DRIFT, null, drift.script(), null, "repair would accept this drift into the"
-                                + " history: " + drift.message() + " If every change listed is deliberate, run again with"
-                                + " --accept-drift; nothing was changed"), null);
+                return RunResult.unchanged("repair", Outcome.FAILED, settings.targetRevision(),
+                        current, List.of(), new Failure(FailureCategory.DRIFT, null, drift.script(), null,
+                                "repair would accept this drift into the" + " history: " + drift.message()
+                                + " If every change listed is deliberate, run again with"
+                                + " --accept-drift; nothing was changed"));
             }
             org.flywaydb.core.api.output.RepairResult repaired = configure(staged, MigrationSettings.LATEST).repair();
             repaired.migrationsRemoved.forEach(m -> changes.add("removed the failed row of " + m.version + " (" + m.description + ")"));
@@ -226,8 +241,8 @@ public final class MigrationRunner {
             repaired.migrationsDeleted.forEach(m -> changes.add("marked " + m.version + " as deleted: it is gone from the source"));
             MigrationInfoService after = configure(staged, MigrationSettings.LATEST).info();
             String current = revision(after);
-            return new RunResult("repair", Outcome.SUCCEEDED, settings.targetRevision(), current, current, List.of(),
-                    pendingVersions(after), null, null);
+            return RunResult.unchanged("repair", Outcome.SUCCEEDED, settings.targetRevision(),
+                    current, pendingVersions(after), null);
         });
         return new Repair(result, List.copyOf(changes));
     }
@@ -335,13 +350,13 @@ public final class MigrationRunner {
                 failedBefore = new Failure(failedBefore.category(), null, failedBefore.script(), null,
                         failedBefore.message() + ". Besides, " + drift.message());
             }
-            return new RunResult(command, Outcome.FAILED, settings.targetRevision(), from, from, List.of(),
-                    pendingVersions(before), failedBefore, null);
+            return RunResult.unchanged(command, Outcome.FAILED, settings.targetRevision(),
+                    from, pendingVersions(before), failedBefore);
         }
         Failure blocked = drift(untargeted, settings);
         blocked = blocked != null ? blocked : checkTarget(staged, before);
-        return blocked == null ? null : new RunResult(command, Outcome.FAILED, settings.targetRevision(), from, from, List.of(),
-                pendingVersions(before), blocked, null);
+        return blocked == null ? null : RunResult.unchanged(command, Outcome.FAILED, settings.targetRevision(),
+                from, pendingVersions(before), blocked);
     }
 
     /** The drift between source and history as a failure, or null when they agree. */

@@ -53,6 +53,16 @@ public record RunResult(
         this(command, outcome, targetRevision, fromRevision, toRevision, applied, pending, error, truncated, held, undone, null);
     }
 
+    /**
+     * A command that changed nothing: the database at {@code revision} before and after it, nothing applied, ended as
+     * {@code outcome} (with {@code error} when it failed).
+     */
+    public static RunResult unchanged(String command, Outcome outcome, String targetRevision, String revision,
+            List<String> pending,
+                                      Failure error) {
+        return new RunResult(command, outcome, targetRevision, revision, revision, List.of(), pending, error, null);
+    }
+
     public RunResult withPlan(MigrationPlan newPlan) {
         return new RunResult(command, outcome, targetRevision, fromRevision, toRevision, applied, pending, error, truncated,
                 held, undone, newPlan);

@@ -46,24 +46,27 @@ final class Undo {
         List<String> baselines = above.stream().filter(m -> m.getType() != null && m.getType().isBaseline())
                 .map(m -> m.getVersion().getVersion()).toList();
         if (!baselines.isEmpty()) {
-            return new RunResult("migrate", Outcome.FAILED, target, from, from, List.of(), List.of(), new Failure(
-                    FailureCategory.ARGUMENTS, null, null, null, "the database was adopted at revision " + baselines.get(0)
-                    + " (baseline): it cannot go below it; set the target to " + baselines.get(0) + " or higher"), null);
+            return RunResult.unchanged("migrate", Outcome.FAILED, target,
+                    from, List.of(), new Failure(FailureCategory.ARGUMENTS, null, null, null,
+                            "the database was adopted at revision " + baselines.get(0)
+                            + " (baseline): it cannot go below it; set the target to " + baselines.get(0) + " or higher"));
         }
         List<String> missing = above.stream().filter(m -> !source.undoScripts().containsKey(m.getVersion()))
                 .map(m -> m.getVersion().getVersion()).toList();
         if (!missing.isEmpty()) {
-            return new RunResult("migrate", Outcome.FAILED, target, from, from, List.of(), List.of(), new Failure(
-                    FailureCategory.VALIDATION, null, null, null, "no undo script for version(s) " + String.join(", ", missing)
-                    + ": going down to " + target + " needs U<version>__<description>.sql next to each V script above it"
-                    + "; nothing was undone"), null);
+            return RunResult.unchanged("migrate", Outcome.FAILED, target,
+                    from, List.of(), new Failure(FailureCategory.VALIDATION, null, null, null,
+                            "no undo script for version(s) " + String.join(", ", missing) + ": going down to " + target
+                            + " needs U<version>__<description>.sql next to each V script above it"
+                            + "; nothing was undone"));
         }
         List<Untransactional> untransactional = above.stream()
                 .flatMap(m -> outsideATransaction(source.undoScripts().get(m.getVersion())).stream()).toList();
         if (!untransactional.isEmpty()) {
-            return new RunResult("migrate", Outcome.FAILED, target, from, from, List.of(), List.of(), new Failure(
-                    FailureCategory.VALIDATION, null, untransactional.get(0).undo().script(), null,
-                    refusal(untransactional) + "; nothing was undone"), null);
+            return RunResult.unchanged("migrate", Outcome.FAILED, target,
+                    from, List.of(), new Failure(FailureCategory.VALIDATION, null,
+                            untransactional.get(0).undo().script(), null, refusal(untransactional)
+                            + "; nothing was undone"));
         }
         String history = Text.quoteIdentifier(settings.schemas().get(0)) + ".\"flyway_schema_history\"";
         List<Applied> undone = new ArrayList<>();
