@@ -3,7 +3,7 @@ package dev.lockstep.cli;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.lockstep.api.v1alpha1.ErrorCategory;
-import dev.lockstep.operator.RunnerReport;
+import dev.lockstep.operator.observe.RunnerReport;
 import dev.lockstep.runner.FailureCategory;
 import dev.lockstep.runner.MigrationRunner;
 import dev.lockstep.runner.MigrationSettings;

@@ -1,6 +1,7 @@
 package dev.lockstep.operator;
 
 import dev.lockstep.common.DurationConverter;
+import dev.lockstep.operator.decide.DatabaseRetry;
 import dev.lockstep.operator.gate.PodGateReconciler;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.KubernetesClientBuilder;

@@ -1,5 +1,6 @@
 package dev.lockstep.operator;
 
+import dev.lockstep.operator.decide.DatabaseRetry;
 import java.util.Objects;
 
 /**

@@ -2,7 +2,17 @@ package dev.lockstep.operator;
 
 import dev.lockstep.api.v1alpha1.SchemaMigration;
 import dev.lockstep.api.v1alpha1.SchemaMigrationSpec;
+import dev.lockstep.operator.act.Actions;
+import dev.lockstep.operator.act.EventRecorder;
+import dev.lockstep.operator.decide.Decision;
+import dev.lockstep.operator.decide.PhaseMachine;
 import dev.lockstep.operator.gate.PodGate;
+import dev.lockstep.operator.jobs.RunnerJobFactory;
+import dev.lockstep.operator.jobs.RunnerJobs;
+import dev.lockstep.operator.observe.DatabaseClaims;
+import dev.lockstep.operator.observe.Observation;
+import dev.lockstep.operator.observe.SpecProblem;
+import dev.lockstep.operator.observe.SpecValidator;
 import io.fabric8.kubernetes.api.model.ConfigMap;
 import io.fabric8.kubernetes.api.model.Pod;
 import io.fabric8.kubernetes.api.model.Service;
@@ -42,9 +52,6 @@ import java.util.stream.Collectors;
 public class SchemaMigrationReconciler implements Reconciler<SchemaMigration> {
     public static final String NAME = "schemamigration";
     static final String CONFIG_MAP_INDEX = "lockstep.dev/configmap";
-    static final String DATABASE_INDEX = "lockstep.dev/database";
-    static final String DATABASE_NAME_INDEX = "lockstep.dev/database-name";
-    static final String DRY_RUN_INDEX = "lockstep.dev/dry-run-database";
     static final String RUNNER_PODS = "runner-pods";
     static final String GATED_PODS = "gated-pods";
 
@@ -64,9 +71,9 @@ public class SchemaMigrationReconciler implements Reconciler<SchemaMigration> {
         this.actions = new Actions(jobs, new EventRecorder(context.getClient(), clock));
         context.getPrimaryCache().addIndexer(CONFIG_MAP_INDEX, sm -> configMapName(sm)
                 .map(name -> List.of(sm.getMetadata().getNamespace() + "/" + name)).orElse(List.of()));
-        context.getPrimaryCache().addIndexer(DATABASE_INDEX, sm -> List.copyOf(DatabaseClaims.keys(sm)));
-        context.getPrimaryCache().addIndexer(DATABASE_NAME_INDEX, sm -> List.copyOf(DatabaseClaims.databases(sm)));
-        context.getPrimaryCache().addIndexer(DRY_RUN_INDEX, sm -> List.copyOf(DatabaseClaims.scratchDatabases(sm)));
+        context.getPrimaryCache().addIndexer(DatabaseClaims.DATABASE_INDEX, sm -> List.copyOf(DatabaseClaims.keys(sm)));
+        context.getPrimaryCache().addIndexer(DatabaseClaims.DATABASE_NAME_INDEX, sm -> List.copyOf(DatabaseClaims.databases(sm)));
+        context.getPrimaryCache().addIndexer(DatabaseClaims.DRY_RUN_INDEX, sm -> List.copyOf(DatabaseClaims.scratchDatabases(sm)));
 
         var jobSource = new InformerEventSource<>(InformerEventSourceConfiguration.from(Job.class, SchemaMigration.class)
                 .withName("runner-jobs")

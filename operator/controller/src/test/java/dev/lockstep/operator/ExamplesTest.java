@@ -3,6 +3,7 @@ package dev.lockstep.operator;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.lockstep.api.v1alpha1.SchemaMigration;
+import dev.lockstep.operator.observe.SpecValidator;
 import io.fabric8.kubernetes.api.model.HasMetadata;
 import io.fabric8.kubernetes.api.model.KubernetesList;
 import io.fabric8.kubernetes.api.model.rbac.ClusterRole;

@@ -10,13 +10,13 @@ import io.fabric8.kubernetes.api.model.ObjectMetaBuilder;
 import java.util.List;
 
 /** Resources the controller tests apply. */
-final class Fixtures {
-    static final String CONFIG_MAP = "orders-migrations";
-    static final String SECRET = "orders-db";
+public final class Fixtures {
+    public static final String CONFIG_MAP = "orders-migrations";
+    public static final String SECRET = "orders-db";
 
     private Fixtures() {}
 
-    static SchemaMigration migration(String namespace, String name, String target) {
+    public static SchemaMigration migration(String namespace, String name, String target) {
         SchemaMigration sm = new SchemaMigration();
         sm.setMetadata(new ObjectMetaBuilder().withName(name).withNamespace(namespace).build());
         SchemaMigrationSpec spec = new SchemaMigrationSpec();

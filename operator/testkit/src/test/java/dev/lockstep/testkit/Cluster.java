@@ -30,7 +30,7 @@ public final class Cluster {
     public static final Path MIGRATIONS = ControlPlaneExtension.REPO.resolve("migrations");
     /** The shipped settings, but a database outage is retried after 2 s (then 4, 8, 10 s) instead of 10 s (up to 5 min). */
     public static final OperatorSettings SETTINGS = new OperatorSettings(RUNNER_IMAGE, "IfNotPresent",
-            new dev.lockstep.operator.DatabaseRetry(Duration.ofSeconds(2), Duration.ofSeconds(10), 20));
+            new dev.lockstep.operator.decide.DatabaseRetry(Duration.ofSeconds(2), Duration.ofSeconds(10), 20));
 
     private final ControlPlaneExtension.Shared shared;
     private final String namespace;

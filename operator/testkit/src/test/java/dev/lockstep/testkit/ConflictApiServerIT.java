@@ -5,7 +5,7 @@ import static org.awaitility.Awaitility.await;
 
 import dev.lockstep.api.v1alpha1.Phase;
 import dev.lockstep.api.v1alpha1.SchemaMigration;
-import dev.lockstep.operator.RunnerJobs;
+import dev.lockstep.operator.jobs.RunnerJobs;
 import dev.lockstep.runner.testing.TestDatabase;
 import io.fabric8.kubernetes.api.model.Event;
 import java.time.Duration;

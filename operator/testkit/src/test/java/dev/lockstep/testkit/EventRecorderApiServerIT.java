@@ -3,7 +3,7 @@ package dev.lockstep.testkit;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.lockstep.api.v1alpha1.Reason;
-import dev.lockstep.operator.EventRecorder;
+import dev.lockstep.operator.act.EventRecorder;
 import io.fabric8.kubernetes.api.model.ConfigMap;
 import io.fabric8.kubernetes.api.model.ConfigMapBuilder;
 import io.fabric8.kubernetes.api.model.Event;

@@ -4,7 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 import dev.lockstep.api.v1alpha1.SchemaMigration;
-import dev.lockstep.operator.RunnerJobs;
+import dev.lockstep.operator.jobs.RunnerJobs;
 import dev.lockstep.runner.testing.TestDatabase;
 import io.fabric8.kubernetes.api.model.Quantity;
 import io.fabric8.kubernetes.api.model.ResourceQuotaBuilder;

@@ -1,7 +1,7 @@
 package dev.lockstep.operator.gate;
 
-import dev.lockstep.common.Durations;
 import dev.lockstep.api.v1alpha1.SchemaMigration;
+import dev.lockstep.common.Durations;
 import dev.lockstep.operator.Revisions;
 import io.fabric8.kubernetes.client.Config;
 import io.fabric8.kubernetes.client.ConfigBuilder;

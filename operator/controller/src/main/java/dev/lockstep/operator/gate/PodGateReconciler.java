@@ -2,7 +2,7 @@ package dev.lockstep.operator.gate;
 
 import dev.lockstep.api.v1alpha1.Reason;
 import dev.lockstep.api.v1alpha1.SchemaMigration;
-import dev.lockstep.operator.EventRecorder;
+import dev.lockstep.operator.act.EventRecorder;
 import io.fabric8.kubernetes.api.model.Pod;
 import io.fabric8.kubernetes.api.model.PodCondition;
 import io.fabric8.kubernetes.client.KubernetesClientException;

@@ -1,8 +1,0 @@
-package dev.lockstep.operator;
-
-/** A spec field that cannot work, and what to do about it. */
-public record SpecProblem(String field, String problem) {
-    public String message() {
-        return field + ": " + problem;
-    }
-}

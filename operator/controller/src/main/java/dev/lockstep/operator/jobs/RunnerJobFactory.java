@@ -1,0 +1,240 @@
+package dev.lockstep.operator.jobs;
+
+import dev.lockstep.api.v1alpha1.RunStep;
+import dev.lockstep.api.v1alpha1.RunnerSpec;
+import dev.lockstep.api.v1alpha1.SchemaMigration;
+import dev.lockstep.api.v1alpha1.SchemaMigrationSpec;
+import dev.lockstep.api.v1alpha1.SecretKeysReference;
+import dev.lockstep.api.v1alpha1.SourceSpec;
+import dev.lockstep.operator.OperatorSettings;
+import io.fabric8.kubernetes.api.model.Container;
+import io.fabric8.kubernetes.api.model.ContainerBuilder;
+import io.fabric8.kubernetes.api.model.EnvVar;
+import io.fabric8.kubernetes.api.model.EnvVarBuilder;
+import io.fabric8.kubernetes.api.model.OwnerReferenceBuilder;
+import io.fabric8.kubernetes.api.model.Quantity;
+import io.fabric8.kubernetes.api.model.ResourceRequirements;
+import io.fabric8.kubernetes.api.model.ResourceRequirementsBuilder;
+import io.fabric8.kubernetes.api.model.SecurityContext;
+import io.fabric8.kubernetes.api.model.SecurityContextBuilder;
+import io.fabric8.kubernetes.api.model.Volume;
+import io.fabric8.kubernetes.api.model.VolumeBuilder;
+import io.fabric8.kubernetes.api.model.VolumeMount;
+import io.fabric8.kubernetes.api.model.VolumeMountBuilder;
+import io.fabric8.kubernetes.api.model.batch.v1.Job;
+import io.fabric8.kubernetes.api.model.batch.v1.JobBuilder;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+
+/**
+ * Builds the runner Job of a SchemaMigration: one pod, never restarted in place, that runs `lockstep migrate` with the
+ * scripts mounted at {@value #MIGRATIONS_DIR} and the credentials Secret exposed to the runner container only.
+ * Pods meet the Pod Security "restricted" profile.
+ */
+public final class RunnerJobFactory {
+    public static final String RUNNER_CONTAINER = "runner";
+    public static final String COPY_CONTAINER = "copy-migrations";
+    public static final String MIGRATIONS_DIR = "/lockstep/migrations";
+    static final long RUN_AS_USER = 65532;
+
+    private final OperatorSettings settings;
+
+    public RunnerJobFactory(OperatorSettings settings) {
+        this.settings = settings;
+    }
+
+    public Job create(SchemaMigration sm, String jobName, String specHash) {
+        return create(sm, jobName, specHash, RunStep.Expand);
+    }
+
+    /** The Job of one step: Expand holds contract scripts back, Contract applies everything up to the target. */
+    public Job create(SchemaMigration sm, String jobName, String specHash, RunStep step) {
+        SchemaMigrationSpec spec = sm.getSpec();
+        RunnerSpec runner = Objects.requireNonNullElseGet(spec.getRunner(), RunnerSpec::new);
+        Map<String, String> labels = labels(sm, specHash);
+
+        List<Volume> volumes = new ArrayList<>();
+        List<Container> initContainers = new ArrayList<>();
+        SourceSpec source = spec.getSource();
+        if (source.getConfigMapRef() != null) {
+            volumes.add(new VolumeBuilder().withName("migrations")
+                    .withNewConfigMap().withName(source.getConfigMapRef().getName()).endConfigMap().build());
+        } else {
+            volumes.add(new VolumeBuilder().withName("migrations").withNewEmptyDir().endEmptyDir().build());
+            initContainers.add(new ContainerBuilder()
+                    .withName(COPY_CONTAINER)
+                    .withImage(source.getImage())
+                    .withImagePullPolicy(settings.runnerImagePullPolicy())
+                    .withCommand("cp", "-R", trimSlash(source.pathOrDefault()) + "/.", MIGRATIONS_DIR + "/")
+                    .withVolumeMounts(mount("migrations", MIGRATIONS_DIR, false))
+                    .withSecurityContext(restrictedContainer())
+                    .withResources(copyResources())
+                    .build());
+        }
+        volumes.add(new VolumeBuilder().withName("tmp").withNewEmptyDir().endEmptyDir().build());
+
+        Container runnerContainer = new ContainerBuilder()
+                .withName(RUNNER_CONTAINER)
+                .withImage(settings.runnerImage())
+                .withImagePullPolicy(settings.runnerImagePullPolicy())
+                .withArgs(args(spec, runner, step))
+                .withEnv(env(spec, step))
+                .withVolumeMounts(mount("migrations", MIGRATIONS_DIR, true), mount("tmp", "/tmp", false))
+                .withSecurityContext(restrictedContainer())
+                .withResources(runner.getResources() != null ? runner.getResources() : defaultResources())
+                .withTerminationMessagePath("/dev/termination-log")
+                // The runner writes its JSON result there; if it dies first, the log tail is the next best thing.
+                .withTerminationMessagePolicy("FallbackToLogsOnError")
+                .build();
+
+        return new JobBuilder()
+                .withNewMetadata()
+                    .withName(jobName)
+                    .withNamespace(sm.getMetadata().getNamespace())
+                    .withLabels(labels)
+                    .addToAnnotations(RunnerJobs.TARGET_ANNOTATION, spec.getTargetRevision())
+                    .addToAnnotations(RunnerJobs.STEP_ANNOTATION, step.name())
+                    .addToAnnotations(RunnerJobs.ANNOTATION_SCHEMA_MIGRATION, sm.getMetadata().getName())
+                    .withOwnerReferences(new OwnerReferenceBuilder()
+                            .withApiVersion(sm.getApiVersion())
+                            .withKind(sm.getKind())
+                            .withName(sm.getMetadata().getName())
+                            .withUid(sm.getMetadata().getUid())
+                            .withController(true)
+                            .withBlockOwnerDeletion(true)
+                            .build())
+                .endMetadata()
+                .withNewSpec()
+                    .withBackoffLimit(Objects.requireNonNullElse(runner.getBackoffLimit(), RunnerSpec.DEFAULT_BACKOFF_LIMIT))
+                    .withActiveDeadlineSeconds(Objects.requireNonNullElse(runner.getActiveDeadlineSeconds(), RunnerSpec.DEFAULT_ACTIVE_DEADLINE_SECONDS))
+                    .withNewTemplate()
+                        .withNewMetadata().withLabels(labels)
+                            .addToAnnotations(RunnerJobs.ANNOTATION_SCHEMA_MIGRATION, sm.getMetadata().getName()).endMetadata()
+                        .withNewSpec()
+                            .withRestartPolicy("Never")
+                            .withServiceAccountName(runner.getServiceAccountName())
+                            // The runner talks to PostgreSQL only; it has no use for an API token.
+                            .withAutomountServiceAccountToken(false)
+                            .withNewSecurityContext()
+                                .withRunAsNonRoot(true)
+                                .withRunAsUser(RUN_AS_USER)
+                                .withRunAsGroup(RUN_AS_USER)
+                                .withNewSeccompProfile().withType("RuntimeDefault").endSeccompProfile()
+                            .endSecurityContext()
+                            .withInitContainers(initContainers)
+                            .withContainers(runnerContainer)
+                            .withVolumes(volumes)
+                        .endSpec()
+                    .endTemplate()
+                .endSpec()
+                .build();
+    }
+
+    static Map<String, String> labels(SchemaMigration sm, String specHash) {
+        Map<String, String> labels = new LinkedHashMap<>();
+        labels.put("app.kubernetes.io/name", "lockstep");
+        labels.put(RunnerJobs.LABEL_COMPONENT, RunnerJobs.COMPONENT_RUNNER);
+        labels.put(RunnerJobs.LABEL_MANAGED_BY, RunnerJobs.MANAGED_BY);
+        labels.put(RunnerJobs.LABEL_SCHEMA_MIGRATION, Names.labelValue(sm.getMetadata().getName()));
+        labels.put(RunnerJobs.LABEL_SPEC_HASH, specHash);
+        return labels;
+    }
+
+    private static List<String> args(SchemaMigrationSpec spec, RunnerSpec runner, RunStep step) {
+        List<String> args = new ArrayList<>(List.of(
+                step == RunStep.Check ? "validate" : "migrate",
+                "--location", MIGRATIONS_DIR,
+                "--target", spec.getTargetRevision(),
+                "--schemas", String.join(",", spec.getDatabase().getSchemas() == null || spec.getDatabase().getSchemas().isEmpty()
+                        ? List.of("public") : spec.getDatabase().getSchemas()),
+                "--lock-timeout", Objects.requireNonNullElse(runner.getLockTimeoutSeconds(), RunnerSpec.DEFAULT_LOCK_TIMEOUT_SECONDS) + "s",
+                "--statement-timeout", Objects.requireNonNullElse(runner.getStatementTimeoutSeconds(), RunnerSpec.DEFAULT_STATEMENT_TIMEOUT_SECONDS) + "s",
+                "--result-file", "/dev/termination-log"));
+        if (step == RunStep.Expand) {
+            args.add("--hold-contract");
+            // The expand run plans for the whole rollout (its contract steps included) and is where approval and the
+            // destructive-change check happen; the contract run of the same spec is covered by them.
+            var policy = spec.policyOrDefault();
+            args.add("--destructive");
+            args.add(policy.destructiveOrDefault().name().toLowerCase(java.util.Locale.ROOT));
+            if (policy.dryRunDatabaseInUse() != null) {
+                args.add("--dry-run-url");
+                args.add(policy.dryRunDatabaseInUse().getUrl());
+            }
+            if (policy.approvalRequired()) {
+                args.add("--require-approval");
+                if (policy.getApprovedPlanDigest() != null) {
+                    args.add("--approved-plan-digest");
+                    args.add(policy.getApprovedPlanDigest());
+                }
+            }
+        }
+        if (spec.downAllowed() && step != RunStep.Check) {
+            args.add("--allow-down");
+        }
+        if (spec.getBaseline() != null) {
+            args.add("--baseline-version");
+            args.add(spec.getBaseline().getVersion());
+        }
+        return args;
+    }
+
+    private static List<EnvVar> env(SchemaMigrationSpec spec, RunStep step) {
+        SecretKeysReference secret = spec.getDatabase().getCredentialsSecretRef();
+        List<EnvVar> env = new ArrayList<>(List.of(
+                new EnvVarBuilder().withName("LOCKSTEP_DB_URL").withValue(spec.getDatabase().getUrl()).build(),
+                // From the Secret by reference: the operator never reads it, and a missing Secret or key shows up
+                // in the pod's status (CreateContainerConfigError), where the operator can report it.
+                secretEnv("LOCKSTEP_DB_USERNAME", secret.getName(), secret.usernameKeyOrDefault()),
+                secretEnv("LOCKSTEP_DB_PASSWORD", secret.getName(), secret.passwordKeyOrDefault()),
+                new EnvVarBuilder().withName("JAVA_TOOL_OPTIONS").withValue("-XX:MaxRAMPercentage=75 -Djava.io.tmpdir=/tmp").build()));
+        var dryRunDatabase = spec.policyOrDefault().dryRunDatabaseInUse();
+        if (step == RunStep.Expand && dryRunDatabase != null) {
+            // Only the Job that dry-runs gets the scratch database's credentials.
+            SecretKeysReference scratch = dryRunDatabase.getCredentialsSecretRef();
+            env.add(secretEnv("LOCKSTEP_DRY_RUN_USERNAME", scratch.getName(), scratch.usernameKeyOrDefault()));
+            env.add(secretEnv("LOCKSTEP_DRY_RUN_PASSWORD", scratch.getName(), scratch.passwordKeyOrDefault()));
+        }
+        return env;
+    }
+
+    private static EnvVar secretEnv(String name, String secret, String key) {
+        return new EnvVarBuilder().withName(name)
+                .withNewValueFrom().withNewSecretKeyRef().withName(secret).withKey(key).withOptional(false)
+                .endSecretKeyRef().endValueFrom().build();
+    }
+
+    private static VolumeMount mount(String volume, String path, boolean readOnly) {
+        return new VolumeMountBuilder().withName(volume).withMountPath(path).withReadOnly(readOnly).build();
+    }
+
+    static SecurityContext restrictedContainer() {
+        return new SecurityContextBuilder()
+                .withAllowPrivilegeEscalation(false)
+                .withReadOnlyRootFilesystem(true)
+                .withRunAsNonRoot(true)
+                .withNewCapabilities().withDrop("ALL").endCapabilities()
+                .build();
+    }
+
+    private static ResourceRequirements defaultResources() {
+        return new ResourceRequirementsBuilder()
+                .withRequests(Map.of("cpu", new Quantity("100m"), "memory", new Quantity("256Mi")))
+                .withLimits(Map.of("memory", new Quantity("512Mi")))
+                .build();
+    }
+
+    private static ResourceRequirements copyResources() {
+        return new ResourceRequirementsBuilder()
+                .withRequests(Map.of("cpu", new Quantity("10m"), "memory", new Quantity("16Mi")))
+                .withLimits(Map.of("memory", new Quantity("64Mi")))
+                .build();
+    }
+
+    private static String trimSlash(String path) {
+        return path.length() > 1 && path.endsWith("/") ? path.substring(0, path.length() - 1) : path;
+    }
+}

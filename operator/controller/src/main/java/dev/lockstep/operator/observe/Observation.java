@@ -1,0 +1,38 @@
+package dev.lockstep.operator.observe;
+
+import dev.lockstep.api.v1alpha1.Reason;
+import dev.lockstep.api.v1alpha1.SchemaMigration;
+import io.fabric8.kubernetes.api.model.ConfigMap;
+import io.fabric8.kubernetes.api.model.Pod;
+import io.fabric8.kubernetes.api.model.Service;
+import io.fabric8.kubernetes.api.model.batch.v1.Job;
+import java.time.Instant;
+import java.util.List;
+import java.util.Optional;
+import java.util.Set;
+
+/**
+ * Everything one reconcile of a SchemaMigration knows, read once before anything is decided: the resource as the
+ * cache holds it (never changed), what is wrong with its spec, whether another resource claims its database, its
+ * scripts' ConfigMap, its runner Jobs and their pods, the pods gated on it, the blue/green Service, and the time.
+ *
+ * @param claim   a stall the database claims call for (another SchemaMigration owns the schema, a scratch database in use)
+ * @param service the Service of spec.rollout.blueGreen, when that is set and the Service exists
+ */
+public record Observation(SchemaMigration resource, Optional<SpecProblem> problem, Optional<Claim> claim,
+                   Optional<ConfigMap> configMap, List<Job> jobs, Set<Pod> runnerPods, Set<Pod> gatedPods,
+                   Optional<Service> service, Instant now) {
+
+    /** Why this resource may not start a runner while another resource holds its database (see {@link DatabaseClaims}). */
+    public record Claim(Reason reason, String message) {}
+
+    public Observation {
+        jobs = List.copyOf(jobs);
+        runnerPods = Set.copyOf(runnerPods);
+        gatedPods = Set.copyOf(gatedPods);
+    }
+
+    public Optional<Job> job(String name) {
+        return jobs.stream().filter(j -> name.equals(j.getMetadata().getName())).findFirst();
+    }
+}

@@ -1,0 +1,26 @@
+package dev.lockstep.operator.observe;
+
+import dev.lockstep.api.v1alpha1.Reason;
+import java.util.Optional;
+
+/** What a runner Job and its pod amount to, as far as the operator can see from the API. */
+public sealed interface RunnerState {
+    /** Created, pod not yet running (scheduling, pulling, starting). */
+    record Starting(String detail) implements RunnerState {}
+
+    /** The pod cannot start until someone fixes something outside the spec: a missing Secret, an unpullable image. */
+    record Blocked(Reason reason, String message) implements RunnerState {}
+
+    /** The runner container is running. */
+    record Running() implements RunnerState {}
+
+    /** The Job completed and the runner reported its result. */
+    record Succeeded(RunnerReport report) implements RunnerState {}
+
+    /**
+     * The Job failed. {@code report} is the runner's own account when it got far enough to write one;
+     * {@code podReason} is Kubernetes' (OOMKilled, DeadlineExceeded, ...) otherwise.
+     */
+    record Failed(Optional<RunnerReport> report, String podReason, String podMessage, boolean containerEverStarted)
+            implements RunnerState {}
+}

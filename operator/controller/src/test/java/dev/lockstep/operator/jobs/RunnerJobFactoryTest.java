@@ -1,0 +1,130 @@
+package dev.lockstep.operator.jobs;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.lockstep.api.v1alpha1.BaselineSpec;
+import dev.lockstep.api.v1alpha1.DryRunDatabaseSpec;
+import dev.lockstep.api.v1alpha1.PolicySpec;
+import dev.lockstep.api.v1alpha1.RunStep;
+import dev.lockstep.api.v1alpha1.SchemaMigration;
+import dev.lockstep.api.v1alpha1.SecretKeysReference;
+import dev.lockstep.operator.Fixtures;
+import dev.lockstep.operator.OperatorSettings;
+import io.fabric8.kubernetes.api.model.Container;
+import io.fabric8.kubernetes.api.model.PodSpec;
+import io.fabric8.kubernetes.api.model.batch.v1.Job;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+
+/** Unit: the runner Job's shape. How it runs on a real cluster is the API-server tier's part. */
+class RunnerJobFactoryTest {
+    private final RunnerJobFactory factory = new RunnerJobFactory(new OperatorSettings("lockstep:test", "IfNotPresent"));
+
+    private static SchemaMigration migration() {
+        SchemaMigration sm = Fixtures.migration("shop", "orders", "latest");
+        sm.getMetadata().setUid("0b6c1e4e-1111-2222-3333-444455556666");
+        sm.getSpec().getDatabase().setSchemas(List.of("orders", "audit"));
+        return sm;
+    }
+
+    @Test
+    void runnerPodMountsScriptsAndTakesTheSecretByReferenceUnderRestrictedPodSecurity() {
+        Job job = factory.create(migration(), "orders-latest-abc", "abc");
+        PodSpec pod = job.getSpec().getTemplate().getSpec();
+        Container runner = pod.getContainers().get(0);
+
+        assertThat(job.getSpec().getBackoffLimit()).isZero();
+        assertThat(job.getSpec().getActiveDeadlineSeconds()).isEqualTo(900L);
+        assertThat(job.getMetadata().getOwnerReferences()).singleElement().satisfies(o -> {
+            assertThat(o.getKind()).isEqualTo("SchemaMigration");
+            assertThat(o.getController()).isTrue();
+        });
+        assertThat(job.getMetadata().getLabels()).containsEntry(RunnerJobs.LABEL_SCHEMA_MIGRATION, "orders")
+                .containsEntry(RunnerJobs.LABEL_SPEC_HASH, "abc");
+        assertThat(job.getMetadata().getAnnotations()).containsEntry(RunnerJobs.ANNOTATION_SCHEMA_MIGRATION, "orders");
+        assertThat(job.getSpec().getTemplate().getMetadata().getAnnotations()).containsEntry(RunnerJobs.ANNOTATION_SCHEMA_MIGRATION, "orders");
+        assertThat(pod.getRestartPolicy()).isEqualTo("Never");
+        assertThat(pod.getAutomountServiceAccountToken()).isFalse();
+        assertThat(pod.getSecurityContext().getRunAsNonRoot()).isTrue();
+        assertThat(pod.getSecurityContext().getSeccompProfile().getType()).isEqualTo("RuntimeDefault");
+        assertThat(runner.getSecurityContext().getAllowPrivilegeEscalation()).isFalse();
+        assertThat(runner.getSecurityContext().getCapabilities().getDrop()).containsExactly("ALL");
+        assertThat(runner.getSecurityContext().getReadOnlyRootFilesystem()).isTrue();
+        assertThat(runner.getArgs()).containsSubsequence("migrate", "--location", "/lockstep/migrations", "--target", "latest",
+                "--schemas", "orders,audit", "--lock-timeout", "10s", "--result-file", "/dev/termination-log");
+        assertThat(runner.getTerminationMessagePolicy()).isEqualTo("FallbackToLogsOnError");
+        assertThat(runner.getEnv()).anySatisfy(e -> {
+            assertThat(e.getName()).isEqualTo("LOCKSTEP_DB_PASSWORD");
+            assertThat(e.getValue()).isNull();
+            assertThat(e.getValueFrom().getSecretKeyRef().getName()).isEqualTo(Fixtures.SECRET);
+            assertThat(e.getValueFrom().getSecretKeyRef().getKey()).isEqualTo("password");
+        });
+        assertThat(pod.getVolumes()).anySatisfy(v -> assertThat(v.getConfigMap().getName()).isEqualTo(Fixtures.CONFIG_MAP));
+        assertThat(pod.getVolumes()).allSatisfy(v -> assertThat(v.getSecret()).isNull());
+        assertThat(pod.getInitContainers()).isEmpty();
+    }
+
+    @Test
+    void imageSourceIsCopiedByAnInitContainerWithoutCredentials() {
+        SchemaMigration sm = migration();
+        sm.getSpec().getSource().setConfigMapRef(null);
+        sm.getSpec().getSource().setImage("registry.example/orders-migrations@sha256:" + "a".repeat(64));
+        sm.getSpec().getSource().setPath("/sql/");
+
+        PodSpec pod = factory.create(sm, "orders-latest-abc", "abc").getSpec().getTemplate().getSpec();
+
+        Container copy = pod.getInitContainers().get(0);
+        assertThat(copy.getImage()).isEqualTo(sm.getSpec().getSource().getImage());
+        assertThat(copy.getCommand()).containsExactly("cp", "-R", "/sql/.", "/lockstep/migrations/");
+        assertThat(copy.getEnv()).isEmpty();
+        assertThat(copy.getSecurityContext().getAllowPrivilegeEscalation()).isFalse();
+        assertThat(pod.getVolumes()).anySatisfy(v -> assertThat(v.getEmptyDir()).isNotNull());
+    }
+
+    @Test
+    void baselineIsPassedToTheRunner() {
+        SchemaMigration sm = migration();
+        BaselineSpec baseline = new BaselineSpec();
+        baseline.setVersion("3");
+        sm.getSpec().setBaseline(baseline);
+
+        Container runner = factory.create(sm, "orders-latest-abc", "abc").getSpec().getTemplate().getSpec().getContainers().get(0);
+
+        assertThat(runner.getArgs()).containsSubsequence("--baseline-version", "3");
+    }
+
+    @Test
+    void onlyTheExpandJobDryRunsOnTheScratchDatabaseAndGetsItsSecretByReference() {
+        SchemaMigration sm = migration();
+        DryRunDatabaseSpec scratch = new DryRunDatabaseSpec();
+        scratch.setUrl("jdbc:postgresql://orders-db:5432/orders_scratch");
+        SecretKeysReference secret = new SecretKeysReference();
+        secret.setName("orders-scratch-credentials");
+        secret.setPasswordKey("pw");
+        scratch.setCredentialsSecretRef(secret);
+        PolicySpec policy = new PolicySpec();
+        policy.setDryRunDatabase(scratch);
+        sm.getSpec().setPolicy(policy);
+
+        Container expand = factory.create(sm, "orders-latest-abc", "abc", RunStep.Expand).getSpec().getTemplate().getSpec().getContainers().get(0);
+        Container contract = factory.create(sm, "orders-latest-abd", "abc", RunStep.Contract).getSpec().getTemplate().getSpec().getContainers().get(0);
+        policy.setDestructive(PolicySpec.Destructive.Off);
+        Container unchecked = factory.create(sm, "orders-latest-abe", "abc", RunStep.Expand).getSpec().getTemplate().getSpec().getContainers().get(0);
+
+        assertThat(expand.getArgs()).containsSubsequence("--destructive", "block", "--dry-run-url",
+                "jdbc:postgresql://orders-db:5432/orders_scratch");
+        assertThat(expand.getEnv()).anySatisfy(e -> {
+            assertThat(e.getName()).isEqualTo("LOCKSTEP_DRY_RUN_PASSWORD");
+            assertThat(e.getValue()).isNull();
+            assertThat(e.getValueFrom().getSecretKeyRef().getName()).isEqualTo("orders-scratch-credentials");
+            assertThat(e.getValueFrom().getSecretKeyRef().getKey()).isEqualTo("pw");
+        }).anySatisfy(e -> {
+            assertThat(e.getName()).isEqualTo("LOCKSTEP_DRY_RUN_USERNAME");
+            assertThat(e.getValueFrom().getSecretKeyRef().getKey()).isEqualTo("username");
+        });
+        for (Container other : List.of(contract, unchecked)) {
+            assertThat(other.getArgs()).doesNotContain("--dry-run-url");
+            assertThat(other.getEnv()).noneSatisfy(e -> assertThat(e.getName()).startsWith("LOCKSTEP_DRY_RUN"));
+        }
+    }
+}
