@@ -115,9 +115,16 @@ public final class Cluster {
 
     /** Replaces a Deployment's pod template by a merge patch, which no concurrent status write can conflict with. */
     public void rollDeployment(String name, io.fabric8.kubernetes.api.model.PodTemplateSpec template) {
-        String patch = client().getKubernetesSerialization().asJson(Map.of("spec", Map.of("template", template)));
-        client().apps().deployments().inNamespace(namespace).withName(name).patch(
-                io.fabric8.kubernetes.client.dsl.base.PatchContext.of(io.fabric8.kubernetes.client.dsl.base.PatchType.JSON_MERGE), patch);
+        mergePatch(client().apps().deployments().inNamespace(namespace).withName(name), Map.of("spec", Map.of("template", template)));
+    }
+
+    /**
+     * Changes an object that controllers write too (a Deployment, a StatefulSet, a pod) by a JSON merge patch: it
+     * carries no resourceVersion, so a controller's write in between cannot make it fail with a 409, as an edit can.
+     */
+    public void mergePatch(io.fabric8.kubernetes.client.dsl.Resource<?> resource, Map<String, Object> patch) {
+        resource.patch(io.fabric8.kubernetes.client.dsl.base.PatchContext.of(io.fabric8.kubernetes.client.dsl.base.PatchType.JSON_MERGE),
+                client().getKubernetesSerialization().asJson(patch));
     }
 
     public SchemaMigration apply(SchemaMigration sm) {

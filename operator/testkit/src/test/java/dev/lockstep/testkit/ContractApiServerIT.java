@@ -105,8 +105,8 @@ class ContractApiServerIT {
         await().during(Duration.ofSeconds(3)).atMost(Duration.ofSeconds(5)).until(() -> contractJobs(cluster).isEmpty());
         assertThat(columns(db)).contains("name");
 
-        cluster.client().pods().inNamespace(cluster.namespace()).withName("old-worker")
-                .edit(p -> { p.getMetadata().setFinalizers(List.of()); return p; });
+        cluster.mergePatch(cluster.client().pods().inNamespace(cluster.namespace()).withName("old-worker"),
+                Map.of("metadata", Map.of("finalizers", List.of())));
 
         SchemaMigration ready = cluster.awaitCondition("users", "Ready", "True", "MigrationSucceeded");
         assertThat(ready.getStatus().getCurrentRevision()).isEqualTo("3");
@@ -195,8 +195,8 @@ class ContractApiServerIT {
                 .withLabel("lockstep.dev/schema", "users").list().getItems().size() == 3);
 
         cluster.editMigration("users", sm -> { sm.getSpec().setTargetRevision("3"); });
-        cluster.client().apps().statefulSets().inNamespace(cluster.namespace()).withName("ledger")
-                .edit(sts -> { sts.getSpec().setTemplate(RollingGateApiServerIT.template("ledger", "users", "2")); return sts; });
+        cluster.mergePatch(cluster.client().apps().statefulSets().inNamespace(cluster.namespace()).withName("ledger"),
+                Map.of("spec", Map.of("template", RollingGateApiServerIT.template("ledger", "users", "2"))));
 
         SchemaMigration waiting = cluster.awaitCondition("users", "Reconciling", "True", "ContractWaitingForPods");
         assertThat(Cluster.condition(waiting, "Reconciling").orElseThrow().getMessage()).contains("nightly-report-27391440-");

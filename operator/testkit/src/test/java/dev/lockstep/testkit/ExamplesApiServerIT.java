@@ -110,11 +110,9 @@ class ExamplesApiServerIT {
         scripts.put("U7__add_user_locale.sql", "ALTER TABLE users DROP COLUMN locale;");
         cluster.scriptsConfigMap("accounts-migrations", scripts);
         target(cluster, "7");
-        cluster.client().apps().deployments().inNamespace(cluster.namespace()).withName("accounts-api-green").edit(d -> {
-            d.getSpec().setReplicas(2);
-            d.getSpec().getTemplate().getMetadata().getLabels().put("lockstep.dev/requires-revision", "7");
-            return d;
-        });
+        cluster.mergePatch(cluster.client().apps().deployments().inNamespace(cluster.namespace()).withName("accounts-api-green"),
+                Map.of("spec", Map.of("replicas", 2,
+                        "template", Map.of("metadata", Map.of("labels", Map.of("lockstep.dev/requires-revision", "7"))))));
 
         await().atMost(Duration.ofSeconds(60)).until(() -> "green".equals(selected(cluster)));
         // The switch came only after green was Ready on 7: the database is there and every green pod is Ready.
