@@ -106,8 +106,7 @@ public final class MigrationRunner {
             if (hold.stopAt() == null || (from != null && MigrationVersion.fromVersion(hold.stopAt())
                     .compareTo(MigrationVersion.fromVersion(from)) <= 0)) {
                 // The next pending step is a contract step: nothing to apply until it may run.
-                return new RunResult("migrate", Outcome.SUCCEEDED, settings.targetRevision(), from, from, List.of(),
-                        pendingVersions(before), null, null, hold.held());
+                return RunResult.migrated(settings.targetRevision(), from, from, List.of(), pendingVersions(before), hold.held());
             }
             migrating = configure(staged, hold.stopAt());
         }
@@ -115,9 +114,8 @@ public final class MigrationRunner {
             MigrateResult result = migrating.migrate();
             List<Applied> applied = applied(result);
             MigrationInfoService after = migrating.info();
-            return new RunResult("migrate", Outcome.SUCCEEDED, settings.targetRevision(), from == null ? baseline(after) : from,
-                    revision(after), applied, pendingVersions(after), null, null,
-                    hold.holds() ? hold.held() : null);
+            return RunResult.migrated(settings.targetRevision(), from == null ? baseline(after) : from, revision(after), applied,
+                    pendingVersions(after), hold.holds() ? hold.held() : null);
         } catch (FlywayMigrateException e) {
             List<Applied> applied = e.getErrorResult() == null ? List.of() : applied(e.getErrorResult());
             return stoppedAt(staged, settings, before, from, applied, migrationFailure(e, settings));
@@ -150,7 +148,7 @@ public final class MigrationRunner {
         String to = after != null ? revision(after) : applied.isEmpty() ? from : applied.get(applied.size() - 1).version();
         List<String> pending = after != null ? notApplied(after) : pendingVersions(before).stream()
                 .filter(v -> to == null || MigrationVersion.fromVersion(v).compareTo(MigrationVersion.fromVersion(to)) > 0).toList();
-        return new RunResult("migrate", Outcome.FAILED, settings.targetRevision(), from, to, applied, pending, failure, null);
+        return RunResult.migrateFailed(settings.targetRevision(), from, to, applied, pending, failure);
     }
 
     /** Pending scripts Flyway runs outside a transaction (by their statements or their {@code .conf}); unknown ones count. */

@@ -39,18 +39,7 @@ public record RunResult(
 
     public RunResult(String command, Outcome outcome, String targetRevision, String fromRevision, String toRevision,
                      List<Applied> applied, List<String> pending, Failure error, Boolean truncated) {
-        this(command, outcome, targetRevision, fromRevision, toRevision, applied, pending, error, truncated, null);
-    }
-
-    public RunResult(String command, Outcome outcome, String targetRevision, String fromRevision, String toRevision,
-                     List<Applied> applied, List<String> pending, Failure error, Boolean truncated, List<String> held) {
-        this(command, outcome, targetRevision, fromRevision, toRevision, applied, pending, error, truncated, held, null, null);
-    }
-
-    public RunResult(String command, Outcome outcome, String targetRevision, String fromRevision, String toRevision,
-                     List<Applied> applied, List<String> pending, Failure error, Boolean truncated, List<String> held,
-                     List<Applied> undone) {
-        this(command, outcome, targetRevision, fromRevision, toRevision, applied, pending, error, truncated, held, undone, null);
+        this(command, outcome, targetRevision, fromRevision, toRevision, applied, pending, error, truncated, null, null, null);
     }
 
     /**
@@ -61,6 +50,31 @@ public record RunResult(
             List<String> pending,
                                       Failure error) {
         return new RunResult(command, outcome, targetRevision, revision, revision, List.of(), pending, error, null);
+    }
+
+    /**
+     * A migrate that ended well: from {@code from} to {@code to} with {@code applied} (none when nothing was pending, or
+     * when a contract step is next), {@code held} the versions left for a later run (null when none are held back).
+     */
+    public static RunResult migrated(String targetRevision, String from, String to, List<Applied> applied, List<String> pending,
+                                     List<String> held) {
+        return new RunResult("migrate", Outcome.SUCCEEDED, targetRevision, from, to, applied, pending, null, null, held, null, null);
+    }
+
+    /** A migrate that failed after applying {@code applied}, which stay applied: the database is at {@code to}. */
+    public static RunResult migrateFailed(String targetRevision, String from, String to, List<Applied> applied, List<String> pending,
+                                          Failure error) {
+        return new RunResult("migrate", Outcome.FAILED, targetRevision, from, to, applied, pending, error, null);
+    }
+
+    /**
+     * A migrate below the database's revision, which took versions back with their undo scripts: {@code undone} newest
+     * first; failed, and at {@code to}, when {@code error} is set.
+     */
+    public static RunResult wentDown(String targetRevision, String from, String to, List<String> pending, Failure error,
+                                     List<Applied> undone) {
+        return new RunResult("migrate", error == null ? Outcome.SUCCEEDED : Outcome.FAILED, targetRevision, from, to, List.of(),
+                pending, error, null, null, undone, null);
     }
 
     public RunResult withPlan(MigrationPlan newPlan) {

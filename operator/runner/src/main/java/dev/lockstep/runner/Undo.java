@@ -76,10 +76,10 @@ final class Undo {
             // person's laptop) waits for this undo to finish, and this undo for a migrate under way.
             long key = flywayLockKey(settings.schemas().get(0));
             if (!advisoryLock(c, key, HISTORY_LOCK_WAIT)) {
-                return new RunResult("migrate", Outcome.FAILED, target, from, from, List.of(), List.of(), new Failure(
+                return RunResult.wentDown(target, from, from, List.of(), new Failure(
                         FailureCategory.SQL, "55P03", null, null, "another migration holds the lock on the history table"
                         + " (Flyway's advisory lock) for more than " + HISTORY_LOCK_WAIT.toSeconds() + " s; nothing was undone:"
-                        + " retry once it is done"), null, null, undone);
+                        + " retry once it is done"), undone);
             }
             c.setAutoCommit(false);
             try {
@@ -112,10 +112,10 @@ final class Undo {
                 }
                 c.rollback();
                 String to = undone.isEmpty() ? from : MigrationRunner.revision(MigrationRunner.configure(settings, MigrationSettings.LATEST).info());
-                return new RunResult("migrate", Outcome.FAILED, target, from, to, List.of(), List.of(), new Failure(
+                return RunResult.wentDown(target, from, to, List.of(), new Failure(
                         FailureCategory.SQL, e.getSQLState(), running.script(), null, Redaction.text(e.getMessage(),
                         settings.password()) + " (undo of " + running.version() + " rolled back; the database is at " + to + ")"),
-                        null, null, undone);
+                        undone);
             }
         } catch (SQLException e) {
             // Each version is undone in its own transaction: those committed stay undone, the one under way rolled back.
@@ -128,18 +128,17 @@ final class Undo {
                         + " the connection was lost as it committed (the history table, which the next run reads first, says"
                         + " which); the database is at " + (to == null ? "none" : to);
             }
-            return new RunResult("migrate", Outcome.FAILED, target, from, to, List.of(), List.of(),
+            return RunResult.wentDown(target, from, to, List.of(),
                     new Failure(connection ? FailureCategory.CONNECTION : FailureCategory.SQL, e.getSQLState(),
                             running == null ? null : running.script(), null, message,
                             connection && MigrationRunner.isTransient(e)),
-                    null, null, undone);
+                    undone);
         } catch (IOException e) {
-            return new RunResult("migrate", Outcome.FAILED, target, from, from, List.of(), List.of(), new Failure(
-                    FailureCategory.INTERNAL, null, running == null ? null : running.script(), null, e.toString()), null, null, undone);
+            return RunResult.wentDown(target, from, from, List.of(), new Failure(
+                    FailureCategory.INTERNAL, null, running == null ? null : running.script(), null, e.toString()), undone);
         }
         MigrationInfoService after = MigrationRunner.configure(settings, MigrationSettings.LATEST).info();
-        return new RunResult("migrate", Outcome.SUCCEEDED, target, from, MigrationRunner.revision(after), List.of(),
-                MigrationRunner.pendingVersions(after), null, null, null, undone);
+        return RunResult.wentDown(target, from, MigrationRunner.revision(after), MigrationRunner.pendingVersions(after), null, undone);
     }
 
     /**
