@@ -15,7 +15,6 @@ import dev.lockstep.operator.observe.RunnerState;
 import io.fabric8.kubernetes.api.model.batch.v1.Job;
 import java.time.Duration;
 import java.time.Instant;
-import java.time.temporal.ChronoUnit;
 import java.util.List;
 import java.util.Objects;
 import java.util.Optional;
@@ -38,7 +37,7 @@ final class DriftCheck {
             return;
         }
         DriftCheckStatus check = Optional.ofNullable(sm.getStatus().getDriftCheck()).orElseGet(DriftCheckStatus::new);
-        check.setLastCheckedAt(timestamp(now));
+        check.setLastCheckedAt(PhaseMachine.timestamp(now));
         check.setResult(DriftResult.Clean);
         check.setRunning(null);
         check.setMessage("the history matched the source when runner Job " + jobName + " migrated");
@@ -83,7 +82,7 @@ final class DriftCheck {
                 return;
             }
             check.setRunning(null);
-            check.setLastCheckedAt(timestamp(o.now()));
+            check.setLastCheckedAt(PhaseMachine.timestamp(o.now()));
             PhaseMachine.prune(o, acts, check.getJob(), PhaseMachine::isCheck, 1); // one check runs every interval, for ever
         }
         reportDrift(sm, report, check);
@@ -115,9 +114,5 @@ final class DriftCheck {
                     + sm.getSpec().getDriftCheckInterval() + " and clears this once they agree, and a change of the spec runs the"
                     + " migration again");
         }
-    }
-
-    private static String timestamp(Instant now) {
-        return now.truncatedTo(ChronoUnit.SECONDS).toString();
     }
 }

@@ -768,7 +768,8 @@ public final class PhaseMachine {
         return status.getPhase() + "|" + reasons + "|" + (status.getLastRun() == null ? "" : status.getLastRun().getJob());
     }
 
-    private static String timestamp(Instant now) {
+    /** A time as status writes it: RFC 3339, to the second. */
+    static String timestamp(Instant now) {
         return now.truncatedTo(ChronoUnit.SECONDS).toString();
     }
 
