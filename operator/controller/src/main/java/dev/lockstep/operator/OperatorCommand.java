@@ -3,10 +3,12 @@ package dev.lockstep.operator;
 import dev.lockstep.common.DurationConverter;
 import dev.lockstep.operator.decide.DatabaseRetry;
 import dev.lockstep.operator.gate.PodGateReconciler;
+import dev.lockstep.operator.telemetry.Telemetry;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.KubernetesClientBuilder;
 import io.javaoperatorsdk.operator.Operator;
 import io.javaoperatorsdk.operator.api.config.LeaderElectionConfiguration;
+import io.javaoperatorsdk.operator.api.monitoring.Metrics;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.List;
@@ -64,18 +66,32 @@ public class OperatorCommand implements Callable<Integer> {
                     + " reason DatabaseUnavailable (about 80 minutes with the default delays). Default: ${DEFAULT-VALUE}.")
     int databaseRetries;
 
+    @Option(names = "--metrics-port", defaultValue = "${env:LOCKSTEP_METRICS_PORT:-8080}",
+            description = "Port of the HTTP server with /metrics (Prometheus), /healthz and /readyz; 0 picks a free port."
+                    + " Default: ${DEFAULT-VALUE}. Env: LOCKSTEP_METRICS_PORT.")
+    int metricsPort;
+
+    @Option(names = "--metrics-address", defaultValue = "${env:LOCKSTEP_METRICS_ADDRESS:-0.0.0.0}",
+            description = "Address that server listens on. Default: ${DEFAULT-VALUE} (all interfaces).")
+    String metricsAddress;
+
     @Override
-    public Integer call() throws InterruptedException {
+    public Integer call() throws InterruptedException, java.io.IOException {
         DatabaseRetry retry;
         try {
             retry = new DatabaseRetry(databaseRetryDelay, databaseRetryMaxDelay, databaseRetries);
         } catch (IllegalArgumentException e) {
             throw new picocli.CommandLine.ParameterException(spec.commandLine(), e.getMessage());
         }
+        if (metricsPort < 0 || metricsPort > 65535) {
+            throw new picocli.CommandLine.ParameterException(spec.commandLine(),
+                    "--metrics-port must be a port number (0 to 65535), not " + metricsPort);
+        }
         KubernetesClient client = new KubernetesClientBuilder().build();
-        Operator operator = start(client, new OperatorSettings(runnerImage, runnerImagePullPolicy, retry), namespaces,
-                leaderElection ? new LeaderElectionConfiguration(leaseName, leaseNamespace) : null);
-        operator.installShutdownHook(Duration.ofSeconds(10));
+        RunningOperator running = RunningOperator.start(client, new OperatorSettings(runnerImage, runnerImagePullPolicy, retry),
+                namespaces, leaderElection ? new LeaderElectionConfiguration(leaseName, leaseNamespace) : null,
+                Telemetry.autoConfigured(), metricsAddress, metricsPort);
+        Runtime.getRuntime().addShutdownHook(new Thread(running::close, "lockstep-shutdown"));
         LOG.info("lockstep operator started (namespaces: {}, leader election: {})",
                 namespaces == null || namespaces.isEmpty() ? "all" : namespaces, leaderElection ? leaseName : "off");
         new CountDownLatch(1).await();
@@ -97,9 +113,16 @@ public class OperatorCommand implements Callable<Integer> {
     /** With a reconciler of the caller's, e.g. one that counts its calls. */
     public static Operator start(KubernetesClient client, SchemaMigrationReconciler reconciler, List<String> namespaces,
                                  LeaderElectionConfiguration leaderElection, boolean serverSideApplyStatus) {
+        return start(client, reconciler, namespaces, leaderElection, serverSideApplyStatus, Metrics.NOOP);
+    }
+
+    /** @param metrics the reconcile loop's metrics (see {@link dev.lockstep.operator.telemetry.ReconcileMetrics}) */
+    public static Operator start(KubernetesClient client, SchemaMigrationReconciler reconciler, List<String> namespaces,
+                                 LeaderElectionConfiguration leaderElection, boolean serverSideApplyStatus, Metrics metrics) {
         Operator operator = new Operator(o -> {
             // The caller owns the client: tests reuse theirs across operator restarts.
-            o.withKubernetesClient(client).withCloseClientOnStop(false).withUseSSAToPatchPrimaryResource(serverSideApplyStatus);
+            o.withKubernetesClient(client).withCloseClientOnStop(false).withUseSSAToPatchPrimaryResource(serverSideApplyStatus)
+                    .withMetrics(metrics);
             if (leaderElection != null) {
                 o.withLeaderElectionConfiguration(leaderElection);
             }

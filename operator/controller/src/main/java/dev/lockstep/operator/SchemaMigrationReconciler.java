@@ -13,6 +13,8 @@ import dev.lockstep.operator.observe.DatabaseClaims;
 import dev.lockstep.operator.observe.Observation;
 import dev.lockstep.operator.observe.SpecProblem;
 import dev.lockstep.operator.observe.SpecValidator;
+import dev.lockstep.operator.telemetry.ResourceGauges;
+import dev.lockstep.operator.telemetry.Telemetry;
 import io.fabric8.kubernetes.api.model.ConfigMap;
 import io.fabric8.kubernetes.api.model.Pod;
 import io.fabric8.kubernetes.api.model.Service;
@@ -35,6 +37,7 @@ import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
 import java.util.Set;
+import java.util.function.BooleanSupplier;
 import java.util.stream.Collectors;
 
 /**
@@ -58,17 +61,35 @@ public class SchemaMigrationReconciler implements Reconciler<SchemaMigration> {
     private final RunnerJobFactory jobs;
     private final PhaseMachine machine;
     private final Clock clock;
+    private final Telemetry telemetry;
+    private final BooleanSupplier leading;
     private Actions actions;
+    private ResourceGauges gauges;
 
     public SchemaMigrationReconciler(OperatorSettings settings, Clock clock) {
-        this.jobs = new RunnerJobFactory(settings);
+        this(settings, clock, Telemetry.disabled(), () -> true);
+    }
+
+    /**
+     * @param telemetry where run metrics, gauges and run spans go
+     * @param leading whether this replica does the work (the gauges are reported by the leader only)
+     */
+    public SchemaMigrationReconciler(OperatorSettings settings, Clock clock, Telemetry telemetry, BooleanSupplier leading) {
+        this.jobs = new RunnerJobFactory(settings, telemetry.tracing() ? telemetry.runnerEnvironment() : null);
         this.machine = new PhaseMachine(settings.databaseRetry());
         this.clock = clock;
+        this.telemetry = telemetry;
+        this.leading = leading;
     }
 
     @Override
     public List<EventSource<?, SchemaMigration>> prepareEventSources(EventSourceContext<SchemaMigration> context) {
         this.actions = new Actions(jobs, new EventRecorder(context.getClient(), clock));
+        var cache = context.getPrimaryCache();
+        if (gauges != null) {
+            gauges.close();
+        }
+        this.gauges = new ResourceGauges(telemetry.meter(), () -> cache.list().toList(), leading, clock);
         context.getPrimaryCache().addIndexer(CONFIG_MAP_INDEX, sm -> configMapName(sm)
                 .map(name -> List.of(sm.getMetadata().getNamespace() + "/" + name)).orElse(List.of()));
         context.getPrimaryCache().addIndexer(DatabaseClaims.DATABASE_INDEX, sm -> List.copyOf(DatabaseClaims.keys(sm)));
@@ -106,6 +127,7 @@ public class SchemaMigrationReconciler implements Reconciler<SchemaMigration> {
     public UpdateControl<SchemaMigration> reconcile(SchemaMigration sm, Context<SchemaMigration> context) {
         Decision decision = machine.decide(observe(sm, context));
         actions.perform(sm, decision, context.getClient());
+        telemetry.runs().recorded(sm, decision.finished());
         sm.setStatus(decision.status());
         UpdateControl<SchemaMigration> control = UpdateControl.patchStatus(sm);
         return decision.recheckAfter() == null ? control : control.rescheduleAfter(decision.recheckAfter());

@@ -78,6 +78,20 @@ class ExamplesTest {
         assertGranted(rules, "coordination.k8s.io", "leases", "update");
     }
 
+    @Test
+    void operatorDeploymentProbesTheHealthServerOnItsDefaultPort() throws IOException {
+        var deployment = load(REPO.resolve("examples/install/operator.yaml")).stream()
+                .filter(io.fabric8.kubernetes.api.model.apps.Deployment.class::isInstance)
+                .map(io.fabric8.kubernetes.api.model.apps.Deployment.class::cast).findFirst().orElseThrow();
+        var container = deployment.getSpec().getTemplate().getSpec().getContainers().get(0);
+        int defaultPort = Integer.parseInt(new picocli.CommandLine(new OperatorCommand()).getCommandSpec()
+                .findOption("--metrics-port").defaultValue().replaceAll(".*:-(\\d+)}", "$1"));
+        assertThat(container.getPorts()).singleElement().satisfies(p -> assertThat(p.getContainerPort()).isEqualTo(defaultPort));
+        assertThat(container.getLivenessProbe().getHttpGet().getPath()).isEqualTo("/healthz");
+        assertThat(container.getStartupProbe().getHttpGet().getPath()).isEqualTo("/healthz");
+        assertThat(container.getReadinessProbe().getHttpGet().getPath()).isEqualTo("/readyz");
+    }
+
     private static void assertGranted(List<PolicyRule> rules, String group, String resource, String verb) {
         assertThat(rules).as("%s %s/%s", verb, group, resource).anySatisfy(r -> {
             assertThat(r.getApiGroups()).contains(group);

@@ -5,6 +5,8 @@ import static org.awaitility.Awaitility.await;
 import dev.lockstep.api.v1alpha1.SchemaMigration;
 import dev.lockstep.operator.OperatorCommand;
 import dev.lockstep.operator.OperatorSettings;
+import dev.lockstep.operator.RunningOperator;
+import dev.lockstep.operator.telemetry.Telemetry;
 import dev.lockstep.runner.testing.TestDatabase;
 import dev.lockstep.runner.testing.TestPostgres;
 import io.fabric8.kubernetes.api.model.Condition;
@@ -35,6 +37,7 @@ public final class Cluster {
     private final ControlPlaneExtension.Shared shared;
     private final String namespace;
     private final Map<Operator, KubernetesClient> operators = new LinkedHashMap<>();
+    private final Map<RunningOperator, KubernetesClient> running = new LinkedHashMap<>();
     private final List<TestDatabase> databases = new ArrayList<>();
 
     Cluster(ControlPlaneExtension.Shared shared, String namespace) {
@@ -67,6 +70,25 @@ public final class Cluster {
         Operator operator = OperatorCommand.start(client, SETTINGS, List.of(), null);
         operators.put(operator, client);
         return operator;
+    }
+
+    /**
+     * The operator as `lockstep operator` runs it, with its telemetry and its HTTP server (/metrics, /healthz, /readyz)
+     * on {@code port} of 127.0.0.1 (0: any free one).
+     */
+    public RunningOperator startRunningOperator(Telemetry telemetry, int port) {
+        KubernetesClient client = shared.controlPlane().client();
+        RunningOperator operator = RunningOperator.start(client, SETTINGS, List.of(namespace), null, telemetry, "127.0.0.1", port);
+        running.put(operator, client);
+        return operator;
+    }
+
+    public void stop(RunningOperator operator) {
+        operator.close();
+        KubernetesClient client = running.remove(operator);
+        if (client != null) {
+            client.close();
+        }
     }
 
     public void stop(Operator operator) {
@@ -181,6 +203,9 @@ public final class Cluster {
     }
 
     void close() {
+        for (RunningOperator operator : List.copyOf(running.keySet())) {
+            stop(operator);
+        }
         for (Operator operator : List.copyOf(operators.keySet())) {
             stop(operator);
         }

@@ -13,11 +13,14 @@ import java.util.List;
  * with it, in order, and the Events. Nothing here has happened yet; {@link dev.lockstep.operator.act.Actions} performs it.
  *
  * @param recheckAfter reconcile again after this long even if nothing changes (a wait no watch event ends); null when not
+ * @param finished the runs whose results this status records for the first time (see {@link FinishedRun})
  */
-public record Decision(SchemaMigrationStatus status, List<Action> actions, List<Announcement> announcements, Duration recheckAfter) {
+public record Decision(SchemaMigrationStatus status, List<Action> actions, List<Announcement> announcements, Duration recheckAfter,
+                       List<FinishedRun> finished) {
     public Decision {
         actions = List.copyOf(actions);
         announcements = List.copyOf(announcements);
+        finished = List.copyOf(finished);
     }
 
     /** Something to do in the cluster. */

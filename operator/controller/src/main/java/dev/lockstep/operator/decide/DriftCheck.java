@@ -63,12 +63,15 @@ final class DriftCheck {
                 return;
             }
             RunnerState state = RunnerObserver.observe(job.get(), o.runnerPods());
+            Instant created = Optional.ofNullable(job.get().getMetadata().getCreationTimestamp()).map(Instant::parse).orElse(null);
             if (state instanceof RunnerState.Succeeded) {
                 check.setResult(DriftResult.Clean);
                 check.setMessage("the history matches the source");
+                acts.finished.add(FinishedRun.check(check.getJob(), true, null, created, o.now()));
             } else if (state instanceof RunnerState.Failed f) {
                 Optional<RunnerReport.Failure> error = f.report().map(RunnerReport::error);
                 ErrorCategory category = error.map(RunnerReport.Failure::category).orElse(ErrorCategory.POD);
+                acts.finished.add(FinishedRun.check(check.getJob(), false, category, created, o.now()));
                 boolean drift = Set.of(ErrorCategory.DRIFT, ErrorCategory.VALIDATION, ErrorCategory.SQL).contains(category);
                 check.setResult(drift ? DriftResult.Drifted : DriftResult.Failed);
                 check.setMessage(error.map(RunnerReport.Failure::message)

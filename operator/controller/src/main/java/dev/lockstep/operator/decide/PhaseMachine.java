@@ -91,7 +91,7 @@ public final class PhaseMachine {
             rollout.flip().ifPresent(flip -> acts.add(new Decision.SwitchService(flip)));
         }
         announceTransition(sm, before, report, acts);
-        return new Decision(status, acts.actions, acts.announcements, report.recheckAfter);
+        return new Decision(status, acts.actions, acts.announcements, report.recheckAfter, acts.finished);
     }
 
     /**
@@ -131,7 +131,7 @@ public final class PhaseMachine {
         }
         Acts acts = new Acts();
         announceTransition(sm, before, report, acts);
-        return Optional.of(new Decision(sm.getStatus(), List.of(), acts.announcements, null));
+        return Optional.of(new Decision(sm.getStatus(), List.of(), acts.announcements, null, List.of()));
     }
 
     /** The one Event of a transition: one per reason and run, the state reached being the fact (see {@link dev.lockstep.operator.act.EventRecorder}). */
@@ -148,6 +148,7 @@ public final class PhaseMachine {
     static final class Acts {
         final List<Decision.Action> actions = new ArrayList<>();
         final List<Decision.Announcement> announcements = new ArrayList<>();
+        final List<FinishedRun> finished = new ArrayList<>();
 
         void add(Decision.Action action) {
             actions.add(action);
@@ -299,6 +300,7 @@ public final class PhaseMachine {
             recordPlan(sm, step, s.report());
             warnIfDestructive(sm, acts, jobName, step, s.report());
             status.getLastRun().setResult(RunResult.Succeeded);
+            finished(o, status.getLastRun(), acts); // before a contract Job takes status.lastRun's place
             status.setCurrentRevision(s.report().toRevision());
             status.setPendingVersions(pendingAfter(s.report(), spec.getTargetRevision()));
             status.setHeldForContract(step == RunStep.Expand && !s.report().heldOrEmpty().isEmpty() ? s.report().heldOrEmpty() : null);
@@ -322,6 +324,7 @@ public final class PhaseMachine {
                 return;
             }
             recordFailure(status, f, o.now());
+            finished(o, status.getLastRun(), acts);
             f.report().ifPresent(r -> recordPlan(sm, step, r));
             scheduleRetry(status.getLastRun(), o.now());
             reportFailed(sm, report, o.now());
@@ -381,6 +384,12 @@ public final class PhaseMachine {
      * the next attempt starts. Computed from the status the run was recorded in, so a reconcile that sees the same
      * failed Job again (its status write lost to a conflict) counts it once.
      */
+    /** The run just recorded, unless the observed status held its result already (see {@link FinishedRun}). */
+    private static void finished(Observation o, LastRun recorded, Acts acts) {
+        LastRun observed = o.resource().getStatus() == null ? null : o.resource().getStatus().getLastRun();
+        FinishedRun.between(observed, recorded, o.now()).ifPresent(acts.finished::add);
+    }
+
     private void scheduleRetry(LastRun run, Instant now) {
         if (!foundDatabaseUnavailable(run)) {
             run.setNextAttemptAt(null);

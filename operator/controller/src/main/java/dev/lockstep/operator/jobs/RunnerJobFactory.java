@@ -7,6 +7,7 @@ import dev.lockstep.api.v1alpha1.SchemaMigrationSpec;
 import dev.lockstep.api.v1alpha1.SecretKeysReference;
 import dev.lockstep.api.v1alpha1.SourceSpec;
 import dev.lockstep.operator.OperatorSettings;
+import dev.lockstep.operator.telemetry.RunSpans;
 import io.fabric8.kubernetes.api.model.Container;
 import io.fabric8.kubernetes.api.model.ContainerBuilder;
 import io.fabric8.kubernetes.api.model.EnvVar;
@@ -28,6 +29,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
+import java.util.TreeMap;
 
 /**
  * Builds the runner Job of a SchemaMigration: one pod, never restarted in place, that runs `lockstep migrate` with the
@@ -41,9 +43,19 @@ public final class RunnerJobFactory {
     static final long RUN_AS_USER = 65532;
 
     private final OperatorSettings settings;
+    private final Map<String, String> telemetryEnv;
 
     public RunnerJobFactory(OperatorSettings settings) {
+        this(settings, null);
+    }
+
+    /**
+     * @param telemetryEnv the {@code OTEL_*} variables of runner pods when the operator traces: the pod then gets the run
+     *                     span's {@code TRACEPARENT} too, so its spans are the run span's children; null when it does not
+     */
+    public RunnerJobFactory(OperatorSettings settings, Map<String, String> telemetryEnv) {
         this.settings = settings;
+        this.telemetryEnv = telemetryEnv == null ? null : new TreeMap<>(telemetryEnv);
     }
 
     public Job create(SchemaMigration sm, String jobName, String specHash) {
@@ -81,7 +93,7 @@ public final class RunnerJobFactory {
                 .withImage(settings.runnerImage())
                 .withImagePullPolicy(settings.runnerImagePullPolicy())
                 .withArgs(args(spec, runner, step))
-                .withEnv(env(spec, step))
+                .withEnv(env(sm, jobName, step))
                 .withVolumeMounts(mount("migrations", MIGRATIONS_DIR, true), mount("tmp", "/tmp", false))
                 .withSecurityContext(restrictedContainer())
                 .withResources(runner.getResources() != null ? runner.getResources() : defaultResources())
@@ -182,7 +194,8 @@ public final class RunnerJobFactory {
         return args;
     }
 
-    private static List<EnvVar> env(SchemaMigrationSpec spec, RunStep step) {
+    private List<EnvVar> env(SchemaMigration sm, String jobName, RunStep step) {
+        SchemaMigrationSpec spec = sm.getSpec();
         SecretKeysReference secret = spec.getDatabase().getCredentialsSecretRef();
         List<EnvVar> env = new ArrayList<>(List.of(
                 new EnvVarBuilder().withName("LOCKSTEP_DB_URL").withValue(spec.getDatabase().getUrl()).build(),
@@ -197,6 +210,11 @@ public final class RunnerJobFactory {
             SecretKeysReference scratch = dryRunDatabase.getCredentialsSecretRef();
             env.add(secretEnv("LOCKSTEP_DRY_RUN_USERNAME", scratch.getName(), scratch.usernameKeyOrDefault()));
             env.add(secretEnv("LOCKSTEP_DRY_RUN_PASSWORD", scratch.getName(), scratch.passwordKeyOrDefault()));
+        }
+        if (telemetryEnv != null) {
+            telemetryEnv.forEach((name, value) -> env.add(new EnvVarBuilder().withName(name).withValue(value).build()));
+            env.add(new EnvVarBuilder().withName("TRACEPARENT")
+                    .withValue(RunSpans.traceparent(sm.getMetadata().getUid(), jobName)).build());
         }
         return env;
     }

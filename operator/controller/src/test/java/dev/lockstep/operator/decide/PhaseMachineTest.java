@@ -463,6 +463,56 @@ class PhaseMachineTest {
         }).collect(Collectors.joining(", "));
     }
 
+    static Stream<Arguments> finishedRuns() {
+        return Stream.of(
+                Arguments.of(Named.of("an expand run that succeeded", (Supplier<World>) () -> fresh().stepped(1)
+                        .succeeded(reached("6", null, null))), "expand success - applied 1 undone 0"),
+                Arguments.of(Named.of("an expand run whose script failed", (Supplier<World>) () -> fresh().stepped(1)
+                        .failed(failure("SQL", false))), "expand failure sql applied 0 undone 0"),
+                Arguments.of(Named.of("a run that found the database unavailable", (Supplier<World>) () -> fresh().stepped(1)
+                        .failed(failure("CONNECTION", true))), "expand failure connection applied 0 undone 0"),
+                Arguments.of(Named.of("a runner pod that ended without a result", (Supplier<World>) () -> fresh().stepped(1)
+                        .failed("OOMKilled")), "expand failure pod applied 0 undone 0"),
+                Arguments.of(Named.of("an expand run that held contract steps", (Supplier<World>) PhaseMachineTest::contractHeld),
+                        "expand success - applied 1 undone 0"),
+                Arguments.of(Named.of("the contract run", (Supplier<World>) () -> contractHeld().stepped(1).succeeded(reached("6", null, null))),
+                        "contract success - applied 1 undone 0"),
+                Arguments.of(Named.of("a drift check that found drift", (Supplier<World>) () -> driftChecked("{\"command\":\"validate\","
+                        + "\"outcome\":\"FAILED\",\"error\":{\"category\":\"DRIFT\",\"message\":\"V3 changed\"}}")),
+                        "check failure drift applied 0 undone 0"),
+                Arguments.of(Named.of("a drift check that could not connect", (Supplier<World>) () -> driftChecked("{\"command\":"
+                        + "\"validate\",\"outcome\":\"FAILED\",\"error\":{\"category\":\"CONNECTION\",\"message\":\"refused\"}}")),
+                        "check failure connection applied 0 undone 0"));
+    }
+
+    /**
+     * A run is counted when its result is first recorded in status, and not by the next pass, which finds it there
+     * (as a restarted operator does).
+     */
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("finishedRuns")
+    void aRunIsFinishedOnceWhenItsResultIsFirstRecorded(Supplier<World> world, String expected) {
+        World w = world.get();
+        Decision decision = w.decide();
+        assertThat(decision.finished()).singleElement().satisfies(run -> {
+            assertThat(run.step() + " " + (run.succeeded() ? "success" : "failure") + " " + (run.category() == null ? "-" : run.category())
+                    + " applied " + run.applied() + " undone " + run.undone()).isEqualTo(expected);
+            assertThat(run.finishedAt()).isEqualTo(w.now);
+            assertThat(run.startedAt()).as("from the Job's creation or status.lastRun.startedAt").isNotNull();
+            assertThat(run.duration()).hasValueSatisfying(d -> assertThat(d.isNegative()).isFalse());
+        });
+        assertThat(w.decide().finished()).as("the same observation decided again").hasSize(1);
+        w.after(decision);
+        assertThat(w.decide().finished()).as("once status holds the result").isEmpty();
+    }
+
+    @Test
+    void aRunThatIsNotFinishedIsNotCounted() {
+        assertThat(fresh().decide().finished()).isEmpty();
+        assertThat(fresh().stepped(1).jobIs(null, null, "Running", running()).decide().finished()).isEmpty();
+        assertThat(ready().decide().finished()).isEmpty();
+    }
+
     /** The same transition observed twice (a status write lost, a lagging cache) is the same Event fact: counted once. */
     @Test
     void aTransitionSeenAgainFromTheSameStateIsTheSameFact() {
