@@ -4,11 +4,14 @@ import dev.lockstep.common.Text;
 import dev.lockstep.runner.RunResult.Applied;
 import dev.lockstep.runner.RunResult.Failure;
 import dev.lockstep.runner.RunResult.Outcome;
+import dev.lockstep.runner.tracing.FlywaySpans;
+import dev.lockstep.runner.tracing.RunnerTracing;
 import java.sql.SQLException;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Comparator;
 import java.util.List;
+import javax.sql.DataSource;
 import org.flywaydb.core.Flyway;
 import org.flywaydb.core.api.CoreErrorCode;
 import org.flywaydb.core.api.FlywayException;
@@ -89,7 +92,8 @@ public final class MigrationRunner {
         }
         MigrationPlan plan = Planner.plan(staged, source, before);
         if (dryRun && !isDown(staged, before)) {
-            plan = Planner.dryRun(staged, plan, before);
+            MigrationPlan planned = plan;
+            plan = RunnerTracing.inSpan("dry run", () -> Planner.dryRun(staged, planned, before));
         }
         return new Planned(before, from, plan, null);
     }
@@ -290,6 +294,9 @@ public final class MigrationRunner {
         // Flyway's PostgreSQL advisory lock is transactional by default, which makes a non-transactional script
         // such as CREATE INDEX CONCURRENTLY wait forever on the lock's own transaction. A session lock does not.
         config.getConfigurationExtension(PostgreSQLConfigurationExtension.class).setTransactionalLock(false);
+        if (RunnerTracing.on()) {
+            config.callbacks(new FlywaySpans());
+        }
         if (settings.baselineVersion() != null) {
             config.baselineOnMigrate(true)
                     .baselineVersion(settings.baselineVersion())
@@ -299,14 +306,14 @@ public final class MigrationRunner {
     }
 
     /** Timeouts go in the startup packet, so every connection Flyway opens, including its lock's, has them. */
-    static PGSimpleDataSource dataSource(MigrationSettings settings) {
+    static DataSource dataSource(MigrationSettings settings) {
         PGSimpleDataSource ds = new PGSimpleDataSource();
         ds.setURL(settings.url());
         ds.setUser(settings.username());
         ds.setPassword(settings.password());
         ds.setOptions(settings.sessionOptions());
         ds.setApplicationName("lockstep");
-        return ds;
+        return RunnerTracing.on() ? FlywaySpans.connectSpans(ds) : ds;
     }
 
     /** A target version must exist in the source and must not be below the database; Flyway alone would only warn. */

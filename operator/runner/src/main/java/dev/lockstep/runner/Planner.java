@@ -2,6 +2,7 @@ package dev.lockstep.runner;
 
 import dev.lockstep.common.Text;
 import dev.lockstep.runner.RunResult.Failure;
+import dev.lockstep.runner.tracing.RunnerTracing;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -78,10 +79,16 @@ final class Planner {
             if (!lockBusy(linted)) {
                 return linted;
             }
-            try {
-                Thread.sleep(pause.toMillis());
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
+            boolean interrupted = RunnerTracing.inSpan("lock wait", () -> { // another session holds a table the step locks
+                try {
+                    Thread.sleep(pause.toMillis());
+                    return false;
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                    return true;
+                }
+            });
+            if (interrupted) {
                 break;
             }
             linted = dryRunOnce(settings, plan, info);

@@ -535,7 +535,8 @@ public final class LocalKubelet implements AutoCloseable {
             Files.deleteIfExists(sandbox.resolve(EXIT_FILE));
             ProcessBuilder pb = new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(log.toFile());
             Map<String, String> processEnv = pb.environment();
-            processEnv.keySet().removeIf(k -> k.startsWith("LOCKSTEP_") || k.equals("JAVA_TOOL_OPTIONS"));
+            processEnv.keySet().removeIf(k -> k.startsWith("LOCKSTEP_") || k.startsWith("OTEL_") || k.equals("TRACEPARENT")
+                    || k.equals("JAVA_TOOL_OPTIONS")); // a pod has only its own env
             env.forEach((k, v) -> {
                 if (!k.equals("JAVA_TOOL_OPTIONS")) {
                     processEnv.put(k, mapPath(v, runner, volumes, terminationPath, terminationLog));

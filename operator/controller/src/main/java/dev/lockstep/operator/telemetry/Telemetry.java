@@ -66,7 +66,9 @@ public final class Telemetry implements AutoCloseable {
         AtomicReference<ConfigProperties> configured = new AtomicReference<>();
         AutoConfiguredOpenTelemetrySdkBuilder builder = AutoConfiguredOpenTelemetrySdk.builder()
                 .disableShutdownHook() // closed with the operator, after its last reconcile
-                .addPropertiesSupplier(() -> Map.of("otel.service.name", "lockstep-operator", "otel.logs.exporter", "none"))
+                // OTLP over HTTP with the JDK's client: the image carries no gRPC transport
+                .addPropertiesSupplier(() -> Map.of("otel.service.name", "lockstep-operator", "otel.logs.exporter", "none",
+                        "otel.exporter.otlp.protocol", "http/protobuf"))
                 .addPropertiesCustomizer(Telemetry::defaults)
                 .addMeterProviderCustomizer((meters, config) -> meters.registerMetricReader(reader))
                 .addTracerProviderCustomizer((tracers, config) -> {

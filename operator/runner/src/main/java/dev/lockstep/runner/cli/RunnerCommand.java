@@ -3,6 +3,9 @@ package dev.lockstep.runner.cli;
 import dev.lockstep.runner.MigrationRunner;
 import dev.lockstep.runner.MigrationSettings;
 import dev.lockstep.runner.RunResult;
+import dev.lockstep.runner.tracing.RunnerTracing;
+import io.opentelemetry.api.trace.Span;
+import io.opentelemetry.api.trace.StatusCode;
 import java.nio.file.Path;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Mixin;
@@ -30,7 +33,25 @@ abstract class RunnerCommand implements Callable<Integer> {
     @Override
     public Integer call() {
         MigrationSettings settings = database.toSettings();
-        RunResult result = run(settings);
+        RunnerTracing.configure(System.getenv());
+        Span span = RunnerTracing.tracer().spanBuilder("lockstep " + spec.name()).setParent(RunnerTracing.parent())
+                .setAttribute("db.system.name", "postgresql")
+                .setAttribute("lockstep.target_revision", String.valueOf(settings.targetRevision())).startSpan();
+        RunResult result;
+        try (var scope = span.makeCurrent()) {
+            result = run(settings);
+            span.setAttribute("lockstep.outcome", result.outcome().name());
+            if (result.toRevision() != null) {
+                span.setAttribute("lockstep.to_revision", result.toRevision());
+            }
+            if (result.error() != null) {
+                span.setAttribute("failure.category", result.error().category().name().toLowerCase(java.util.Locale.ROOT));
+                span.setStatus(StatusCode.ERROR, result.error().category().name());
+            }
+        } finally {
+            span.end();
+            RunnerTracing.flush();
+        }
         return ResultReporter.report(result, settings, resultFile, spec.commandLine().getOut(), spec.commandLine().getErr());
     }
 }
