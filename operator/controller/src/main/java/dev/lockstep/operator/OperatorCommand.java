@@ -3,6 +3,7 @@ package dev.lockstep.operator;
 import dev.lockstep.common.DurationConverter;
 import dev.lockstep.operator.decide.DatabaseRetry;
 import dev.lockstep.operator.gate.PodGateReconciler;
+import dev.lockstep.operator.telemetry.LogFormat;
 import dev.lockstep.operator.telemetry.Telemetry;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.KubernetesClientBuilder;
@@ -75,8 +76,18 @@ public class OperatorCommand implements Callable<Integer> {
             description = "Address that server listens on. Default: ${DEFAULT-VALUE} (all interfaces).")
     String metricsAddress;
 
+    @Option(names = "--log-format", defaultValue = "${env:LOCKSTEP_LOG_FORMAT:-text}",
+            description = "text (one line per message) or json (one JSON object per line, with the reconciled resource's"
+                    + " namespace, name and revision under mdc). Default: ${DEFAULT-VALUE}. Env: LOCKSTEP_LOG_FORMAT.")
+    String logFormat;
+
     @Override
     public Integer call() throws InterruptedException, java.io.IOException {
+        try {
+            LogFormat.of(logFormat).apply();
+        } catch (IllegalArgumentException e) {
+            throw new picocli.CommandLine.ParameterException(spec.commandLine(), e.getMessage());
+        }
         DatabaseRetry retry;
         try {
             retry = new DatabaseRetry(databaseRetryDelay, databaseRetryMaxDelay, databaseRetries);

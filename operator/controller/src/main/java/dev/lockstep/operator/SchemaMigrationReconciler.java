@@ -13,6 +13,7 @@ import dev.lockstep.operator.observe.DatabaseClaims;
 import dev.lockstep.operator.observe.Observation;
 import dev.lockstep.operator.observe.SpecProblem;
 import dev.lockstep.operator.observe.SpecValidator;
+import dev.lockstep.operator.telemetry.LogFormat;
 import dev.lockstep.operator.telemetry.ResourceGauges;
 import dev.lockstep.operator.telemetry.Telemetry;
 import io.fabric8.kubernetes.api.model.ConfigMap;
@@ -39,6 +40,7 @@ import java.util.Optional;
 import java.util.Set;
 import java.util.function.BooleanSupplier;
 import java.util.stream.Collectors;
+import org.slf4j.MDC;
 
 /**
  * Reconciles a SchemaMigration: <em>observe</em> (read the resource, its ConfigMap, Jobs, pods, claims and Service
@@ -125,26 +127,34 @@ public class SchemaMigrationReconciler implements Reconciler<SchemaMigration> {
 
     @Override
     public UpdateControl<SchemaMigration> reconcile(SchemaMigration sm, Context<SchemaMigration> context) {
-        Decision decision = machine.decide(observe(sm, context));
-        actions.perform(sm, decision, context.getClient());
-        telemetry.runs().recorded(sm, decision.finished());
-        sm.setStatus(decision.status());
-        UpdateControl<SchemaMigration> control = UpdateControl.patchStatus(sm);
-        return decision.recheckAfter() == null ? control : control.rescheduleAfter(decision.recheckAfter());
+        try (var revision = MDC.putCloseable(LogFormat.REVISION, revision(sm))) {
+            Decision decision = machine.decide(observe(sm, context));
+            actions.perform(sm, decision, context.getClient());
+            telemetry.runs().recorded(sm, decision.finished());
+            sm.setStatus(decision.status());
+            UpdateControl<SchemaMigration> control = UpdateControl.patchStatus(sm);
+            return decision.recheckAfter() == null ? control : control.rescheduleAfter(decision.recheckAfter());
+        }
     }
 
     /** An exception from reconcile, reported in status (see {@link PhaseMachine#decideError}); a conflict is only retried. */
     @Override
     public ErrorStatusUpdateControl<SchemaMigration> updateErrorStatus(SchemaMigration sm, Context<SchemaMigration> context, Exception e) {
-        Optional<Decision> decision = PhaseMachine.decideError(sm, e, clock.instant());
-        if (decision.isEmpty()) {
-            return ErrorStatusUpdateControl.noStatusUpdate();
+        try (var revision = MDC.putCloseable(LogFormat.REVISION, revision(sm))) {
+            Optional<Decision> decision = PhaseMachine.decideError(sm, e, clock.instant());
+            if (decision.isEmpty()) {
+                return ErrorStatusUpdateControl.noStatusUpdate();
+            }
+            if (actions != null) {
+                actions.announce(sm, decision.get());
+            }
+            sm.setStatus(decision.get().status());
+            return ErrorStatusUpdateControl.patchStatus(sm);
         }
-        if (actions != null) {
-            actions.announce(sm, decision.get());
-        }
-        sm.setStatus(decision.get().status());
-        return ErrorStatusUpdateControl.patchStatus(sm);
+    }
+
+    private static String revision(SchemaMigration sm) {
+        return sm.getSpec() == null || sm.getSpec().getTargetRevision() == null ? "" : sm.getSpec().getTargetRevision();
     }
 
     /** Everything this reconcile needs, read once from the caches (and the blue/green Service from the API server). */

@@ -142,6 +142,14 @@ class TracingApiServerIT {
             logs.list.forEach(e -> seen.add(e.getFormattedMessage() + " " + e.getMDCPropertyMap()
                     + (e.getThrowableProxy() == null ? "" : " " + e.getThrowableProxy().getMessage())));
 
+            // Every line the operator logs during a reconcile names the resource and its revision (the JSON format's mdc).
+            List<ILoggingEvent> reconciling = logs.list.stream()
+                    .filter(e -> e.getThreadName().startsWith("ReconcilerExecutor-schemamigration-"))
+                    .filter(e -> e.getLoggerName().startsWith("dev.lockstep.")).toList();
+            assertThat(reconciling).as("the operator logged while reconciling").isNotEmpty().allSatisfy(e -> assertThat(e.getMDCPropertyMap())
+                    .containsEntry("resource.namespace", cluster.namespace())
+                    .containsKeys("resource.name", dev.lockstep.operator.telemetry.LogFormat.REVISION));
+
             assertThat(seen).as("metrics, spans, Events, status, logs").isNotEmpty()
                     .noneMatch(s -> s != null && (s.contains(password) || s.contains(urlPassword)));
             assertThat(String.join("\n", seen)).as("the run did report, so the check above saw something")
