@@ -1,6 +1,7 @@
 package dev.lockstep.operator.decide;
 
 import dev.lockstep.api.v1alpha1.AppliedMigration;
+import dev.lockstep.api.v1alpha1.ConditionType;
 import dev.lockstep.api.v1alpha1.ErrorCategory;
 import dev.lockstep.api.v1alpha1.LastRun;
 import dev.lockstep.api.v1alpha1.Phase;
@@ -769,11 +770,16 @@ public final class PhaseMachine {
                 : "run " + run.getSpecHash() + " " + run.getStep();
     }
 
-    /** Phase, the deciding reason and the Job: a change in any of them is worth an Event. */
+    /**
+     * Phase, the deciding reason and the Job: a change in any of them is worth an Event. Not WorkloadsReleased's
+     * reason: pods that first name a Ready schema (NoWorkloads to WorkloadsReleased) are no new result of the run,
+     * and an Event per run result is what the run metrics are checked against; held pods change the phase instead.
+     */
     private static String signature(SchemaMigrationStatus status) {
         String reasons = status.getConditions().stream()
                 .filter(c -> "True".equals(c.getStatus()))
-                .map(c -> c.getType() + "=" + c.getReason()).sorted().collect(Collectors.joining(","));
+                .map(c -> ConditionType.WorkloadsReleased.name().equals(c.getType()) ? c.getType() : c.getType() + "=" + c.getReason())
+                .sorted().collect(Collectors.joining(","));
         return status.getPhase() + "|" + reasons + "|" + (status.getLastRun() == null ? "" : status.getLastRun().getJob());
     }
 
