@@ -1,9 +1,11 @@
 package dev.lockstep.operator.telemetry;
 
 import io.fabric8.kubernetes.api.model.HasMetadata;
+import io.fabric8.kubernetes.client.KubernetesClientException;
 import io.javaoperatorsdk.operator.api.monitoring.Metrics;
 import io.javaoperatorsdk.operator.api.reconciler.Constants;
 import io.javaoperatorsdk.operator.api.reconciler.RetryInfo;
+import io.javaoperatorsdk.operator.processing.Controller;
 import io.javaoperatorsdk.operator.processing.event.Event;
 import io.opentelemetry.api.common.AttributeKey;
 import io.opentelemetry.api.common.Attributes;
@@ -46,7 +48,8 @@ public final class ReconcileMetrics implements Metrics {
                 .setDescription("Time in the reconciler, by controller, operation and outcome (success, or the exception's outcome: failure).")
                 .setExplicitBucketBoundariesAdvice(DURATION_BUCKETS).build();
         this.failures = meter.counterBuilder("lockstep.reconcile.failures").setUnit("{reconcile}")
-                .setDescription("Reconciles that threw, by exception type; the framework retries them with back-off.").build();
+                .setDescription("Reconciles that threw, by exception type and outcome (conflict: a 409, retried at once; error:"
+                        + " anything else, retried with back-off).").build();
         this.retries = meter.counterBuilder("lockstep.reconcile.retries").setUnit("{reconcile}")
                 .setDescription("Reconciles started as a retry of a failed one.").build();
         this.events = meter.counterBuilder("lockstep.reconcile.events").setUnit("{event}")
@@ -55,6 +58,14 @@ public final class ReconcileMetrics implements Metrics {
                 .setDescription("Reconciles submitted and waiting for a worker thread.").build();
         this.running = meter.upDownCounterBuilder("lockstep.reconcile.running").setUnit("{reconcile}")
                 .setDescription("Reconciles running now.").build();
+    }
+
+    /** The failure and retry counters start at 0 per controller, so a first failure is an increase, not a new series. */
+    @Override
+    public void controllerRegistered(Controller<? extends HasMetadata> controller) {
+        Attributes attributes = Attributes.of(CONTROLLER, controller.getConfiguration().getName());
+        failures.add(0, attributes.toBuilder().put(OUTCOME, "error").build());
+        retries.add(0, attributes);
     }
 
     @Override
@@ -83,9 +94,23 @@ public final class ReconcileMetrics implements Metrics {
         running.add(-1, Attributes.of(CONTROLLER, controller(metadata)));
     }
 
+    /**
+     * A conflict (409: the resource changed since it was read) is the optimistic lock doing its work and is retried at
+     * once; it is counted with outcome conflict, apart from the errors an alert should see.
+     */
     @Override
     public void failedReconciliation(HasMetadata resource, Exception exception, Map<String, Object> metadata) {
-        failures.add(1, Attributes.of(CONTROLLER, controller(metadata), EXCEPTION, exception.getClass().getName()));
+        failures.add(1, Attributes.of(CONTROLLER, controller(metadata), EXCEPTION, exception.getClass().getName(),
+                OUTCOME, conflict(exception) ? "conflict" : "error"));
+    }
+
+    static boolean conflict(Throwable e) {
+        for (Throwable t = e; t != null; t = t.getCause() == t ? null : t.getCause()) {
+            if (t instanceof KubernetesClientException k) {
+                return k.getCode() == 409;
+            }
+        }
+        return false;
     }
 
     @Override

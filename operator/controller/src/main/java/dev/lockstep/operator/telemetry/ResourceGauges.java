@@ -52,7 +52,7 @@ public final class ResourceGauges implements AutoCloseable {
                     }
                 }));
         instruments.add(meter.gaugeBuilder("lockstep.schemamigration.not_ready").setUnit("s")
-                .setDescription("Seconds since a SchemaMigration's Ready condition turned False (0 while Ready).")
+                .setDescription("Seconds since a SchemaMigration's Ready condition turned False (0 while Ready), with its phase.")
                 .buildWithCallback(m -> {
                     if (leading.getAsBoolean()) {
                         notReady(resources.get(), m, clock.instant());
@@ -98,8 +98,10 @@ public final class ResourceGauges implements AutoCloseable {
             Instant since = ready.filter(c -> !"True".equals(c.getStatus())).map(Condition::getLastTransitionTime).map(ResourceGauges::instant)
                     .orElse(ready.isEmpty() ? instant(sm.getMetadata().getCreationTimestamp()) : null);
             double seconds = since == null ? 0 : Math.max(0, Duration.between(since, now).toMillis() / 1000.0);
+            String phase = Optional.ofNullable(sm.getStatus()).map(SchemaMigrationStatus::getPhase).map(Phase::name).orElse(UNKNOWN);
+            // The phase, so an alert can leave out those that wait for a person by design (Suspended, AwaitingApproval).
             m.record(seconds, Attributes.of(RunMetrics.NAMESPACE, sm.getMetadata().getNamespace(),
-                    RunMetrics.SCHEMA_MIGRATION, sm.getMetadata().getName()));
+                    RunMetrics.SCHEMA_MIGRATION, sm.getMetadata().getName(), PHASE, phase));
         }
     }
 

@@ -158,6 +158,19 @@ class TelemetryTest {
     }
 
     @Test
+    void reconcileFailuresSayWhetherTheyWereConflicts() throws Exception {
+        Telemetry t = telemetry(Map.of());
+        ReconcileMetrics reconciles = new ReconcileMetrics(t.meter());
+        Map<String, Object> metadata = Map.of(io.javaoperatorsdk.operator.api.reconciler.Constants.CONTROLLER_NAME, "schemamigration");
+        reconciles.failedReconciliation(orders(), new RuntimeException(new io.fabric8.kubernetes.client.KubernetesClientException(
+                "the object has been modified", 409, null)), metadata);
+        reconciles.failedReconciliation(orders(), new io.fabric8.kubernetes.client.KubernetesClientException("forbidden", 403, null), metadata);
+        assertThat(longPoints(metrics.collectAllMetrics(), "lockstep.reconcile.failures"))
+                .extracting(p -> p.getAttributes().get(ReconcileMetrics.OUTCOME) + "=" + p.getValue())
+                .containsExactlyInAnyOrder("conflict=1", "error=1");
+    }
+
+    @Test
     void theServerServesMetricsAndAnswersHealthAndReadiness() throws Exception {
         Telemetry t = telemetry(Map.of());
         t.runs().recorded(orders(), List.of(new FinishedRun("orders-6-abc", FinishedRun.CONTRACT, true, null, NOW.minusSeconds(2), NOW, 1, 0)));
