@@ -45,6 +45,7 @@ up() {
   local watch=$!
   "$kubectl" --kubeconfig "$kubeconfig" -n demo wait --for=condition=Ready sm/accounts --timeout=120s >/dev/null || true
   sleep 0.5; kill "$watch" 2>/dev/null || true; wait "$watch" 2>/dev/null || true
+  local port; port=$(cat "$state/metrics-port" 2>/dev/null || echo "?")
   cat >&2 <<TEXT
 
 The demo is up. Explore it:
@@ -54,6 +55,7 @@ The demo is up. Explore it:
   $kubectl -n demo describe sm accounts
   $kubectl -n demo logs job/\$($kubectl -n demo get sm accounts -o jsonpath='{.status.lastRun.job}')   (the runner's output)
   psql -h 127.0.0.1 -U postgres lockstep_demo -c '\\dt'      (when the local PostgreSQL is used)
+  curl -s http://127.0.0.1:$port/metrics | grep ^lockstep     (the operator's metrics; /healthz, /readyz too)
 Try: $kubectl -n demo patch sm accounts --type merge -p '{"spec":{"targetRevision":"9"}}'   (an InvalidSpec)
 Stop it with: test-infra/demo.sh down
 TEXT

@@ -2,15 +2,15 @@ package dev.lockstep.testkit;
 
 import dev.lockstep.api.v1alpha1.SchemaMigration;
 import dev.lockstep.cli.LocalPostgres;
-import dev.lockstep.operator.OperatorCommand;
 import dev.lockstep.operator.OperatorSettings;
+import dev.lockstep.operator.RunningOperator;
+import dev.lockstep.operator.telemetry.Telemetry;
 import io.fabric8.kubernetes.api.model.ConfigMapBuilder;
 import io.fabric8.kubernetes.api.model.NamespaceBuilder;
 import io.fabric8.kubernetes.api.model.SecretBuilder;
 import io.fabric8.kubernetes.client.Config;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.KubernetesClientBuilder;
-import io.javaoperatorsdk.operator.Operator;
 import java.io.InputStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -49,8 +49,10 @@ public final class Demo {
         KubernetesClient client = new KubernetesClientBuilder().withConfig(config).build();
         ControlPlane.installCrds(client, repo);
         LocalKubelet kubelet = new LocalKubelet(client, LocalKubelet.sameJvmCommand(), workDir).start();
-        Operator operator = OperatorCommand.start(client, new OperatorSettings("lockstep:0.1.0", "IfNotPresent"),
-                List.of(), null);
+        // As `lockstep operator` runs: telemetry from OTEL_*, /metrics, /healthz and /readyz on a free port.
+        RunningOperator operator = RunningOperator.start(client, new OperatorSettings("lockstep:0.1.0", "IfNotPresent"),
+                List.of(), null, Telemetry.autoConfigured(), "127.0.0.1", 0);
+        Files.writeString(workDir.toAbsolutePath().getParent().resolve("metrics-port"), operator.port() + "\n");
 
         client.namespaces().resource(new NamespaceBuilder().withNewMetadata().withName(NAMESPACE).endMetadata().build())
                 .createOr(existing -> existing.update());
@@ -81,7 +83,7 @@ public final class Demo {
         LOG.info("demo running: SchemaMigration {}/{} against {}", NAMESPACE, sm.getMetadata().getName(), url);
 
         Runtime.getRuntime().addShutdownHook(new Thread(() -> {
-            operator.stop();
+            operator.close();
             kubelet.close();
             client.close();
             try {
