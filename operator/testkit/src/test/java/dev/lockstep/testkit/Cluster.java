@@ -77,8 +77,13 @@ public final class Cluster {
      * on {@code port} of 127.0.0.1 (0: any free one).
      */
     public RunningOperator startRunningOperator(Telemetry telemetry, int port) {
+        return startRunningOperator(telemetry, port, null);
+    }
+
+    public RunningOperator startRunningOperator(Telemetry telemetry, int port, LeaderElectionConfiguration leaderElection) {
         KubernetesClient client = shared.controlPlane().client();
-        RunningOperator operator = RunningOperator.start(client, SETTINGS, List.of(namespace), null, telemetry, "127.0.0.1", port);
+        RunningOperator operator = RunningOperator.start(client, SETTINGS, List.of(namespace), leaderElection, telemetry,
+                "127.0.0.1", port);
         running.put(operator, client);
         return operator;
     }

@@ -14,7 +14,6 @@ import io.fabric8.kubernetes.api.model.apps.StatefulSetBuilder;
 import io.fabric8.kubernetes.api.model.batch.v1.Job;
 import io.fabric8.kubernetes.api.model.batch.v1.JobBuilder;
 import java.time.Duration;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
@@ -23,13 +22,8 @@ import org.junit.jupiter.api.extension.ExtendWith;
 /** Expand / contract on the real control plane: the contract step runs only once no pod needs the old schema. */
 @ExtendWith(ControlPlaneExtension.class)
 class ContractApiServerIT {
-    private static final Map<String, String> SCRIPTS = new LinkedHashMap<>();
+    private static final Map<String, String> SCRIPTS = Migrations.USERS_WITH_CONTRACT;
 
-    static {
-        SCRIPTS.put("V1__create_users.sql", "CREATE TABLE users (id bigint PRIMARY KEY, name text);");
-        SCRIPTS.put("V2__add_display_name.sql", "ALTER TABLE users ADD COLUMN display_name text;");
-        SCRIPTS.put("V3__contract_drop_name.sql", "ALTER TABLE users DROP COLUMN name;");
-    }
 
     private static List<String> columns(TestDatabase db) {
         return db.column("SELECT column_name FROM information_schema.columns WHERE table_name = 'users' ORDER BY 1");

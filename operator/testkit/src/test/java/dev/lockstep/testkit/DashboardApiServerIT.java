@@ -34,7 +34,7 @@ class DashboardApiServerIT {
     private static final Path OBSERVABILITY = ControlPlaneExtension.REPO.resolve("examples/observability");
     private static final Map<String, String> ACCOUNTS = new LinkedHashMap<>();
     private static final Map<String, String> BILLING = new LinkedHashMap<>();
-    private static final Map<String, String> USERS = new LinkedHashMap<>();
+    private static final Map<String, String> USERS = Migrations.USERS_WITH_CONTRACT;
 
     static {
         ACCOUNTS.put("V1__create_accounts.sql", "CREATE TABLE accounts (id bigint PRIMARY KEY);");
@@ -42,9 +42,6 @@ class DashboardApiServerIT {
         ACCOUNTS.put("V3__index_email.sql", "CREATE INDEX accounts_email ON accounts (email);");
         BILLING.put("V1__create_invoices.sql", "CREATE TABLE invoices (id bigint PRIMARY KEY);");
         BILLING.put("V2__add_total.sql", "ALTER TABLE invoices ADD COLUMN total numeric REFERENCES nowhere (id);");
-        USERS.put("V1__create_users.sql", "CREATE TABLE users (id bigint PRIMARY KEY, name text);");
-        USERS.put("V2__add_display_name.sql", "ALTER TABLE users ADD COLUMN display_name text;");
-        USERS.put("V3__contract_drop_name.sql", "ALTER TABLE users DROP COLUMN name;");
     }
 
     @Test

@@ -7,6 +7,7 @@ import dev.lockstep.api.v1alpha1.SchemaMigration;
 import dev.lockstep.operator.RunningOperator;
 import dev.lockstep.operator.telemetry.Telemetry;
 import dev.lockstep.runner.testing.TestDatabase;
+import io.javaoperatorsdk.operator.api.config.LeaderElectionConfiguration;
 import io.opentelemetry.api.common.Attributes;
 import io.opentelemetry.sdk.metrics.data.MetricData;
 import io.opentelemetry.sdk.metrics.data.PointData;
@@ -33,13 +34,10 @@ import org.junit.jupiter.api.extension.ExtendWith;
  */
 @ExtendWith(ControlPlaneExtension.class)
 class ObservabilityApiServerIT {
-    private static final Map<String, String> USERS = new LinkedHashMap<>();
+    private static final Map<String, String> USERS = Migrations.USERS_WITH_CONTRACT;
     private static final Map<String, String> ORDERS = new LinkedHashMap<>();
 
     static {
-        USERS.put("V1__create_users.sql", "CREATE TABLE users (id bigint PRIMARY KEY, name text);");
-        USERS.put("V2__add_display_name.sql", "ALTER TABLE users ADD COLUMN display_name text;");
-        USERS.put("V3__contract_drop_name.sql", "ALTER TABLE users DROP COLUMN name;");
         ORDERS.put("V1__create_orders.sql", "CREATE TABLE orders (id bigint PRIMARY KEY);");
         ORDERS.put("V2__add_total.sql", "ALTER TABLE orders ADD COLUMN total numeric REFERENCES nowhere (id);");
     }
@@ -141,6 +139,33 @@ class ObservabilityApiServerIT {
         restarted.operator().stop();
         assertThat(get(restarted.port(), "/healthz")).isEqualTo("503 stopped");
         assertThat(get(restarted.port(), "/readyz")).isEqualTo("503 stopped");
+    }
+
+    /** The replica without the Lease is live and ready, says it is on standby, and reports no gauges until it leads. */
+    @Test
+    void aStandbyReplicaSaysSoAndReportsTheGaugesOnceItLeads(Cluster cluster) throws Exception {
+        TestDatabase db = cluster.databaseWithScripts("users-db", "users-migrations", USERS);
+        RunningOperator a = cluster.startRunningOperator(Telemetry.disabled(), 0, lease(cluster, "a"));
+        await().atMost(Duration.ofSeconds(20)).until(() -> get(a.port(), "/readyz").equals("200 ok (leader)"));
+        RunningOperator b = cluster.startRunningOperator(Telemetry.autoConfigured(), 0, lease(cluster, "b"));
+        assertThat(get(b.port(), "/healthz")).isEqualTo("200 ok (standby: another replica holds the Lease)");
+        assertThat(get(b.port(), "/readyz")).isEqualTo("200 ok (standby: another replica holds the Lease)");
+
+        cluster.apply(Migrations.fromConfigMap("users", "latest", db, "users-db", "users-migrations"));
+        cluster.awaitCondition("users", "Ready", "True", "MigrationSucceeded");
+        assertThat(PrometheusText.scrape(b.port()).all("lockstep_schemamigrations")).as("a standby's gauges").isEmpty();
+
+        cluster.stop(a);
+        await().atMost(Duration.ofSeconds(30)).until(() -> get(b.port(), "/readyz").equals("200 ok (leader)"));
+        await().atMost(Duration.ofSeconds(10)).untilAsserted(() -> assertThat(PrometheusText.scrape(b.port())
+                .value("lockstep_schemamigrations", Map.of("phase", "Ready"))).isEqualTo(1));
+        assertThat(PrometheusText.scrape(b.port()).all("lockstep_migration_runs_total"))
+                .as("the runs were recorded by the other replica").isEmpty();
+    }
+
+    private static LeaderElectionConfiguration lease(Cluster cluster, String identity) {
+        return new LeaderElectionConfiguration("lockstep-operator", cluster.namespace(), Duration.ofSeconds(4),
+                Duration.ofSeconds(3), Duration.ofMillis(500), identity, null, false);
     }
 
     private static Telemetry telemetry(InMemoryMetricReader reader) {

@@ -34,13 +34,8 @@ import org.slf4j.LoggerFactory;
  */
 @ExtendWith(ControlPlaneExtension.class)
 class TracingApiServerIT {
-    private static final Map<String, String> USERS = new LinkedHashMap<>();
+    private static final Map<String, String> USERS = Migrations.USERS_WITH_CONTRACT;
 
-    static {
-        USERS.put("V1__create_users.sql", "CREATE TABLE users (id bigint PRIMARY KEY, name text);");
-        USERS.put("V2__add_display_name.sql", "ALTER TABLE users ADD COLUMN display_name text;");
-        USERS.put("V3__contract_drop_name.sql", "ALTER TABLE users DROP COLUMN name;");
-    }
 
     private static Telemetry tracingTo(OtlpReceiver receiver, InMemoryMetricReader metrics) {
         return Telemetry.autoConfigured(b -> b
