@@ -17,5 +17,7 @@ COPY --from=build /src/migrations/ /opt/lockstep/migrations/
 # Non-root with a numeric id, as Pod Security "restricted" (runAsNonRoot) needs to verify it.
 USER 65532:65532
 ENV JAVA_TOOL_OPTIONS="-XX:MaxRAMPercentage=75 -Djava.io.tmpdir=/tmp"
+# The operator's /metrics, /healthz and /readyz (--metrics-port); runner pods listen on nothing.
+EXPOSE 8080
 ENTRYPOINT ["java", "-jar", "/opt/lockstep/lockstep.jar"]
 CMD ["operator"]
