@@ -77,7 +77,10 @@ class ExamplesTest {
         assertGranted(rules, "", "configmaps", "watch");
         assertGranted(rules, "", "services", "patch");
         assertGranted(rules, "", "events", "create");
+        assertGranted(rules, "", "events", "get"); // EventRecorder counts an Event up: get, then update
+        assertGranted(rules, "", "events", "update");
         assertGranted(rules, "coordination.k8s.io", "leases", "update");
+        assertGranted(rules, "coordination.k8s.io", "leases", "patch"); // the leader's renewals
     }
 
     @Test

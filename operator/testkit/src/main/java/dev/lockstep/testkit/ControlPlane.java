@@ -66,6 +66,21 @@ public final class ControlPlane implements AutoCloseable {
         }
     }
 
+    /**
+     * A client that acts as ServiceAccount {@code namespace/name} (the admin impersonates it, with the groups the API
+     * server gives a ServiceAccount's token), so what it may do is that ServiceAccount's RBAC and nothing more.
+     */
+    public KubernetesClient clientAs(String namespace, String name) {
+        try {
+            Config config = Config.fromKubeconfig(null, Files.readString(kubeconfig), kubeconfig.toString());
+            config.setImpersonateUsername("system:serviceaccount:" + namespace + ":" + name);
+            config.setImpersonateGroups("system:serviceaccounts", "system:serviceaccounts:" + namespace, "system:authenticated");
+            return new KubernetesClientBuilder().withConfig(config).build();
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
     /** The kubectl built with the control plane (same version), against it. */
     public Result kubectl(String... args) {
         Path kubectl = binDir().resolve("kubectl");

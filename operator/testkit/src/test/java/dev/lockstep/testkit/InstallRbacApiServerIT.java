@@ -1,0 +1,105 @@
+package dev.lockstep.testkit;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import ch.qos.logback.classic.Level;
+import ch.qos.logback.classic.Logger;
+import ch.qos.logback.classic.spi.ILoggingEvent;
+import ch.qos.logback.core.read.ListAppender;
+import dev.lockstep.operator.OperatorCommand;
+import dev.lockstep.runner.testing.TestDatabase;
+import io.fabric8.kubernetes.api.model.HasMetadata;
+import io.fabric8.kubernetes.api.model.Namespace;
+import io.fabric8.kubernetes.api.model.ServiceAccount;
+import io.fabric8.kubernetes.api.model.rbac.ClusterRole;
+import io.fabric8.kubernetes.api.model.rbac.ClusterRoleBinding;
+import io.fabric8.kubernetes.api.model.rbac.Role;
+import io.fabric8.kubernetes.api.model.rbac.RoleBinding;
+import io.fabric8.kubernetes.client.KubernetesClient;
+import io.javaoperatorsdk.operator.Operator;
+import io.javaoperatorsdk.operator.api.config.LeaderElectionConfiguration;
+import java.io.InputStream;
+import java.nio.file.Files;
+import java.time.Duration;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The shipped install's RBAC (examples/install/operator.yaml) is what the operator needs: the operator runs as its
+ * ServiceAccount (the admin impersonates it), takes its Lease, migrates, releases gated pods and records Events, and
+ * nothing it tried was refused; kubectl auth can-i says it cannot read Secrets.
+ */
+@ExtendWith(ControlPlaneExtension.class)
+class InstallRbacApiServerIT {
+    private static final String SYSTEM = "lockstep-system";
+    private static final String ACCOUNT = "lockstep-operator";
+
+    @Test
+    void theOperatorRunsAsTheInstallsServiceAccountAndIsRefusedNothing(Cluster cluster) throws Exception {
+        KubernetesClient admin = cluster.client();
+        List<HasMetadata> install;
+        try (InputStream in = Files.newInputStream(ControlPlaneExtension.REPO.resolve("examples/install/operator.yaml"))) {
+            install = admin.load(in).items();
+        }
+        for (HasMetadata r : install) {
+            // everything but the Deployment and its Service: the operator runs here, in this JVM, as the ServiceAccount
+            if (r instanceof Namespace || r instanceof ServiceAccount || r instanceof ClusterRole || r instanceof ClusterRoleBinding
+                    || r instanceof Role || r instanceof RoleBinding) {
+                admin.resource(r).createOr(existing -> existing.update());
+            }
+        }
+        String as = "--as=system:serviceaccount:" + SYSTEM + ":" + ACCOUNT;
+        for (String verb : List.of("get", "list", "watch")) {
+            assertThat(cluster.controlPlane().kubectl("auth", "can-i", verb, "secrets", "-n", cluster.namespace(), as).stdout().strip())
+                    .as("%s secrets", verb).isEqualTo("no");
+        }
+        assertThat(cluster.controlPlane().kubectl("auth", "can-i", "create", "jobs.batch", "-n", cluster.namespace(), as).stdout().strip())
+                .isEqualTo("yes");
+
+        ListAppender<ILoggingEvent> logs = new ListAppender<>();
+        Logger root = (Logger) LoggerFactory.getLogger(org.slf4j.Logger.ROOT_LOGGER_NAME);
+        logs.start();
+        root.addAppender(logs);
+        KubernetesClient operatorClient = cluster.controlPlane().clientAs(SYSTEM, ACCOUNT);
+        Operator operator = null;
+        try {
+            TestDatabase db = cluster.databaseWithScripts("accounts-db", "accounts-migrations", Cluster.MIGRATIONS);
+            operator = OperatorCommand.start(operatorClient, Cluster.SETTINGS, List.of(cluster.namespace()),
+                    new LeaderElectionConfiguration("lockstep-operator-" + cluster.namespace(), SYSTEM, Duration.ofSeconds(4),
+                            Duration.ofSeconds(3), Duration.ofMillis(500), "rbac-test", null, false));
+            admin.apps().deployments().inNamespace(cluster.namespace())
+                    .resource(RollingGateApiServerIT.deployment("accounts-api", "accounts", "6", 2)).create();
+            cluster.apply(Migrations.fromConfigMap("accounts", "6", db, "accounts-db", "accounts-migrations"));
+            cluster.awaitCondition("accounts", "Ready", "True", "MigrationSucceeded");
+            await().atMost(Duration.ofSeconds(30)).until(() -> Integer.valueOf(2).equals(admin.apps().deployments()
+                    .inNamespace(cluster.namespace()).withName("accounts-api").get().getStatus().getReadyReplicas()));
+            await().atMost(Duration.ofSeconds(10)).until(() -> cluster.events("accounts").stream()
+                    .anyMatch(e -> "MigrationSucceeded".equals(e.getReason())));
+            assertThat(cluster.events("accounts")).extracting(e -> e.getReason()).contains("MigrationPending", "MigrationSucceeded");
+        } finally {
+            if (operator != null) {
+                operator.stop();
+            }
+            operatorClient.close();
+            root.detachAppender(logs);
+        }
+        assertThat(logs.list).as("what the operator logged as warnings and errors")
+                .filteredOn(e -> e.getLevel().isGreaterOrEqual(Level.WARN))
+                .noneMatch(e -> refused(e.getFormattedMessage() + " " + causes(e.getThrowableProxy())));
+    }
+
+    private static boolean refused(String text) {
+        return text.contains("403") || text.toLowerCase(java.util.Locale.ROOT).contains("forbidden");
+    }
+
+    private static String causes(ch.qos.logback.classic.spi.IThrowableProxy t) {
+        StringBuilder all = new StringBuilder();
+        for (; t != null; t = t.getCause()) {
+            all.append(t.getMessage()).append(' ');
+        }
+        return all.toString();
+    }
+}
