@@ -13,6 +13,7 @@ import io.javaoperatorsdk.operator.api.monitoring.Metrics;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
 import org.slf4j.Logger;
@@ -37,6 +38,11 @@ public class OperatorCommand implements Callable<Integer> {
     @Option(names = "--runner-image-pull-policy", defaultValue = "${env:LOCKSTEP_RUNNER_IMAGE_PULL_POLICY:-IfNotPresent}",
             description = "Pull policy of runner pods. Default: ${DEFAULT-VALUE}.")
     String runnerImagePullPolicy;
+
+    @Option(names = "--runner-pod-annotation", paramLabel = "KEY=VALUE",
+            description = "An annotation every runner pod gets; repeatable. E.g. sidecar.istio.io/inject=false and"
+                    + " linkerd.io/inject=disabled, so a service mesh's sidecar does not keep a finished runner's pod running.")
+    Map<String, String> runnerPodAnnotations;
 
     @Option(names = "--namespaces", split = ",", defaultValue = "${env:LOCKSTEP_WATCH_NAMESPACES}",
             description = "Namespaces to watch, comma-separated. Default: all. Env: LOCKSTEP_WATCH_NAMESPACES.")
@@ -88,9 +94,10 @@ public class OperatorCommand implements Callable<Integer> {
         } catch (IllegalArgumentException e) {
             throw new picocli.CommandLine.ParameterException(spec.commandLine(), e.getMessage());
         }
-        DatabaseRetry retry;
+        OperatorSettings settings;
         try {
-            retry = new DatabaseRetry(databaseRetryDelay, databaseRetryMaxDelay, databaseRetries);
+            settings = new OperatorSettings(runnerImage, runnerImagePullPolicy,
+                    new DatabaseRetry(databaseRetryDelay, databaseRetryMaxDelay, databaseRetries), runnerPodAnnotations);
         } catch (IllegalArgumentException e) {
             throw new picocli.CommandLine.ParameterException(spec.commandLine(), e.getMessage());
         }
@@ -99,7 +106,7 @@ public class OperatorCommand implements Callable<Integer> {
                     "--metrics-port must be a port number (0 to 65535), not " + metricsPort);
         }
         KubernetesClient client = new KubernetesClientBuilder().build();
-        RunningOperator running = RunningOperator.start(client, new OperatorSettings(runnerImage, runnerImagePullPolicy, retry),
+        RunningOperator running = RunningOperator.start(client, settings,
                 namespaces, leaderElection ? new LeaderElectionConfiguration(leaseName, leaseNamespace) : null,
                 Telemetry.autoConfigured(), metricsAddress, metricsPort);
         Runtime.getRuntime().addShutdownHook(new Thread(running::close, "lockstep-shutdown"));

@@ -1,6 +1,7 @@
 package dev.lockstep.operator;
 
 import dev.lockstep.operator.decide.DatabaseRetry;
+import java.util.Map;
 import java.util.Objects;
 
 /**
@@ -9,12 +10,26 @@ import java.util.Objects;
  * @param runnerImage image of runner pods; the operator's own image, which also carries `lockstep migrate`
  * @param runnerImagePullPolicy pull policy of runner and copy containers
  * @param databaseRetry when a run that found the database unavailable is started again
+ * @param runnerPodAnnotations annotations every runner pod gets (e.g. to keep a service mesh's sidecar out); keys under
+ *                             {@code lockstep.dev/} are the operator's own and refused
  */
-public record OperatorSettings(String runnerImage, String runnerImagePullPolicy, DatabaseRetry databaseRetry) {
+public record OperatorSettings(String runnerImage, String runnerImagePullPolicy, DatabaseRetry databaseRetry,
+                               Map<String, String> runnerPodAnnotations) {
     public OperatorSettings {
         Objects.requireNonNull(runnerImage, "runnerImage");
         runnerImagePullPolicy = runnerImagePullPolicy == null ? "IfNotPresent" : runnerImagePullPolicy;
         databaseRetry = databaseRetry == null ? DatabaseRetry.DEFAULT : databaseRetry;
+        runnerPodAnnotations = runnerPodAnnotations == null ? Map.of() : Map.copyOf(runnerPodAnnotations);
+        for (String key : runnerPodAnnotations.keySet()) {
+            if (key.startsWith("lockstep.dev/") || key.isBlank()) {
+                throw new IllegalArgumentException("--runner-pod-annotation " + key + ": keys under lockstep.dev/ are the"
+                        + " operator's own; use another prefix");
+            }
+        }
+    }
+
+    public OperatorSettings(String runnerImage, String runnerImagePullPolicy, DatabaseRetry databaseRetry) {
+        this(runnerImage, runnerImagePullPolicy, databaseRetry, Map.of());
     }
 
     public OperatorSettings(String runnerImage, String runnerImagePullPolicy) {

@@ -35,7 +35,7 @@ import org.slf4j.LoggerFactory;
 @ExtendWith(ControlPlaneExtension.class)
 class InstallRbacApiServerIT {
     private static final String SYSTEM = "lockstep-system";
-    private static final String ACCOUNT = "lockstep-operator";
+    private static final String ACCOUNT = "lockstep"; // the chart's ServiceAccount: the release's name
 
     @Test
     void theOperatorRunsAsTheInstallsServiceAccountAndIsRefusedNothing(Cluster cluster) throws Exception {

@@ -124,6 +124,7 @@ public final class RunnerJobFactory {
                     .withActiveDeadlineSeconds(Objects.requireNonNullElse(runner.getActiveDeadlineSeconds(), RunnerSpec.DEFAULT_ACTIVE_DEADLINE_SECONDS))
                     .withNewTemplate()
                         .withNewMetadata().withLabels(labels)
+                            .addToAnnotations(settings.runnerPodAnnotations()) // the operator's own, below, win
                             .addToAnnotations(RunnerJobs.ANNOTATION_SCHEMA_MIGRATION, sm.getMetadata().getName()).endMetadata()
                         .withNewSpec()
                             .withRestartPolicy("Never")

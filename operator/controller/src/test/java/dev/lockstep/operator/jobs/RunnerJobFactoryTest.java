@@ -127,4 +127,17 @@ class RunnerJobFactoryTest {
             assertThat(other.getEnv()).noneSatisfy(e -> assertThat(e.getName()).startsWith("LOCKSTEP_DRY_RUN"));
         }
     }
+
+    @Test
+    void runnerPodsGetTheOperatorsAnnotationsButNeverInPlaceOfItsOwn() {
+        RunnerJobFactory annotating = new RunnerJobFactory(new OperatorSettings("lockstep:test", "IfNotPresent", null,
+                java.util.Map.of("sidecar.istio.io/inject", "false", "linkerd.io/inject", "disabled")));
+        Job job = annotating.create(migration(), "orders-latest-abc", "abc");
+        assertThat(job.getSpec().getTemplate().getMetadata().getAnnotations())
+                .containsEntry("sidecar.istio.io/inject", "false").containsEntry("linkerd.io/inject", "disabled")
+                .containsEntry(RunnerJobs.ANNOTATION_SCHEMA_MIGRATION, "orders");
+        org.assertj.core.api.Assertions.assertThatThrownBy(() -> new OperatorSettings("lockstep:test", "IfNotPresent", null,
+                        java.util.Map.of(RunnerJobs.ANNOTATION_SCHEMA_MIGRATION, "other")))
+                .hasMessageContaining("keys under lockstep.dev/ are the operator's own");
+    }
 }
