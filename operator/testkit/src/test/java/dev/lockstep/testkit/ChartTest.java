@@ -50,7 +50,11 @@ class ChartTest {
 
     /** Helm's template of the chart with {@code values} (a file of overrides), as typed objects. */
     static List<HasMetadata> render(Path values) {
-        String yaml = new Helm(CHART).template().withName("lockstep").withNamespace(NAMESPACE).withValuesFile(values).call();
+        return render(values, NAMESPACE);
+    }
+
+    static List<HasMetadata> render(Path values, String namespace) {
+        String yaml = new Helm(CHART).template().withName("lockstep").withNamespace(namespace).withValuesFile(values).call();
         return parse(yaml);
     }
 

@@ -91,6 +91,62 @@ class InstallRbacApiServerIT {
                 .noneMatch(e -> refused(e.getFormattedMessage() + " " + causes(e.getThrowableProxy())));
     }
 
+    /**
+     * watch.mode release: the chart rendered into the test's namespace, the operator as its ServiceAccount there; a
+     * SchemaMigration in another namespace is neither reconciled nor readable to it.
+     */
+    @Test
+    void inTheReleaseNamespaceModeTheOperatorMigratesThereAndCannotSeeAnotherNamespace(Cluster cluster) throws Exception {
+        KubernetesClient admin = cluster.client();
+        String ns = cluster.namespace();
+        java.nio.file.Path values = java.nio.file.Files.createTempFile("release-values", ".yaml");
+        java.nio.file.Files.writeString(values, "watch:\n  mode: release\ncrds:\n  enabled: false\n");
+        for (HasMetadata r : ChartTest.render(values, ns)) {
+            if (r instanceof ServiceAccount || r instanceof Role || r instanceof RoleBinding) {
+                admin.resource(r).inNamespace(ns).create();
+            }
+            assertThat(r).as("a release-namespace install has no cluster-wide RBAC").isNotInstanceOfAny(ClusterRole.class,
+                    ClusterRoleBinding.class);
+        }
+        String other = "other-" + ns.substring(0, Math.min(ns.length(), 40));
+        admin.namespaces().resource(new io.fabric8.kubernetes.api.model.NamespaceBuilder().withNewMetadata().withName(other)
+                .endMetadata().build()).create();
+        String as = "--as=system:serviceaccount:" + ns + ":" + ACCOUNT;
+        assertThat(cluster.controlPlane().kubectl("auth", "can-i", "list", "schemamigrations.lockstep.dev", "-n", other, as)
+                .stdout().strip()).isEqualTo("no");
+        assertThat(cluster.controlPlane().kubectl("auth", "can-i", "get", "secrets", "-n", ns, as).stdout().strip()).isEqualTo("no");
+        assertThat(cluster.controlPlane().kubectl("auth", "can-i", "create", "jobs.batch", "-n", ns, as).stdout().strip()).isEqualTo("yes");
+
+        KubernetesClient operatorClient = cluster.controlPlane().clientAs(ns, ACCOUNT);
+        Operator operator = null;
+        try {
+            TestDatabase db = cluster.databaseWithScripts("accounts-db", "accounts-migrations", Cluster.MIGRATIONS);
+            operator = OperatorCommand.start(operatorClient, Cluster.SETTINGS, List.of(ns),
+                    new LeaderElectionConfiguration("lockstep-operator", ns, Duration.ofSeconds(4),
+                            Duration.ofSeconds(3), Duration.ofMillis(500), "release-mode", null, false));
+            var elsewhere = Migrations.fromConfigMap("elsewhere", "6", db, "accounts-db", "accounts-migrations");
+            elsewhere.getMetadata().setNamespace(other);
+            admin.resource(elsewhere).create();
+            cluster.apply(Migrations.fromConfigMap("accounts", "6", db, "accounts-db", "accounts-migrations"));
+            cluster.awaitCondition("accounts", "Ready", "True", "MigrationSucceeded");
+            await().during(Duration.ofSeconds(2)).atMost(Duration.ofSeconds(4)).until(() -> untouched(admin.resources(
+                    dev.lockstep.api.v1alpha1.SchemaMigration.class).inNamespace(other).withName("elsewhere").get()));
+            assertThat(admin.batch().v1().jobs().inNamespace(other).list().getItems()).isEmpty();
+        } finally {
+            if (operator != null) {
+                operator.stop();
+            }
+            operatorClient.close();
+            admin.namespaces().withName(other).delete();
+            java.nio.file.Files.deleteIfExists(values);
+        }
+    }
+
+    /** No operator has written a status for it. */
+    private static boolean untouched(dev.lockstep.api.v1alpha1.SchemaMigration sm) {
+        return sm.getStatus() == null || (sm.getStatus().getObservedGeneration() == null && sm.getStatus().getPhase() == null);
+    }
+
     private static boolean refused(String text) {
         return text.contains("403") || text.toLowerCase(java.util.Locale.ROOT).contains("forbidden");
     }
