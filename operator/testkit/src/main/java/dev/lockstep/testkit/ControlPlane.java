@@ -71,6 +71,11 @@ public final class ControlPlane implements AutoCloseable {
      * server gives a ServiceAccount's token), so what it may do is that ServiceAccount's RBAC and nothing more.
      */
     public KubernetesClient clientAs(String namespace, String name) {
+        return clientAs(kubeconfig, namespace, name);
+    }
+
+    /** {@link #clientAs(String, String)} for the admin of {@code kubeconfig}. */
+    public static KubernetesClient clientAs(Path kubeconfig, String namespace, String name) {
         try {
             Config config = Config.fromKubeconfig(null, Files.readString(kubeconfig), kubeconfig.toString());
             config.setImpersonateUsername("system:serviceaccount:" + namespace + ":" + name);

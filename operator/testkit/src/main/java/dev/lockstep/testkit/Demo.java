@@ -31,7 +31,22 @@ public final class Demo {
     static final String NAMESPACE = "demo";
     static final String DATABASE = "lockstep_demo";
 
+    static final String INSTALL_NAMESPACE = "lockstep-system";
+    static final String SERVICE_ACCOUNT = "lockstep";
+
     private Demo() {}
+
+    /** The namespace, ServiceAccount and RBAC objects of the install, applied as an admin would. */
+    static void installRbac(KubernetesClient admin, Path install) throws java.io.IOException {
+        try (InputStream in = Files.newInputStream(install)) {
+            for (io.fabric8.kubernetes.api.model.HasMetadata r : admin.load(in).items()) {
+                if (java.util.Set.of("Namespace", "ServiceAccount", "ClusterRole", "ClusterRoleBinding", "Role", "RoleBinding")
+                        .contains(r.getKind())) {
+                    admin.resource(r).createOr(existing -> existing.update());
+                }
+            }
+        }
+    }
 
     public static void main(String[] args) throws Exception {
         Path repo = Path.of(args.length > 0 ? args[0] : ".").toAbsolutePath().normalize();
@@ -49,8 +64,12 @@ public final class Demo {
         KubernetesClient client = new KubernetesClientBuilder().withConfig(config).build();
         ControlPlane.installCrds(client, repo);
         LocalKubelet kubelet = new LocalKubelet(client, LocalKubelet.sameJvmCommand(), workDir).start();
+        // What users install: the chart's default render's namespace, ServiceAccount and RBAC (its Deployment is this
+        // process), and the operator acting as that ServiceAccount, so the demo runs on the RBAC users get.
+        installRbac(client, repo.resolve("examples/install/operator.yaml"));
+        KubernetesClient operatorClient = ControlPlane.clientAs(kubeconfig, INSTALL_NAMESPACE, SERVICE_ACCOUNT);
         // As `lockstep operator` runs: telemetry from OTEL_*, /metrics, /healthz and /readyz on a free port.
-        RunningOperator operator = RunningOperator.start(client, new OperatorSettings("lockstep:0.1.0", "IfNotPresent"),
+        RunningOperator operator = RunningOperator.start(operatorClient, new OperatorSettings("lockstep:0.1.0", "IfNotPresent"),
                 List.of(), null, Telemetry.autoConfigured(), "127.0.0.1", 0);
         Files.writeString(workDir.toAbsolutePath().getParent().resolve("metrics-port"), operator.port() + "\n");
 
@@ -84,6 +103,7 @@ public final class Demo {
 
         Runtime.getRuntime().addShutdownHook(new Thread(() -> {
             operator.close();
+            operatorClient.close();
             kubelet.close();
             client.close();
             try {
