@@ -186,7 +186,8 @@ public final class PhaseMachine {
             if (configMap.isEmpty()) {
                 report.stalled(Phase.Pending, Reason.ConfigMapNotFound, "ConfigMap " + name + " (spec.source.configMapRef) "
                         + "does not exist in namespace " + sm.getMetadata().getNamespace()
-                        + ": create it with one key per script, e.g. V1__init.sql; the migration starts by itself once it exists");
+                        + ": create it with one key per script, e.g. V1__init.sql; the migration starts by itself once it exists"
+                        + " (a ConfigMap holds at most 1 MiB: a larger set of scripts goes in an image, spec.source.image)");
                 return;
             }
             Map<String, String> data = Objects.requireNonNullElse(configMap.get().getData(), Map.of());
