@@ -38,7 +38,8 @@ class DockerfileStaticTest {
     @Test
     void twoStagesTheRuntimeOnAJreAsANumericNonRootUser() throws IOException {
         List<String> from = instructions().stream().filter(i -> i.startsWith("FROM ")).toList();
-        assertThat(from).containsExactly("FROM eclipse-temurin:17-jdk AS build", "FROM eclipse-temurin:17-jre");
+        // built and tested on 17 (the code's release), run on Java 25 for its AOT cache
+        assertThat(from).containsExactly("FROM eclipse-temurin:17-jdk AS build", "FROM eclipse-temurin:25-jre");
         List<String> runtime = runtimeStage();
         assertThat(runtime).contains("USER 65532:65532", "EXPOSE 8080", "CMD [\"operator\"]");
         assertThat(runtime).anyMatch(i -> i.startsWith("COPY --from=build /src/operator/cli/target/lockstep.jar /opt/lockstep/lockstep.jar"));
@@ -49,16 +50,43 @@ class DockerfileStaticTest {
     }
 
     @Test
-    void theEntrypointStartsFromTheArchiveTheImageTrained() throws IOException {
+    void theEntrypointStartsFromTheCacheTheImageTrained() throws IOException {
         List<String> runtime = runtimeStage();
         String run = runtime.get(indexOf(runtime, "RUN "));
-        assertThat(run).contains("java -Xshare:dump", "-XX:ArchiveClassesAtExit=/opt/lockstep/lockstep.jsa",
-                "-jar /opt/lockstep/lockstep.jar migrate", "test -s /opt/lockstep/lockstep.jsa");
+        assertThat(run).contains("-XX:AOTCacheOutput=/opt/lockstep/lockstep.aot", "-jar /opt/lockstep/lockstep.jar migrate",
+                "test -s /opt/lockstep/lockstep.aot");
         String entrypoint = runtime.get(indexOf(runtime, "ENTRYPOINT "));
-        assertThat(entrypoint).isEqualTo("ENTRYPOINT [\"java\", \"-XX:SharedArchiveFile=/opt/lockstep/lockstep.jsa\", \"-Xshare:auto\","
+        assertThat(entrypoint).isEqualTo("ENTRYPOINT [\"java\", \"-XX:AOTCache=/opt/lockstep/lockstep.aot\","
                 + " \"-jar\", \"/opt/lockstep/lockstep.jar\"]");
-        // the archive is written before JAVA_TOOL_OPTIONS is set, so the training JVM runs as the archive's users do
-        assertThat(indexOf(runtime, "ENV JAVA_TOOL_OPTIONS")).isGreaterThan(indexOf(runtime, "RUN "));
+        // the training runs with the JAVA_TOOL_OPTIONS runner pods get, so the cache fits the JVMs that use it
+        String tool = runtime.get(indexOf(runtime, "ENV JAVA_TOOL_OPTIONS"));
+        assertThat(indexOf(runtime, "ENV JAVA_TOOL_OPTIONS")).isLessThan(indexOf(runtime, "RUN "));
+        assertThat(tool).contains("-XX:MaxRAMPercentage=75 -Djava.io.tmpdir=/tmp");
+    }
+
+    /** The operator gives runner pods JAVA_TOOL_OPTIONS; they must be the image's, or the cache would not fit them. */
+    @Test
+    void runnerPodsGetTheJavaOptionsTheCacheWasTrainedWith() throws IOException {
+        var sm = new dev.lockstep.api.v1alpha1.SchemaMigration();
+        sm.setMetadata(new io.fabric8.kubernetes.api.model.ObjectMetaBuilder().withName("orders").withNamespace("shop").withUid("u").build());
+        var spec = new dev.lockstep.api.v1alpha1.SchemaMigrationSpec();
+        spec.setTargetRevision("1");
+        var db = new dev.lockstep.api.v1alpha1.DatabaseSpec();
+        db.setUrl("jdbc:postgresql://orders-db:5432/orders");
+        var secret = new dev.lockstep.api.v1alpha1.SecretKeysReference();
+        secret.setName("orders-db");
+        db.setCredentialsSecretRef(secret);
+        spec.setDatabase(db);
+        var source = new dev.lockstep.api.v1alpha1.SourceSpec();
+        source.setConfigMapRef(new io.fabric8.kubernetes.api.model.LocalObjectReference("orders-migrations"));
+        spec.setSource(source);
+        sm.setSpec(spec);
+        var job = new dev.lockstep.operator.jobs.RunnerJobFactory(new dev.lockstep.operator.OperatorSettings("lockstep:0.1.0", null))
+                .create(sm, "orders-1-abc", "abc");
+        String podOptions = job.getSpec().getTemplate().getSpec().getContainers().get(0).getEnv().stream()
+                .filter(e -> e.getName().equals("JAVA_TOOL_OPTIONS")).findFirst().orElseThrow().getValue();
+        List<String> runtime = runtimeStage();
+        assertThat(runtime.get(indexOf(runtime, "ENV JAVA_TOOL_OPTIONS"))).isEqualTo("ENV JAVA_TOOL_OPTIONS=\"" + podOptions + "\"");
     }
 
     private List<String> runtimeStage() throws IOException {
