@@ -8,6 +8,7 @@ import dev.lockstep.api.v1alpha1.Reason;
 import dev.lockstep.api.v1alpha1.RunStep;
 import dev.lockstep.api.v1alpha1.SchemaMigration;
 import dev.lockstep.common.Durations;
+import dev.lockstep.common.Timestamps;
 import dev.lockstep.operator.observe.Observation;
 import dev.lockstep.operator.observe.RunnerObserver;
 import dev.lockstep.operator.observe.RunnerReport;
@@ -62,7 +63,7 @@ final class DriftCheck {
                 return;
             }
             RunnerState state = RunnerObserver.observe(job.get(), o.runnerPods());
-            Instant created = Optional.ofNullable(job.get().getMetadata().getCreationTimestamp()).map(Instant::parse).orElse(null);
+            Instant created = Timestamps.parse(job.get().getMetadata().getCreationTimestamp()).orElse(null);
             if (state instanceof RunnerState.Succeeded) {
                 check.setResult(DriftResult.Clean);
                 check.setMessage("the history matches the source");

@@ -4,6 +4,7 @@ import dev.lockstep.api.v1alpha1.ErrorCategory;
 import dev.lockstep.api.v1alpha1.LastRun;
 import dev.lockstep.api.v1alpha1.RunResult;
 import dev.lockstep.api.v1alpha1.RunStep;
+import dev.lockstep.common.Timestamps;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.Locale;
@@ -55,7 +56,7 @@ public record FinishedRun(String job, String step, boolean succeeded, String cat
         String step = after.getStep() == RunStep.Contract ? CONTRACT : undone > 0 ? UNDO : EXPAND;
         return Optional.of(new FinishedRun(after.getJob(), step, succeeded,
                 succeeded ? null : category(after.getError() == null ? null : after.getError().getCategory()),
-                instant(after.getStartedAt()), now, after.getApplied() == null ? 0 : after.getApplied().size(), undone));
+                Timestamps.parse(after.getStartedAt()).orElse(null), now, after.getApplied() == null ? 0 : after.getApplied().size(), undone));
     }
 
     /** A drift check's Job, done. */
@@ -69,13 +70,5 @@ public record FinishedRun(String job, String step, boolean succeeded, String cat
 
     private static boolean finished(RunResult result) {
         return result == RunResult.Succeeded || result == RunResult.Failed;
-    }
-
-    private static Instant instant(String timestamp) {
-        try {
-            return timestamp == null ? null : Instant.parse(timestamp);
-        } catch (RuntimeException e) {
-            return null;
-        }
     }
 }

@@ -15,6 +15,7 @@ import dev.lockstep.api.v1alpha1.SchemaMigration;
 import dev.lockstep.api.v1alpha1.SchemaMigrationSpec;
 import dev.lockstep.api.v1alpha1.SchemaMigrationStatus;
 import dev.lockstep.api.v1alpha1.WorkloadsStatus;
+import dev.lockstep.common.Timestamps;
 import dev.lockstep.operator.Revisions;
 import dev.lockstep.operator.bluegreen.BlueGreenRollout;
 import dev.lockstep.operator.gate.PodGate;
@@ -429,11 +430,8 @@ public final class PhaseMachine {
         if (!foundDatabaseUnavailable(run) || run.getNextAttemptAt() == null) {
             return Optional.empty();
         }
-        try {
-            return Optional.of(Instant.parse(run.getNextAttemptAt()));
-        } catch (java.time.format.DateTimeParseException e) {
-            return Optional.of(Instant.EPOCH); // written by hand: try now rather than never
-        }
+        // written by hand and unreadable: try now rather than never
+        return Optional.of(Timestamps.parse(run.getNextAttemptAt()).orElse(Instant.EPOCH));
     }
 
     private void reportUnavailable(SchemaMigration sm, StatusReport report, Instant now) {
