@@ -4,16 +4,17 @@ import dev.lockstep.api.v1alpha1.ConditionType;
 import dev.lockstep.api.v1alpha1.Phase;
 import dev.lockstep.api.v1alpha1.SchemaMigration;
 import dev.lockstep.api.v1alpha1.SchemaMigrationStatus;
+import dev.lockstep.common.Timestamps;
 import io.fabric8.kubernetes.api.model.Condition;
 import io.opentelemetry.api.common.AttributeKey;
 import io.opentelemetry.api.common.Attributes;
+import io.opentelemetry.api.metrics.BatchCallback;
 import io.opentelemetry.api.metrics.Meter;
 import io.opentelemetry.api.metrics.ObservableDoubleMeasurement;
 import io.opentelemetry.api.metrics.ObservableLongMeasurement;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
-import java.util.ArrayList;
 import java.util.Collection;
 import java.util.List;
 import java.util.Map;
@@ -34,38 +35,34 @@ public final class ResourceGauges implements AutoCloseable {
     /** The phase of a SchemaMigration the operator has not written a status for yet. */
     static final String UNKNOWN = "Unknown";
 
-    private final List<AutoCloseable> instruments = new ArrayList<>();
+    private final BatchCallback callback;
 
+    /** One callback for the three: the cache is listed once per collection, and leadership asked once. */
     public ResourceGauges(Meter meter, Supplier<Collection<SchemaMigration>> resources, BooleanSupplier leading, Clock clock) {
-        instruments.add(meter.gaugeBuilder("lockstep.schemamigrations").ofLongs().setUnit("{schemamigration}")
+        ObservableLongMeasurement phases = meter.gaugeBuilder("lockstep.schemamigrations").ofLongs().setUnit("{schemamigration}")
                 .setDescription("SchemaMigrations by namespace and phase (Unknown before the operator wrote a status).")
-                .buildWithCallback(m -> {
-                    if (leading.getAsBoolean()) {
-                        phases(resources.get(), m);
-                    }
-                }));
-        instruments.add(meter.gaugeBuilder("lockstep.pods.gated").ofLongs().setUnit("{pod}")
+                .buildObserver();
+        ObservableLongMeasurement gated = meter.gaugeBuilder("lockstep.pods.gated").ofLongs().setUnit("{pod}")
                 .setDescription("Pods gated on a SchemaMigration: held (waiting for a revision the database has not reached) or released.")
-                .buildWithCallback(m -> {
-                    if (leading.getAsBoolean()) {
-                        gated(resources.get(), m);
-                    }
-                }));
-        instruments.add(meter.gaugeBuilder("lockstep.schemamigration.not_ready").setUnit("s")
+                .buildObserver();
+        ObservableDoubleMeasurement notReady = meter.gaugeBuilder("lockstep.schemamigration.not_ready").setUnit("s")
                 .setDescription("Seconds since a SchemaMigration's Ready condition turned False (0 while Ready), with its phase.")
-                .buildWithCallback(m -> {
-                    if (leading.getAsBoolean()) {
-                        notReady(resources.get(), m, clock.instant());
-                    }
-                }));
+                .buildObserver();
+        this.callback = meter.batchCallback(() -> {
+            if (leading.getAsBoolean()) {
+                Collection<SchemaMigration> all = resources.get();
+                phases(all, phases);
+                gated(all, gated);
+                notReady(all, notReady, clock.instant());
+            }
+        }, phases, gated, notReady);
     }
 
     /** Every phase of every namespace that has a SchemaMigration is a series, so "none Failed" is a 0, not a gap. */
     static void phases(Collection<SchemaMigration> resources, ObservableLongMeasurement m) {
         Map<String, Map<String, Long>> counts = new TreeMap<>();
         for (SchemaMigration sm : resources) {
-            String phase = Optional.ofNullable(sm.getStatus()).map(SchemaMigrationStatus::getPhase).map(Phase::name).orElse(UNKNOWN);
-            counts.computeIfAbsent(sm.getMetadata().getNamespace(), ns -> zeroes()).merge(phase, 1L, Long::sum);
+            counts.computeIfAbsent(sm.getMetadata().getNamespace(), ns -> zeroes()).merge(phase(sm), 1L, Long::sum);
         }
         counts.forEach((namespace, phases) -> phases.forEach((phase, count) ->
                 m.record(count, Attributes.of(RunMetrics.NAMESPACE, namespace, PHASE, phase))));
@@ -95,32 +92,21 @@ public final class ResourceGauges implements AutoCloseable {
         for (SchemaMigration sm : resources) {
             Optional<Condition> ready = Optional.ofNullable(sm.getStatus()).map(SchemaMigrationStatus::getConditions).orElse(List.of())
                     .stream().filter(c -> ConditionType.Ready.name().equals(c.getType())).findFirst();
-            Instant since = ready.filter(c -> !"True".equals(c.getStatus())).map(Condition::getLastTransitionTime).map(ResourceGauges::instant)
-                    .orElse(ready.isEmpty() ? instant(sm.getMetadata().getCreationTimestamp()) : null);
+            Instant since = ready.filter(c -> !"True".equals(c.getStatus())).map(Condition::getLastTransitionTime).flatMap(Timestamps::parse)
+                    .orElse(ready.isEmpty() ? Timestamps.parse(sm.getMetadata().getCreationTimestamp()).orElse(null) : null);
             double seconds = since == null ? 0 : Math.max(0, Duration.between(since, now).toMillis() / 1000.0);
-            String phase = Optional.ofNullable(sm.getStatus()).map(SchemaMigrationStatus::getPhase).map(Phase::name).orElse(UNKNOWN);
             // The phase, so an alert can leave out those that wait for a person by design (Suspended, AwaitingApproval).
             m.record(seconds, Attributes.of(RunMetrics.NAMESPACE, sm.getMetadata().getNamespace(),
-                    RunMetrics.SCHEMA_MIGRATION, sm.getMetadata().getName(), PHASE, phase));
+                    RunMetrics.SCHEMA_MIGRATION, sm.getMetadata().getName(), PHASE, phase(sm)));
         }
     }
 
-    private static Instant instant(String timestamp) {
-        try {
-            return timestamp == null ? null : Instant.parse(timestamp);
-        } catch (RuntimeException e) {
-            return null;
-        }
+    private static String phase(SchemaMigration sm) {
+        return Optional.ofNullable(sm.getStatus()).map(SchemaMigrationStatus::getPhase).map(Phase::name).orElse(UNKNOWN);
     }
 
     @Override
     public void close() {
-        for (AutoCloseable instrument : instruments) {
-            try {
-                instrument.close();
-            } catch (Exception e) {
-                // an observable instrument's close does not fail
-            }
-        }
+        callback.close();
     }
 }
