@@ -77,7 +77,7 @@ public class SchemaMigrationReconciler implements Reconciler<SchemaMigration> {
      * @param leading whether this replica does the work (the gauges are reported by the leader only)
      */
     public SchemaMigrationReconciler(OperatorSettings settings, Clock clock, Telemetry telemetry, BooleanSupplier leading) {
-        this.jobs = new RunnerJobFactory(settings, telemetry.tracing() ? telemetry.runnerEnvironment() : null);
+        this.jobs = new RunnerJobFactory(settings, telemetry.runnerEnvironment());
         this.machine = new PhaseMachine(settings.databaseRetry());
         this.clock = clock;
         this.telemetry = telemetry;

@@ -46,16 +46,16 @@ public final class RunnerJobFactory {
     private final Map<String, String> telemetryEnv;
 
     public RunnerJobFactory(OperatorSettings settings) {
-        this(settings, null);
+        this(settings, Map.of());
     }
 
     /**
      * @param telemetryEnv the {@code OTEL_*} variables of runner pods when the operator traces: the pod then gets the run
-     *                     span's {@code TRACEPARENT} too, so its spans are the run span's children; null when it does not
+     *                     span's {@code TRACEPARENT} too, so its spans are the run span's children; empty when it does not
      */
     public RunnerJobFactory(OperatorSettings settings, Map<String, String> telemetryEnv) {
         this.settings = settings;
-        this.telemetryEnv = telemetryEnv == null ? null : new TreeMap<>(telemetryEnv);
+        this.telemetryEnv = new TreeMap<>(telemetryEnv);
     }
 
     public Job create(SchemaMigration sm, String jobName, String specHash) {
@@ -212,7 +212,7 @@ public final class RunnerJobFactory {
             env.add(secretEnv("LOCKSTEP_DRY_RUN_USERNAME", scratch.getName(), scratch.usernameKeyOrDefault()));
             env.add(secretEnv("LOCKSTEP_DRY_RUN_PASSWORD", scratch.getName(), scratch.passwordKeyOrDefault()));
         }
-        if (telemetryEnv != null) {
+        if (!telemetryEnv.isEmpty()) {
             telemetryEnv.forEach((name, value) -> env.add(new EnvVarBuilder().withName(name).withValue(value).build()));
             env.add(new EnvVarBuilder().withName("TRACEPARENT")
                     .withValue(RunSpans.traceparent(sm.getMetadata().getUid(), jobName)).build());

@@ -28,26 +28,23 @@ import java.util.function.UnaryOperator;
 public final class Telemetry implements AutoCloseable {
     public static final String SCOPE = "dev.lockstep.operator";
 
-    private final OpenTelemetry openTelemetry;
+    /** Null when disabled: then the API's no-op stands in. */
     private final OpenTelemetrySdk sdk;
     private final PrometheusRegistry prometheus;
-    private final boolean tracing;
+    /** Empty when the operator does not trace. */
     private final Map<String, String> runnerEnvironment;
     private final RunMetrics runs;
 
-    private Telemetry(OpenTelemetry openTelemetry, OpenTelemetrySdk sdk, PrometheusRegistry prometheus, boolean tracing,
-                      Map<String, String> runnerEnvironment) {
-        this.openTelemetry = openTelemetry;
+    private Telemetry(OpenTelemetrySdk sdk, PrometheusRegistry prometheus, Map<String, String> runnerEnvironment) {
         this.sdk = sdk;
         this.prometheus = prometheus;
-        this.tracing = tracing;
         this.runnerEnvironment = Map.copyOf(runnerEnvironment);
-        this.runs = new RunMetrics(meter(), tracing ? tracer() : null);
+        this.runs = new RunMetrics(meter(), tracing() ? tracer() : null);
     }
 
     /** No SDK: nothing is measured or exported; the scrape endpoint answers with no metrics. */
     public static Telemetry disabled() {
-        return new Telemetry(OpenTelemetry.noop(), null, new PrometheusRegistry(), false, Map.of());
+        return new Telemetry(null, new PrometheusRegistry(), Map.of());
     }
 
     /** From the environment and system properties, as the operator runs. */
@@ -78,8 +75,7 @@ public final class Telemetry implements AutoCloseable {
         OpenTelemetrySdk sdk = customize.apply(builder).build().getOpenTelemetrySdk();
         ConfigProperties config = configured.get();
         boolean tracing = config != null && !"none".equals(config.getString("otel.traces.exporter", "none"));
-        return new Telemetry(sdk, sdk, registry, tracing,
-                tracing ? runnerEnvironment(config) : Map.of());
+        return new Telemetry(sdk, registry, tracing ? runnerEnvironment(config) : Map.of());
     }
 
     /**
@@ -101,7 +97,7 @@ public final class Telemetry implements AutoCloseable {
     /**
      * The OTLP settings a runner pod needs to send its spans where the operator sends its own: the endpoint, protocol,
      * compression and timeout, never headers (they carry collectors' credentials, and a pod spec is no place for them;
-     * give runner pods headers from a Secret through their pod template instead).
+     * a collector that needs headers gets them from an agent beside it, as docs/observability.md says).
      */
     static Map<String, String> runnerEnvironment(ConfigProperties config) {
         Map<String, String> env = new HashMap<>();
@@ -121,17 +117,21 @@ public final class Telemetry implements AutoCloseable {
         return env;
     }
 
+    private OpenTelemetry openTelemetry() {
+        return sdk == null ? OpenTelemetry.noop() : sdk;
+    }
+
     public Meter meter() {
-        return openTelemetry.getMeter(SCOPE);
+        return openTelemetry().getMeter(SCOPE);
     }
 
     public Tracer tracer() {
-        return openTelemetry.getTracer(SCOPE);
+        return openTelemetry().getTracer(SCOPE);
     }
 
     /** Whether the operator exports spans: then runner pods get the trace context and the OTLP settings. */
     public boolean tracing() {
-        return tracing;
+        return !runnerEnvironment.isEmpty();
     }
 
     /** The {@code OTEL_*} variables of a runner pod (empty when the operator does not trace). */
