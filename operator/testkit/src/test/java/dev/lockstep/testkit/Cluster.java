@@ -189,6 +189,12 @@ public final class Cluster {
                 .filter(e -> involvedName.equals(e.getInvolvedObject().getName())).toList();
     }
 
+    /** How many times {@code involvedName}'s Events of {@code reason} were recorded: their counts, summed. */
+    public int eventCount(String involvedName, String reason) {
+        return events(involvedName).stream().filter(e -> reason.equals(e.getReason()))
+                .mapToInt(e -> e.getCount() == null ? 1 : e.getCount()).sum();
+    }
+
     public static Optional<Condition> condition(SchemaMigration sm, String type) {
         if (sm == null || sm.getStatus() == null) {
             return Optional.empty();

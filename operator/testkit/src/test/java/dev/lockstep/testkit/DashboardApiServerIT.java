@@ -74,11 +74,11 @@ class DashboardApiServerIT {
             Map<String, Double> expected = Map.of("accounts success", 1.0, "billing failure", 1.0, "billing success", 1.0,
                     "users success", 2.0);
             await().atMost(Duration.ofSeconds(15)).untilAsserted(() -> assertThat(runs(prometheus)).isEqualTo(expected));
-            assertThat(events(cluster, "accounts", "MigrationSucceeded")).isEqualTo(1);
-            assertThat(events(cluster, "billing", "MigrationFailed")).isEqualTo(1);
-            assertThat(events(cluster, "billing", "MigrationSucceeded")).isEqualTo(1);
+            assertThat(cluster.eventCount("accounts", "MigrationSucceeded")).isEqualTo(1);
+            assertThat(cluster.eventCount("billing", "MigrationFailed")).isEqualTo(1);
+            assertThat(cluster.eventCount("billing", "MigrationSucceeded")).isEqualTo(1);
             // users: the expand run that held the contract step is told by ContractRunning, the contract run by MigrationSucceeded
-            assertThat(events(cluster, "users", "ContractRunning") + events(cluster, "users", "MigrationSucceeded")).isEqualTo(2);
+            assertThat(cluster.eventCount("users", "ContractRunning") + cluster.eventCount("users", "MigrationSucceeded")).isEqualTo(2);
             await().atMost(Duration.ofSeconds(15)).untilAsserted(() -> assertThat(prometheus.query(
                     "sum by (phase) (lockstep_schemamigrations{k8s_namespace_name=\"" + cluster.namespace() + "\"}) > 0"))
                     .isEqualTo(Map.of(Map.of("phase", "Ready"), 3.0)));
@@ -117,11 +117,6 @@ class DashboardApiServerIT {
         prometheus.query("sum by (lockstep_schemamigration, result) (lockstep_migration_runs_total)")
                 .forEach((labels, value) -> runs.put(labels.get("lockstep_schemamigration") + " " + labels.get("result"), value));
         return runs;
-    }
-
-    private static int events(Cluster cluster, String name, String reason) {
-        return cluster.events(name).stream().filter(e -> reason.equals(e.getReason()))
-                .mapToInt(e -> e.getCount() == null ? 1 : e.getCount()).sum();
     }
 
     /** Each panel of the shipped dashboard: its queries, with the variables a user would pick, over the run. */

@@ -110,8 +110,8 @@ class ObservabilityApiServerIT {
         assertThat(scrape.text()).doesNotContain("jdbc:", "password", "postgresql://");
 
         // Events agree: each counted run's result has its one Event.
-        assertThat(eventCount(cluster, "users", "MigrationSucceeded")).isEqualTo(1);
-        assertThat(eventCount(cluster, "orders", "MigrationFailed")).isEqualTo(1);
+        assertThat(cluster.eventCount("users", "MigrationSucceeded")).isEqualTo(1);
+        assertThat(cluster.eventCount("orders", "MigrationFailed")).isEqualTo(1);
 
         // A restarted operator finds the results in status: it counts none of them again.
         cluster.stop(operator);
@@ -133,7 +133,7 @@ class ObservabilityApiServerIT {
                 .satisfies(s -> assertThat(s.has(ORDERS_FIXED)).isTrue())
                 .satisfies(s -> assertThat(s.value()).isEqualTo(1));
         assertThat(again.value("lockstep_schemamigrations", Map.of("phase", "Ready"))).isEqualTo(2);
-        assertThat(eventCount(cluster, "orders", "MigrationSucceeded")).isEqualTo(1);
+        assertThat(cluster.eventCount("orders", "MigrationSucceeded")).isEqualTo(1);
 
         // An operator that has stopped is not live.
         restarted.operator().stop();
@@ -199,11 +199,6 @@ class ObservabilityApiServerIT {
         HttpResponse<String> r = HttpClient.newHttpClient().send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + path))
                 .build(), HttpResponse.BodyHandlers.ofString());
         return r.statusCode() + " " + r.body().strip();
-    }
-
-    private static int eventCount(Cluster cluster, String name, String reason) {
-        return cluster.events(name).stream().filter(e -> reason.equals(e.getReason()))
-                .mapToInt(e -> e.getCount() == null ? 1 : e.getCount()).sum();
     }
 
     private static Map<String, String> with(Map<String, String> labels, String key, String value) {
