@@ -3,6 +3,7 @@ package dev.lockstep.operator;
 import dev.lockstep.common.DurationConverter;
 import dev.lockstep.operator.decide.DatabaseRetry;
 import dev.lockstep.operator.gate.PodGateReconciler;
+import dev.lockstep.operator.jobs.RunnerPodDefaults;
 import dev.lockstep.operator.telemetry.LogFormat;
 import dev.lockstep.operator.telemetry.Telemetry;
 import io.fabric8.kubernetes.client.KubernetesClient;
@@ -43,6 +44,29 @@ public class OperatorCommand implements Callable<Integer> {
             description = "An annotation every runner pod gets; repeatable. E.g. sidecar.istio.io/inject=false and"
                     + " linkerd.io/inject=disabled, so a service mesh's sidecar does not keep a finished runner's pod running.")
     Map<String, String> runnerPodAnnotations;
+
+    @Option(names = "--runner-service-account", defaultValue = "${env:LOCKSTEP_RUNNER_SERVICE_ACCOUNT}", paramLabel = "NAME",
+            description = "ServiceAccount of runner pods whose SchemaMigration names none (spec.runner.serviceAccountName)."
+                    + " It must exist in each namespace (the chart makes it); a missing one stalls the SchemaMigration with"
+                    + " reason ServiceAccountNotFound. Default: the namespace's default. Env: LOCKSTEP_RUNNER_SERVICE_ACCOUNT.")
+    String runnerServiceAccount;
+
+    @Option(names = "--runner-run-as-user", defaultValue = "65532", paramLabel = "UID|auto",
+            description = "User of runner pods; auto leaves it to the image or the cluster (OpenShift assigns one from the"
+                    + " namespace's range). Default: ${DEFAULT-VALUE}.")
+    String runnerRunAsUser;
+
+    @Option(names = "--runner-run-as-group", defaultValue = "65532", paramLabel = "GID|auto",
+            description = "Group of runner pods; auto as for the user. Default: ${DEFAULT-VALUE}.")
+    String runnerRunAsGroup;
+
+    @Option(names = "--runner-fs-group", defaultValue = "none", paramLabel = "GID|none",
+            description = "fsGroup of runner pods (the group that owns their volumes). Default: ${DEFAULT-VALUE}.")
+    String runnerFsGroup;
+
+    @Option(names = "--runner-seccomp-profile", defaultValue = "RuntimeDefault", paramLabel = "RuntimeDefault|Localhost/PATH",
+            description = "Seccomp profile of runner pods. Default: ${DEFAULT-VALUE}.")
+    String runnerSeccompProfile;
 
     @Option(names = "--namespaces", split = ",", defaultValue = "${env:LOCKSTEP_WATCH_NAMESPACES}",
             description = "Namespaces to watch, comma-separated. Default: all. Env: LOCKSTEP_WATCH_NAMESPACES.")
@@ -96,8 +120,7 @@ public class OperatorCommand implements Callable<Integer> {
         }
         OperatorSettings settings;
         try {
-            settings = new OperatorSettings(runnerImage, runnerImagePullPolicy,
-                    new DatabaseRetry(databaseRetryDelay, databaseRetryMaxDelay, databaseRetries), runnerPodAnnotations);
+            settings = settings();
         } catch (IllegalArgumentException e) {
             throw new picocli.CommandLine.ParameterException(spec.commandLine(), e.getMessage());
         }
@@ -114,6 +137,20 @@ public class OperatorCommand implements Callable<Integer> {
                 namespaces == null || namespaces.isEmpty() ? "all" : namespaces, leaderElection ? leaseName : "off");
         new CountDownLatch(1).await();
         return 0;
+    }
+
+    /**
+     * The settings the parsed flags give.
+     *
+     * @throws IllegalArgumentException naming the flag whose value is wrong
+     */
+    public OperatorSettings settings() {
+        var runnerPod = new RunnerPodDefaults(runnerServiceAccount,
+                RunnerPodDefaults.id("--runner-run-as-user", runnerRunAsUser, "auto"),
+                RunnerPodDefaults.id("--runner-run-as-group", runnerRunAsGroup, "auto"),
+                RunnerPodDefaults.id("--runner-fs-group", runnerFsGroup, "none"), runnerSeccompProfile);
+        return new OperatorSettings(runnerImage, runnerImagePullPolicy,
+                new DatabaseRetry(databaseRetryDelay, databaseRetryMaxDelay, databaseRetries), runnerPodAnnotations, runnerPod);
     }
 
     /** Builds, registers and starts the operator; tests use this with their own client. */

@@ -19,6 +19,7 @@ import dev.lockstep.operator.telemetry.Telemetry;
 import io.fabric8.kubernetes.api.model.ConfigMap;
 import io.fabric8.kubernetes.api.model.Pod;
 import io.fabric8.kubernetes.api.model.Service;
+import io.fabric8.kubernetes.api.model.ServiceAccount;
 import io.fabric8.kubernetes.api.model.batch.v1.Job;
 import io.javaoperatorsdk.operator.api.config.informer.Informer;
 import io.javaoperatorsdk.operator.api.config.informer.InformerEventSourceConfiguration;
@@ -57,9 +58,11 @@ import org.slf4j.MDC;
 public class SchemaMigrationReconciler implements Reconciler<SchemaMigration> {
     public static final String NAME = "schemamigration";
     static final String CONFIG_MAP_INDEX = "lockstep.dev/configmap";
+    static final String SERVICE_ACCOUNT_INDEX = "lockstep.dev/serviceaccount";
     static final String RUNNER_PODS = "runner-pods";
     static final String GATED_PODS = "gated-pods";
 
+    private final OperatorSettings settings;
     private final RunnerJobFactory jobs;
     private final PhaseMachine machine;
     private final Clock clock;
@@ -77,6 +80,7 @@ public class SchemaMigrationReconciler implements Reconciler<SchemaMigration> {
      * @param leading whether this replica does the work (the gauges are reported by the leader only)
      */
     public SchemaMigrationReconciler(OperatorSettings settings, Clock clock, Telemetry telemetry, BooleanSupplier leading) {
+        this.settings = settings;
         this.jobs = new RunnerJobFactory(settings, telemetry.runnerEnvironment());
         this.machine = new PhaseMachine(settings.databaseRetry());
         this.clock = clock;
@@ -116,13 +120,23 @@ public class SchemaMigrationReconciler implements Reconciler<SchemaMigration> {
                 .withPrimaryToSecondaryMapper((SchemaMigration sm) -> configMapName(sm)
                         .map(name -> Set.of(new ResourceID(name, sm.getMetadata().getNamespace()))).orElse(Set.of()))
                 .build(), context);
+        context.getPrimaryCache().addIndexer(SERVICE_ACCOUNT_INDEX, sm -> runnerAccountName(sm)
+                .map(name -> List.of(sm.getMetadata().getNamespace() + "/" + name)).orElse(List.of()));
+        var serviceAccountSource = new InformerEventSource<>(InformerEventSourceConfiguration.from(ServiceAccount.class, SchemaMigration.class)
+                .withName("runner-service-accounts")
+                .withSecondaryToPrimaryMapper(account -> context.getPrimaryCache()
+                        .byIndex(SERVICE_ACCOUNT_INDEX, account.getMetadata().getNamespace() + "/" + account.getMetadata().getName())
+                        .stream().map(ResourceID::fromResource).collect(Collectors.toSet()))
+                .withPrimaryToSecondaryMapper((SchemaMigration sm) -> runnerAccountName(sm)
+                        .map(name -> Set.of(new ResourceID(name, sm.getMetadata().getNamespace()))).orElse(Set.of()))
+                .build(), context);
         var gatedPodSource = new InformerEventSource<>(InformerEventSourceConfiguration.from(Pod.class, SchemaMigration.class)
                 .withName(GATED_PODS)
                 .withLabelSelector(PodGate.SCHEMA_LABEL)
                 .withSecondaryToPrimaryMapper(pod -> PodGate.schemaName(pod)
                         .map(name -> Set.of(new ResourceID(name, pod.getMetadata().getNamespace()))).orElse(Set.of()))
                 .build(), context);
-        return List.of(jobSource, podSource, configMapSource, gatedPodSource);
+        return List.of(jobSource, podSource, configMapSource, serviceAccountSource, gatedPodSource);
     }
 
     @Override
@@ -166,13 +180,26 @@ public class SchemaMigrationReconciler implements Reconciler<SchemaMigration> {
                 ? null : sm.getSpec().getRollout().getBlueGreen();
         Optional<Service> service = blueGreen == null ? Optional.empty() : Optional.ofNullable(context.getClient().services()
                 .inNamespace(sm.getMetadata().getNamespace()).withName(blueGreen.getService()).get());
-        return new Observation(sm, problem, claim, context.getSecondaryResource(ConfigMap.class),
+        Optional<Observation.RunnerAccount> account = problem.isPresent() ? Optional.empty()
+                : runnerAccountName(sm).map(name -> new Observation.RunnerAccount(name, name.equals(ownAccountName(sm)),
+                        context.getSecondaryResource(ServiceAccount.class).isPresent()));
+        return new Observation(sm, problem, claim, context.getSecondaryResource(ConfigMap.class), account,
                 List.copyOf(context.getSecondaryResources(Job.class)), pods(context, RUNNER_PODS, sm), pods(context, GATED_PODS, sm),
                 service, clock.instant());
     }
 
     private static Set<Pod> pods(Context<SchemaMigration> context, String source, SchemaMigration sm) {
         return context.eventSourceRetriever().<Pod>getEventSourceFor(Pod.class, source).getSecondaryResources(sm);
+    }
+
+    /** The ServiceAccount the resource's runner pods run as, when one is named (else the namespace's default). */
+    private Optional<String> runnerAccountName(SchemaMigration sm) {
+        return sm.getSpec() == null ? Optional.empty()
+                : Optional.ofNullable(RunnerJobFactory.serviceAccountName(sm.getSpec(), settings.runnerPod()));
+    }
+
+    private static String ownAccountName(SchemaMigration sm) {
+        return sm.getSpec().getRunner() == null ? null : sm.getSpec().getRunner().getServiceAccountName();
     }
 
     static Optional<String> configMapName(SchemaMigration sm) {

@@ -5,15 +5,20 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import com.marcnuri.helm.Helm;
 import com.marcnuri.helm.LintResult;
+import dev.lockstep.operator.jobs.RunnerJobs;
 import io.fabric8.kubernetes.api.model.Container;
 import io.fabric8.kubernetes.api.model.HasMetadata;
 import io.fabric8.kubernetes.api.model.PodSpec;
 import io.fabric8.kubernetes.api.model.Service;
+import io.fabric8.kubernetes.api.model.ServiceAccount;
 import io.fabric8.kubernetes.api.model.apps.Deployment;
+import io.fabric8.kubernetes.api.model.networking.v1.NetworkPolicy;
 import io.fabric8.kubernetes.api.model.rbac.ClusterRole;
+import io.fabric8.kubernetes.api.model.rbac.ClusterRoleBinding;
 import io.fabric8.kubernetes.api.model.rbac.PolicyRule;
 import io.fabric8.kubernetes.api.model.rbac.Role;
 import io.fabric8.kubernetes.api.model.rbac.RoleBinding;
+import io.fabric8.kubernetes.api.model.rbac.Subject;
 import io.fabric8.kubernetes.client.utils.KubernetesSerialization;
 import java.io.ByteArrayInputStream;
 import java.io.IOException;
@@ -139,7 +144,12 @@ class ChartTest {
         assertThat(operator.getImage()).isEqualTo("lockstep:0.1.0");
         assertThat(operator.getArgs()).contains("operator", "--runner-image=lockstep:0.1.0", "--leader-election",
                 "--metrics-port=8080", "--runner-pod-annotation=sidecar.istio.io/inject=false",
-                "--runner-pod-annotation=linkerd.io/inject=disabled").noneMatch(a -> a.startsWith("--namespaces"));
+                "--runner-pod-annotation=linkerd.io/inject=disabled", "--runner-run-as-user=65532", "--runner-run-as-group=65532",
+                "--runner-fs-group=none", "--runner-seccomp-profile=RuntimeDefault")
+                .noneMatch(a -> a.startsWith("--namespaces"))
+                .as("every namespace, none listed: each namespace's default ServiceAccount")
+                .noneMatch(a -> a.startsWith("--runner-service-account"));
+        assertThat(all(objects, ServiceAccount.class)).extracting(a -> a.getMetadata().getName()).containsExactly("lockstep");
         assertThat(operator.getEnv()).anySatisfy(e -> {
             assertThat(e.getName()).isEqualTo("POD_NAMESPACE");
             assertThat(e.getValueFrom().getFieldRef().getFieldPath()).isEqualTo("metadata.namespace");
@@ -183,7 +193,20 @@ class ChartTest {
             assertThat(s.getNamespace()).isEqualTo(NAMESPACE);
         }));
         assertThat(one(objects, Deployment.class).getSpec().getTemplate().getSpec().getContainers().get(0).getArgs())
-                .contains("--namespaces=team-a,team-b");
+                .contains("--namespaces=team-a,team-b", "--runner-service-account=lockstep-runner");
+        assertRunnerAccounts(objects, "lockstep-runner", "team-a", "team-b");
+    }
+
+    /** The runners' ServiceAccount in each namespace: no token mounted, and no Role or ClusterRole binds it. */
+    private static void assertRunnerAccounts(List<HasMetadata> objects, String name, String... namespaces) {
+        List<ServiceAccount> runners = all(objects, ServiceAccount.class).stream()
+                .filter(a -> a.getMetadata().getName().equals(name)).toList();
+        assertThat(runners).extracting(a -> a.getMetadata().getNamespace()).containsExactlyInAnyOrder(namespaces);
+        assertThat(runners).allSatisfy(a -> assertThat(a.getAutomountServiceAccountToken()).isFalse());
+        assertThat(all(objects, RoleBinding.class)).flatExtracting(RoleBinding::getSubjects).extracting(Subject::getName)
+                .doesNotContain(name);
+        assertThat(all(objects, ClusterRoleBinding.class)).flatExtracting(ClusterRoleBinding::getSubjects)
+                .extracting(Subject::getName).doesNotContain(name);
     }
 
     @Test
@@ -195,7 +218,8 @@ class ChartTest {
         assertLeastPrivilege(role.getRules());
         assertThat(objects).noneMatch(o -> o.getKind().equals("CustomResourceDefinition") || o.getKind().equals("PodDisruptionBudget"));
         assertThat(one(objects, Deployment.class).getSpec().getTemplate().getSpec().getContainers().get(0).getArgs())
-                .contains("--namespaces=" + NAMESPACE, "--no-leader-election");
+                .contains("--namespaces=" + NAMESPACE, "--no-leader-election", "--runner-service-account=lockstep-runner");
+        assertRunnerAccounts(objects, "lockstep-runner", NAMESPACE);
     }
 
     @Test
@@ -213,6 +237,48 @@ class ChartTest {
         assertThat(((io.fabric8.kubernetes.api.model.ConfigMap) dashboard).getData().get("lockstep.json")).contains("\"uid\": \"lockstep-operator\"");
         var rule = objects.stream().filter(o -> o.getKind().equals("PrometheusRule")).findFirst().orElseThrow();
         assertThat(JSON.asYaml(rule)).contains("LockstepMigrationFailed", "LockstepPodsGated");
+
+        // runner pods as OpenShift's restricted-v2 wants them: user and group left to the cluster; a large fsGroup
+        // stays an integer (Helm reads numbers as floats)
+        assertThat(operator.getArgs()).contains("--runner-service-account=lockstep-runner", "--runner-run-as-user=auto",
+                "--runner-run-as-group=auto", "--runner-fs-group=1000680000",
+                "--runner-seccomp-profile=Localhost/profiles/lockstep-runner.json",
+                "--runner-pod-annotation=example.com/cost-centre=4711");
+        assertRunnerAccounts(objects, "lockstep-runner", "shop", "billing");
+        assertThat(all(objects, ServiceAccount.class)).filteredOn(a -> a.getMetadata().getName().equals("lockstep-runner"))
+                .allSatisfy(a -> assertThat(a.getMetadata().getAnnotations()).containsKey("eks.amazonaws.com/role-arn"));
+        List<NetworkPolicy> runnerPolicies = all(objects, NetworkPolicy.class).stream()
+                .filter(p -> p.getMetadata().getName().equals("lockstep-runner")).toList();
+        assertThat(runnerPolicies).extracting(p -> p.getMetadata().getNamespace()).containsExactlyInAnyOrder("shop", "billing");
+        assertThat(runnerPolicies).allSatisfy(p -> {
+            assertThat(p.getSpec().getPodSelector().getMatchLabels()).containsEntry(RunnerJobs.LABEL_COMPONENT, RunnerJobs.COMPONENT_RUNNER)
+                    .containsEntry(RunnerJobs.LABEL_MANAGED_BY, RunnerJobs.MANAGED_BY);
+            assertThat(p.getSpec().getIngress()).as("nothing connects to a runner").isEmpty();
+            assertThat(p.getSpec().getEgress()).extracting(e -> e.getPorts().get(0).getPort().getIntVal()).containsExactly(53, 5432);
+            assertThat(p.getSpec().getEgress().get(1).getTo()).singleElement()
+                    .satisfies(t -> assertThat(t.getIpBlock().getCidr()).isEqualTo("10.20.0.0/16"));
+        });
+    }
+
+    /** The operator flags the chart writes are ones the operator takes, and produce the runner pods the chart says. */
+    @Test
+    void theRunnerFlagsTheChartWritesAreTheOperatorsAndReachTheRunnerPod() {
+        Container operator = one(render(CHART.resolve("ci/full-values.yaml")), Deployment.class).getSpec().getTemplate()
+                .getSpec().getContainers().get(0);
+        var command = new dev.lockstep.operator.OperatorCommand();
+        var parsed = new picocli.CommandLine(command).parseArgs(operator.getArgs().subList(1, operator.getArgs().size())
+                .toArray(String[]::new));
+        assertThat(parsed.unmatched()).isEmpty();
+        var settings = command.settings();
+        var sm = Migrations.fromConfigMap("orders", "6", "jdbc:postgresql://db/orders", "orders-db", "orders-migrations");
+        sm.getMetadata().setNamespace("shop");
+        sm.getMetadata().setUid("uid");
+        PodSpec pod = new dev.lockstep.operator.jobs.RunnerJobFactory(settings).create(sm, "orders-6-abc", "abc")
+                .getSpec().getTemplate().getSpec();
+        assertThat(pod.getServiceAccountName()).isEqualTo("lockstep-runner");
+        assertThat(pod.getSecurityContext().getRunAsUser()).isNull();
+        assertThat(pod.getSecurityContext().getFsGroup()).isEqualTo(1000680000L);
+        assertThat(pod.getSecurityContext().getSeccompProfile().getLocalhostProfile()).isEqualTo("profiles/lockstep-runner.json");
     }
 
     private static void assertLeastPrivilege(List<PolicyRule> rules) {
@@ -236,6 +302,19 @@ class ChartTest {
                 .hasMessageContaining("watch.mode namespaces needs watch.namespaces");
         assertThatThrownBy(() -> render(values(dir, "image:\n  digest: latest\n"))).hasMessageContaining("digest");
         assertThatThrownBy(() -> render(values(dir, "logFormat: yaml\n"))).hasMessageContaining("logFormat");
+        assertThatThrownBy(() -> render(values(dir, "runner:\n  podSecurityContext:\n    runAsUser: 0\n")))
+                .hasMessageContaining("runAsUser");
+        assertThatThrownBy(() -> render(values(dir, "runner:\n  podSecurityContext:\n    seccompProfile: Unconfined\n")))
+                .hasMessageContaining("seccompProfile");
+        assertThatThrownBy(() -> render(values(dir, "runner:\n  podAnnotations:\n    lockstep.dev/x: \"1\"\n")))
+                .hasMessageContaining("runner.podAnnotations lockstep.dev/x: keys under lockstep.dev/ are the operator's own");
+        assertThatThrownBy(() -> render(values(dir, "watch:\n  mode: release\nrunner:\n  serviceAccount:\n    namespaces: [shop]\n")))
+                .hasMessageContaining("runner.serviceAccount.namespaces is only read with watch.mode all");
+        assertThatThrownBy(() -> render(values(dir, "runner:\n  serviceAccount:\n    name: migrator\n")))
+                .hasMessageContaining("runner.serviceAccount.name migrator with create: true and watch.mode all needs"
+                        + " runner.serviceAccount.namespaces");
+        assertThatThrownBy(() -> render(values(dir, "networkPolicy:\n  runner:\n    enabled: true\n")))
+                .hasMessageContaining("networkPolicy.runner.enabled needs namespaces");
     }
 
     /** The chart carries copies of files whose source is elsewhere in the repository: they must not drift. */

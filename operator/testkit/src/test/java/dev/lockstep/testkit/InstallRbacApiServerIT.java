@@ -36,6 +36,7 @@ import org.slf4j.LoggerFactory;
 class InstallRbacApiServerIT {
     private static final String SYSTEM = "lockstep-system";
     private static final String ACCOUNT = "lockstep"; // the chart's ServiceAccount: the release's name
+    private static final String RUNNER_ACCOUNT = "lockstep-runner";
 
     @Test
     void theOperatorRunsAsTheInstallsServiceAccountAndIsRefusedNothing(Cluster cluster) throws Exception {
@@ -92,8 +93,10 @@ class InstallRbacApiServerIT {
     }
 
     /**
-     * watch.mode release: the chart rendered into the test's namespace, the operator as its ServiceAccount there; a
-     * SchemaMigration in another namespace is neither reconciled nor readable to it.
+     * watch.mode release: the chart rendered into the test's namespace, the operator as its ServiceAccount there, with
+     * the flags of the chart's Deployment; a SchemaMigration in another namespace is neither reconciled nor readable to
+     * it. Runner pods run as the chart's runner ServiceAccount, which may do nothing; until it exists, the
+     * SchemaMigration says so and no Job is made.
      */
     @Test
     void inTheReleaseNamespaceModeTheOperatorMigratesThereAndCannotSeeAnotherNamespace(Cluster cluster) throws Exception {
@@ -101,12 +104,24 @@ class InstallRbacApiServerIT {
         String ns = cluster.namespace();
         java.nio.file.Path values = java.nio.file.Files.createTempFile("release-values", ".yaml");
         java.nio.file.Files.writeString(values, "watch:\n  mode: release\ncrds:\n  enabled: false\n");
-        for (HasMetadata r : ChartTest.render(values, ns)) {
-            if (r instanceof ServiceAccount || r instanceof Role || r instanceof RoleBinding) {
+        List<HasMetadata> render = ChartTest.render(values, ns);
+        ServiceAccount runnerAccount = null;
+        for (HasMetadata r : render) {
+            if (r instanceof ServiceAccount a && a.getMetadata().getName().equals(RUNNER_ACCOUNT)) {
+                runnerAccount = a; // created once the operator has said it is missing
+            } else if (r instanceof ServiceAccount || r instanceof Role || r instanceof RoleBinding) {
                 admin.resource(r).inNamespace(ns).create();
             }
             assertThat(r).as("a release-namespace install has no cluster-wide RBAC").isNotInstanceOfAny(ClusterRole.class,
                     ClusterRoleBinding.class);
+        }
+        assertThat(runnerAccount).as("the chart's runner ServiceAccount").isNotNull();
+        String runnerAs = "--as=system:serviceaccount:" + ns + ":" + RUNNER_ACCOUNT;
+        for (String[] request : List.of(new String[] {"get", "secrets"}, new String[] {"list", "pods"},
+                new String[] {"get", "configmaps"}, new String[] {"create", "jobs.batch"},
+                new String[] {"get", "schemamigrations.lockstep.dev"})) {
+            assertThat(cluster.controlPlane().kubectl("auth", "can-i", request[0], request[1], "-n", ns, runnerAs).stdout().strip())
+                    .as("the runner may %s %s", request[0], request[1]).isEqualTo("no");
         }
         String other = "other-" + ns.substring(0, Math.min(ns.length(), 40));
         admin.namespaces().resource(new io.fabric8.kubernetes.api.model.NamespaceBuilder().withNewMetadata().withName(other)
@@ -121,14 +136,27 @@ class InstallRbacApiServerIT {
         Operator operator = null;
         try {
             TestDatabase db = cluster.databaseWithScripts("accounts-db", "accounts-migrations", Cluster.MIGRATIONS);
-            operator = OperatorCommand.start(operatorClient, Cluster.SETTINGS, List.of(ns),
+            operator = OperatorCommand.start(operatorClient, chartSettings(render), List.of(ns),
                     new LeaderElectionConfiguration("lockstep-operator", ns, Duration.ofSeconds(4),
                             Duration.ofSeconds(3), Duration.ofMillis(500), "release-mode", null, false));
             var elsewhere = Migrations.fromConfigMap("elsewhere", "6", db, "accounts-db", "accounts-migrations");
             elsewhere.getMetadata().setNamespace(other);
             admin.resource(elsewhere).create();
             cluster.apply(Migrations.fromConfigMap("accounts", "6", db, "accounts-db", "accounts-migrations"));
+            var missing = Cluster.condition(cluster.awaitCondition("accounts", "Stalled", "True", "ServiceAccountNotFound"),
+                    "Stalled").orElseThrow();
+            assertThat(missing.getMessage()).contains("ServiceAccount " + RUNNER_ACCOUNT, "--runner-service-account",
+                    "kubectl create serviceaccount " + RUNNER_ACCOUNT + " -n " + ns);
+            assertThat(admin.batch().v1().jobs().inNamespace(ns).list().getItems()).as("no Job without its ServiceAccount").isEmpty();
+
+            admin.resource(runnerAccount).inNamespace(ns).create(); // its arrival wakes the SchemaMigration
             cluster.awaitCondition("accounts", "Ready", "True", "MigrationSucceeded");
+            assertThat(admin.pods().inNamespace(ns).withLabel(dev.lockstep.operator.jobs.RunnerJobs.LABEL_SCHEMA_MIGRATION, "accounts")
+                    .list().getItems()).isNotEmpty().allSatisfy(p -> {
+                assertThat(p.getSpec().getServiceAccountName()).isEqualTo(RUNNER_ACCOUNT);
+                assertThat(p.getSpec().getSecurityContext().getRunAsUser()).isEqualTo(65532L);
+                assertThat(p.getSpec().getVolumes()).noneMatch(v -> v.getProjected() != null || v.getSecret() != null);
+            });
             await().during(Duration.ofSeconds(2)).atMost(Duration.ofSeconds(4)).until(() -> untouched(admin.resources(
                     dev.lockstep.api.v1alpha1.SchemaMigration.class).inNamespace(other).withName("elsewhere").get()));
             assertThat(admin.batch().v1().jobs().inNamespace(other).list().getItems()).isEmpty();
@@ -140,6 +168,19 @@ class InstallRbacApiServerIT {
             admin.namespaces().withName(other).delete();
             java.nio.file.Files.deleteIfExists(values);
         }
+    }
+
+    /** What the chart's Deployment tells the operator, parsed by the operator's own command line. */
+    private static dev.lockstep.operator.OperatorSettings chartSettings(List<HasMetadata> render) {
+        var deployment = render.stream().filter(io.fabric8.kubernetes.api.model.apps.Deployment.class::isInstance)
+                .map(io.fabric8.kubernetes.api.model.apps.Deployment.class::cast).findFirst().orElseThrow();
+        List<String> args = deployment.getSpec().getTemplate().getSpec().getContainers().get(0).getArgs();
+        OperatorCommand command = new OperatorCommand();
+        new picocli.CommandLine(command).parseArgs(args.subList(1, args.size()).toArray(String[]::new));
+        var chart = command.settings();
+        // the image the local kubelet runs, not the chart's
+        return new dev.lockstep.operator.OperatorSettings(Cluster.SETTINGS.runnerImage(), Cluster.SETTINGS.runnerImagePullPolicy(),
+                Cluster.SETTINGS.databaseRetry(), chart.runnerPodAnnotations(), chart.runnerPod());
     }
 
     /** No operator has written a status for it. */

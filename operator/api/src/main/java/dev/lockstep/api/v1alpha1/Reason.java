@@ -13,6 +13,8 @@ public enum Reason {
     /** The Secret exists but lacks a key the runner pod reads (spec.database.credentialsSecretRef's keys). */
     SecretKeyNotFound,
     ConfigMapNotFound,
+    /** The ServiceAccount runner pods run as (spec.runner.serviceAccountName, or the operator's default) is missing. */
+    ServiceAccountNotFound,
     ImagePullFailed,
     AtTarget,
     ContractWaitingForPods,

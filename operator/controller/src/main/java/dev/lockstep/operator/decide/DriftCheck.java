@@ -101,6 +101,12 @@ final class DriftCheck {
             report.recheckAfter = Duration.ofSeconds(5);
             return;
         }
+        if (o.runnerAccount().filter(a -> !a.exists()).isPresent()) {
+            // A check Job would get no pod. The schema was fine at the last look: stay Ready, and check once the
+            // runner's ServiceAccount is back (its arrival wakes the resource; this is the fallback).
+            report.recheckAfter = Duration.ofMinutes(1);
+            return;
+        }
         int n = Objects.requireNonNullElse(check.getChecks(), 0) + 1;
         String name = PhaseMachine.jobName(sm, hash, RunStep.Check, n);
         acts.add(new Decision.CreateJob(name, hash, RunStep.Check));

@@ -263,6 +263,9 @@ public final class PhaseMachine {
                         + active.get().getMetadata().getName() + " to finish");
                 return;
             }
+            if (runnerAccountMissing(sm, o, report)) {
+                return;
+            }
             if (step == RunStep.Expand && !DownGate.mayStart(sm, o.gatedPods(), report, scripts)) {
                 return;
             }
@@ -319,6 +322,9 @@ public final class PhaseMachine {
             if (f.report().isEmpty() && !f.containerEverStarted() && status.getLastRun().getResult() == RunResult.NotStarted) {
                 // The pod waited for a Secret (or an image) until the Job's deadline and never touched the
                 // database: replacing it is safe, and is how a Secret created late still takes effect.
+                if (runnerAccountMissing(sm, o, report)) {
+                    return; // e.g. deleted after the Job was made: a replacement would not start either
+                }
                 String next = jobName(sm, hash, step, attempt + 1);
                 createJob(sm, acts, o.now(), next, hash, step, attempt + 1);
                 report.progressing(Phase.Pending, Reason.MigrationPending, "runner Job " + jobName + " expired before its pod "
@@ -535,6 +541,29 @@ public final class PhaseMachine {
         return "runner pod of Job " + jobName + " cannot start: " + blocked.message();
     }
 
+    /**
+     * A Job whose ServiceAccount does not exist gets no pod (its controller records a FailedCreate Event and retries), so
+     * none is created: the resource waits, Stalled, and the ServiceAccount's arrival wakes it.
+     */
+    static boolean runnerAccountMissing(SchemaMigration sm, Observation o, StatusReport report) {
+        Optional<Observation.RunnerAccount> missing = o.runnerAccount().filter(a -> !a.exists());
+        if (missing.isEmpty()) {
+            return false;
+        }
+        String name = missing.get().name();
+        String namespace = sm.getMetadata().getNamespace();
+        String create = "kubectl create serviceaccount " + name + " -n " + namespace;
+        report.stalled(Phase.Pending, Reason.ServiceAccountNotFound, missing.get().fromSpec()
+                ? "ServiceAccount " + name + " (spec.runner.serviceAccountName) does not exist in namespace " + namespace
+                        + ": create it (" + create + ") or leave the field out for the operator's default;"
+                        + " the run starts by itself once it exists"
+                : "ServiceAccount " + name + ", which runner pods run as (the operator's --runner-service-account), does not"
+                        + " exist in namespace " + namespace + ": add the namespace to the chart's runner.serviceAccount.namespaces"
+                        + " (or watch.namespaces), create it (" + create + "), or name another in"
+                        + " spec.runner.serviceAccountName; the run starts by itself once it exists");
+        return true;
+    }
+
     private static void createJob(SchemaMigration sm, Acts acts, Instant now, String jobName, String hash, RunStep step, int attempt) {
         acts.add(new Decision.CreateJob(jobName, hash, step));
         LastRun previous = sm.getStatus().getLastRun();
@@ -747,6 +776,9 @@ public final class PhaseMachine {
                     + expanded + "); contract steps " + String.join(", ", held) + " wait for approval: set"
                     + " spec.contract.approvedRevision: \"" + highestHeld + "\"", Reason.ContractAwaitingApproval,
                     "contract steps " + String.join(", ", held) + " wait for spec.contract.approvedRevision");
+            return;
+        }
+        if (runnerAccountMissing(sm, o, report)) {
             return;
         }
         String contractJob = jobName(sm, hash, RunStep.Contract, attempt);

@@ -37,4 +37,9 @@ public final class Names {
     public static String labelValue(String name) {
         return fit(name, "", LABEL_VALUE);
     }
+
+    /** Whether {@code name} is a valid object name (a DNS subdomain: lower-case letters, digits, '-' and '.'). */
+    public static boolean isDnsSubdomain(String name) {
+        return name.length() <= OBJECT_NAME && name.matches("[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*");
+    }
 }

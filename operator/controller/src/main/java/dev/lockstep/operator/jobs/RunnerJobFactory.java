@@ -13,6 +13,8 @@ import io.fabric8.kubernetes.api.model.ContainerBuilder;
 import io.fabric8.kubernetes.api.model.EnvVar;
 import io.fabric8.kubernetes.api.model.EnvVarBuilder;
 import io.fabric8.kubernetes.api.model.OwnerReferenceBuilder;
+import io.fabric8.kubernetes.api.model.PodSecurityContext;
+import io.fabric8.kubernetes.api.model.PodSecurityContextBuilder;
 import io.fabric8.kubernetes.api.model.Quantity;
 import io.fabric8.kubernetes.api.model.ResourceRequirements;
 import io.fabric8.kubernetes.api.model.ResourceRequirementsBuilder;
@@ -40,7 +42,6 @@ public final class RunnerJobFactory {
     public static final String RUNNER_CONTAINER = "runner";
     public static final String COPY_CONTAINER = "copy-migrations";
     public static final String MIGRATIONS_DIR = "/lockstep/migrations";
-    static final long RUN_AS_USER = 65532;
 
     private final OperatorSettings settings;
     private final Map<String, String> telemetryEnv;
@@ -128,15 +129,10 @@ public final class RunnerJobFactory {
                             .addToAnnotations(RunnerJobs.ANNOTATION_SCHEMA_MIGRATION, sm.getMetadata().getName()).endMetadata()
                         .withNewSpec()
                             .withRestartPolicy("Never")
-                            .withServiceAccountName(runner.getServiceAccountName())
+                            .withServiceAccountName(serviceAccountName(spec, settings.runnerPod()))
                             // The runner talks to PostgreSQL only; it has no use for an API token.
                             .withAutomountServiceAccountToken(false)
-                            .withNewSecurityContext()
-                                .withRunAsNonRoot(true)
-                                .withRunAsUser(RUN_AS_USER)
-                                .withRunAsGroup(RUN_AS_USER)
-                                .withNewSeccompProfile().withType("RuntimeDefault").endSeccompProfile()
-                            .endSecurityContext()
+                            .withSecurityContext(podSecurity(settings.runnerPod()))
                             .withInitContainers(initContainers)
                             .withContainers(runnerContainer)
                             .withVolumes(volumes)
@@ -218,6 +214,23 @@ public final class RunnerJobFactory {
                     .withValue(RunSpans.traceparent(sm.getMetadata().getUid(), jobName)).build());
         }
         return env;
+    }
+
+    /** The ServiceAccount of a runner pod: the SchemaMigration's, else the operator's default, else the namespace's. */
+    public static String serviceAccountName(SchemaMigrationSpec spec, RunnerPodDefaults defaults) {
+        String own = spec.getRunner() == null ? null : spec.getRunner().getServiceAccountName();
+        return own != null && !own.isBlank() ? own : defaults.serviceAccountName();
+    }
+
+    static PodSecurityContext podSecurity(RunnerPodDefaults defaults) {
+        return new PodSecurityContextBuilder()
+                .withRunAsNonRoot(true)
+                .withRunAsUser(defaults.runAsUser())
+                .withRunAsGroup(defaults.runAsGroup())
+                .withFsGroup(defaults.fsGroup())
+                .withNewSeccompProfile().withType(defaults.seccompType()).withLocalhostProfile(defaults.localhostProfile())
+                .endSeccompProfile()
+                .build();
     }
 
     private static EnvVar secretEnv(String name, String secret, String key) {

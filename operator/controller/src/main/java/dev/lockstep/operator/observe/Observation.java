@@ -14,14 +14,24 @@ import java.util.Set;
 /**
  * Everything one reconcile of a SchemaMigration knows, read once before anything is decided: the resource as the
  * cache holds it (never changed), what is wrong with its spec, whether another resource claims its database, its
- * scripts' ConfigMap, its runner Jobs and their pods, the pods gated on it, the blue/green Service, and the time.
+ * scripts' ConfigMap, the ServiceAccount its runner pods run as, its runner Jobs and their pods, the pods gated on it,
+ * the blue/green Service, and the time.
  *
  * @param claim   a stall the database claims call for (another SchemaMigration owns the schema, a scratch database in use)
+ * @param runnerAccount the ServiceAccount runner pods run as, when one is named; empty for the namespace's default
  * @param service the Service of spec.rollout.blueGreen, when that is set and the Service exists
  */
 public record Observation(SchemaMigration resource, Optional<SpecProblem> problem, Optional<Claim> claim,
-                   Optional<ConfigMap> configMap, List<Job> jobs, Set<Pod> runnerPods, Set<Pod> gatedPods,
-                   Optional<Service> service, Instant now) {
+                   Optional<ConfigMap> configMap, Optional<RunnerAccount> runnerAccount, List<Job> jobs, Set<Pod> runnerPods,
+                   Set<Pod> gatedPods, Optional<Service> service, Instant now) {
+
+    /**
+     * The ServiceAccount runner pods run as and whether it exists: a Job whose ServiceAccount is missing gets no pod at
+     * all (its controller only records an Event), so the operator checks before it creates one.
+     *
+     * @param fromSpec named by spec.runner.serviceAccountName, rather than by the operator's --runner-service-account
+     */
+    public record RunnerAccount(String name, boolean fromSpec, boolean exists) {}
 
     /** Why this resource may not start a runner while another resource holds its database (see {@link DatabaseClaims}). */
     public record Claim(Reason reason, String message) {}

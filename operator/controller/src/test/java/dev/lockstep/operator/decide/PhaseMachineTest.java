@@ -84,6 +84,7 @@ class PhaseMachineTest {
                 "V6__add_status.sql", "ALTER TABLE accounts ADD COLUMN status text;"));
         boolean configMap = true;
         Optional<Observation.Claim> claim = Optional.empty();
+        Optional<Observation.RunnerAccount> runnerAccount = Optional.empty();
         List<Job> jobs = new ArrayList<>();
         Set<Pod> runnerPods = new HashSet<>();
         Set<Pod> gatedPods = new HashSet<>();
@@ -112,8 +113,8 @@ class PhaseMachineTest {
         Observation observe() {
             Optional<ConfigMap> cm = configMap ? Optional.of(new ConfigMapBuilder().withNewMetadata().withName(Fixtures.CONFIG_MAP)
                     .withNamespace("shop").endMetadata().withData(scripts).build()) : Optional.empty();
-            return new Observation(JSON.clone(sm), SpecValidator.validate(sm.getSpec()), claim, cm, jobs, runnerPods, gatedPods,
-                    service, now);
+            return new Observation(JSON.clone(sm), SpecValidator.validate(sm.getSpec()), claim, cm, runnerAccount, jobs,
+                    runnerPods, gatedPods, service, now);
         }
 
         Decision decide() {
@@ -162,6 +163,12 @@ class PhaseMachineTest {
 
         World failed(String report) {
             return jobIs("Failed", "BackoffLimitExceeded", "Failed", terminated(1, "Error", report));
+        }
+
+        /** The ServiceAccount runner pods run as does not exist; named by the spec, or by the operator's flag. */
+        World withoutAccount(boolean fromSpec) {
+            runnerAccount = Optional.of(new Observation.RunnerAccount("orders-migrator", fromSpec, false));
+            return this;
         }
 
         World gated(String name, String requires, boolean ready) {
@@ -277,6 +284,13 @@ class PhaseMachineTest {
                         Phase.Pending, "Stalled", Reason.DryRunDatabaseInUse, "", "DryRunDatabaseInUse"),
                 row("the scripts' ConfigMap does not exist", () -> { World w = fresh(); w.configMap = false; return w; },
                         Phase.Pending, "Stalled", Reason.ConfigMapNotFound, "", "ConfigMapNotFound"),
+                row("the runner's ServiceAccount (spec.runner) does not exist: no Job", () -> fresh().withoutAccount(true),
+                        Phase.Pending, "Stalled", Reason.ServiceAccountNotFound, "", "ServiceAccountNotFound"),
+                row("the operator's runner ServiceAccount is not in the namespace: no Job", () -> fresh().withoutAccount(false),
+                        Phase.Pending, "Stalled", Reason.ServiceAccountNotFound, "", "ServiceAccountNotFound"),
+                row("the ServiceAccount exists: the Job", () -> { World w = fresh(); w.runnerAccount = Optional.of(
+                                new Observation.RunnerAccount("orders-migrator", true, true)); return w; },
+                        Phase.Migrating, "Reconciling", Reason.MigrationPending, "create Expand", "MigrationPending"),
                 row("the ConfigMap holds no scripts", () -> { World w = fresh(); w.scripts = Map.of("README", "x"); return w; },
                         Phase.Failed, "Stalled", Reason.InvalidSpec, "", "InvalidSpec"),
                 row("the target is not a version in the ConfigMap", () -> fresh().spec(sm -> sm.getSpec().setTargetRevision("9")),
@@ -302,6 +316,12 @@ class PhaseMachineTest {
                             w.jobIs(null, null, "Pending", waiting("CreateContainerConfigError", "secret \"orders-db\" not found")).stepped(1);
                             return w.jobIs("Failed", "DeadlineExceeded", "Failed", waiting("CreateContainerConfigError", "secret not found")); },
                         Phase.Pending, "Reconciling", Reason.MigrationPending, "create Expand", "MigrationPending"),
+                row("a Job that expired waiting for a ServiceAccount since deleted is not replaced", () -> {
+                            World w = fresh().stepped(1);
+                            w.jobIs(null, null, "Pending", waiting("CreateContainerConfigError", "secret \"orders-db\" not found")).stepped(1);
+                            return w.jobIs("Failed", "DeadlineExceeded", "Failed", waiting("CreateContainerConfigError", "secret not found"))
+                                    .withoutAccount(true); },
+                        Phase.Pending, "Stalled", Reason.ServiceAccountNotFound, "", "ServiceAccountNotFound"),
                 row("the run succeeded: Ready", () -> fresh().stepped(1).succeeded(reached("6", null, null)),
                         Phase.Ready, "none", Reason.MigrationSucceeded, "", "MigrationSucceeded"),
                 row("Ready again: nothing to do, nothing to say", PhaseMachineTest::ready,
@@ -368,6 +388,8 @@ class PhaseMachineTest {
                         Phase.Contracting, "Reconciling", Reason.ContractWaitingForPods, "", "ContractWaitingForPods"),
                 row("no old pod: the contract Job", PhaseMachineTest::contractHeld,
                         Phase.Contracting, "Reconciling", Reason.ContractRunning, "create Contract", "ContractRunning"),
+                row("the contract Job waits for the runner's ServiceAccount", () -> contractHeld().withoutAccount(true),
+                        Phase.Pending, "Stalled", Reason.ServiceAccountNotFound, "", "ServiceAccountNotFound"),
                 row("contract steps wait for their approval", () -> contractHeld().spec(sm -> { ContractSpec c = new ContractSpec();
                             c.setRequireApproval(true); sm.getSpec().setContract(c); }),
                         Phase.AwaitingApproval, "Reconciling", Reason.ContractAwaitingApproval, "", "ContractAwaitingApproval"),
@@ -382,6 +404,10 @@ class PhaseMachineTest {
                 row("a drift check is due: its Job", () -> ready().spec(sm -> sm.getSpec().setDriftCheckInterval("1h"))
                                 .status(s -> s.setDriftCheck(null)),
                         Phase.Ready, "none", Reason.MigrationSucceeded, "create Check", ""),
+                row("a drift check is due without the runner's ServiceAccount: none, still Ready",
+                        () -> ready().spec(sm -> sm.getSpec().setDriftCheckInterval("1h")).status(s -> s.setDriftCheck(null))
+                                .withoutAccount(false),
+                        Phase.Ready, "none", Reason.MigrationSucceeded, "", ""),
                 row("a drift check found drift", () -> driftChecked("{\"command\":\"validate\",\"outcome\":\"FAILED\","
                                 + "\"error\":{\"category\":\"DRIFT\",\"message\":\"V3 changed after it was applied\"}}"),
                         Phase.Failed, "Stalled", Reason.DriftDetected, "", "DriftDetected"),

@@ -1,6 +1,7 @@
 package dev.lockstep.operator.jobs;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.lockstep.api.v1alpha1.BaselineSpec;
 import dev.lockstep.api.v1alpha1.DryRunDatabaseSpec;
@@ -14,6 +15,7 @@ import io.fabric8.kubernetes.api.model.Container;
 import io.fabric8.kubernetes.api.model.PodSpec;
 import io.fabric8.kubernetes.api.model.batch.v1.Job;
 import java.util.List;
+import java.util.Map;
 import org.junit.jupiter.api.Test;
 
 /** Unit: the runner Job's shape. How it runs on a real cluster is the API-server tier's part. */
@@ -139,5 +141,63 @@ class RunnerJobFactoryTest {
         org.assertj.core.api.Assertions.assertThatThrownBy(() -> new OperatorSettings("lockstep:test", "IfNotPresent", null,
                         java.util.Map.of(RunnerJobs.ANNOTATION_SCHEMA_MIGRATION, "other")))
                 .hasMessageContaining("keys under lockstep.dev/ are the operator's own");
+    }
+
+    @Test
+    void podDefaultsFromTheOperatorReachThePodAndTheSpecsServiceAccountWins() {
+        var defaults = new RunnerPodDefaults("lockstep-runner", 1000680000L, 0L, 2000L, "Localhost/profiles/lockstep.json");
+        var withDefaults = new RunnerJobFactory(new OperatorSettings("lockstep:test", "IfNotPresent", null, Map.of(), defaults));
+
+        PodSpec pod = withDefaults.create(migration(), "orders-latest-abc", "abc").getSpec().getTemplate().getSpec();
+        assertThat(pod.getServiceAccountName()).isEqualTo("lockstep-runner");
+        assertThat(pod.getSecurityContext().getRunAsUser()).isEqualTo(1000680000L);
+        assertThat(pod.getSecurityContext().getRunAsGroup()).isZero();
+        assertThat(pod.getSecurityContext().getFsGroup()).isEqualTo(2000L);
+        assertThat(pod.getSecurityContext().getRunAsNonRoot()).isTrue();
+        assertThat(pod.getSecurityContext().getSeccompProfile().getType()).isEqualTo("Localhost");
+        assertThat(pod.getSecurityContext().getSeccompProfile().getLocalhostProfile()).isEqualTo("profiles/lockstep.json");
+        assertThat(pod.getAutomountServiceAccountToken()).isFalse();
+
+        SchemaMigration own = migration();
+        own.getSpec().setRunner(new dev.lockstep.api.v1alpha1.RunnerSpec());
+        own.getSpec().getRunner().setServiceAccountName("orders-migrator");
+        assertThat(withDefaults.create(own, "orders-latest-abc", "abc").getSpec().getTemplate().getSpec().getServiceAccountName())
+                .isEqualTo("orders-migrator");
+    }
+
+    @Test
+    void autoLeavesUserAndGroupToTheClusterAndTheDefaultsAreTheImagesUser() {
+        PodSpec plain = factory.create(migration(), "orders-latest-abc", "abc").getSpec().getTemplate().getSpec();
+        assertThat(plain.getServiceAccountName()).as("the namespace's default").isNull();
+        assertThat(plain.getSecurityContext().getRunAsUser()).isEqualTo(RunnerPodDefaults.IMAGE_USER);
+        assertThat(plain.getSecurityContext().getRunAsGroup()).isEqualTo(RunnerPodDefaults.IMAGE_USER);
+        assertThat(plain.getSecurityContext().getFsGroup()).isNull();
+
+        var auto = new RunnerPodDefaults(null, RunnerPodDefaults.id("--runner-run-as-user", "auto", "auto"),
+                RunnerPodDefaults.id("--runner-run-as-group", "AUTO", "auto"), RunnerPodDefaults.id("--runner-fs-group", "none", "none"), null);
+        PodSpec pod = new RunnerJobFactory(new OperatorSettings("lockstep:test", "IfNotPresent", null, Map.of(), auto))
+                .create(migration(), "orders-latest-abc", "abc").getSpec().getTemplate().getSpec();
+        assertThat(pod.getSecurityContext().getRunAsUser()).isNull();
+        assertThat(pod.getSecurityContext().getRunAsGroup()).isNull();
+        assertThat(pod.getSecurityContext().getRunAsNonRoot()).as("still: the kubelet refuses a root user").isTrue();
+        assertThat(pod.getSecurityContext().getSeccompProfile().getType()).isEqualTo("RuntimeDefault");
+        assertThat(pod.getContainers()).allSatisfy(c -> assertThat(c.getSecurityContext().getRunAsNonRoot()).isTrue());
+    }
+
+    @Test
+    void podDefaultsThatBreakRestrictedOrAreNoIdAreRefusedNamingTheFlag() {
+        assertThatThrownBy(() -> new RunnerPodDefaults(null, 0L, null, null, null))
+                .hasMessageContaining("--runner-run-as-user 0").hasMessageContaining("non-root");
+        assertThatThrownBy(() -> new RunnerPodDefaults(null, null, -1L, null, null)).hasMessageContaining("--runner-run-as-group -1");
+        assertThatThrownBy(() -> new RunnerPodDefaults(null, null, null, -5L, null)).hasMessageContaining("--runner-fs-group -5");
+        assertThatThrownBy(() -> new RunnerPodDefaults(null, null, null, null, "Unconfined"))
+                .hasMessageContaining("--runner-seccomp-profile Unconfined").hasMessageContaining("RuntimeDefault");
+        assertThatThrownBy(() -> new RunnerPodDefaults(null, null, null, null, "Localhost/"))
+                .hasMessageContaining("Localhost/<profile path on the node>");
+        assertThatThrownBy(() -> new RunnerPodDefaults("Lockstep_Runner", null, null, null, null))
+                .hasMessageContaining("--runner-service-account Lockstep_Runner").hasMessageContaining("not a ServiceAccount name");
+        assertThatThrownBy(() -> RunnerPodDefaults.id("--runner-run-as-user", "nobody", "auto"))
+                .hasMessageContaining("--runner-run-as-user nobody: give a numeric id (e.g. 65532) or auto");
+        assertThat(new RunnerPodDefaults("", null, null, null, " ").serviceAccountName()).isNull();
     }
 }
