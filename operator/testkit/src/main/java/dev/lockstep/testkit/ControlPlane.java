@@ -94,6 +94,13 @@ public final class ControlPlane implements AutoCloseable {
         return run(command, Map.of(), Duration.ofMinutes(2));
     }
 
+    /** {@link #kubectl} run from {@code dir}, for the relative paths of a page's commands. */
+    public Result kubectlIn(Path dir, String... args) {
+        List<String> command = new ArrayList<>(List.of(binDir().resolve("kubectl").toString(), "--kubeconfig", kubeconfig.toString()));
+        command.addAll(List.of(args));
+        return run(command, Map.of(), Duration.ofMinutes(11), dir);
+    }
+
     /** Resident memory of each process, in MiB, read from /proc. */
     public Map<String, Long> residentMemoryMiB() {
         Map<String, Long> rss = new LinkedHashMap<>();
@@ -164,11 +171,18 @@ public final class ControlPlane implements AutoCloseable {
     }
 
     static Result run(List<String> command, Map<String, String> env, Duration timeout) {
+        return run(command, env, timeout, null);
+    }
+
+    static Result run(List<String> command, Map<String, String> env, Duration timeout, Path dir) {
         try {
             Path out = Files.createTempFile("lockstep-cmd", ".out");
             Path err = Files.createTempFile("lockstep-cmd", ".err");
             try {
                 ProcessBuilder pb = new ProcessBuilder(command).redirectOutput(out.toFile()).redirectError(err.toFile());
+                if (dir != null) {
+                    pb.directory(dir.toFile());
+                }
                 pb.environment().putAll(env);
                 Process process = pb.start();
                 if (!process.waitFor(timeout.toMillis(), TimeUnit.MILLISECONDS)) {

@@ -5,6 +5,8 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import com.marcnuri.helm.Helm;
 import com.marcnuri.helm.LintResult;
+import dev.lockstep.operator.OperatorCommand;
+import dev.lockstep.operator.OperatorSettings;
 import dev.lockstep.operator.jobs.RunnerJobs;
 import io.fabric8.kubernetes.api.model.Container;
 import io.fabric8.kubernetes.api.model.HasMetadata;
@@ -71,6 +73,21 @@ class ChartTest {
             }
         }
         return objects;
+    }
+
+    /**
+     * What the chart's Deployment tells the operator, parsed by the operator's own command line; the runner image is
+     * the one the local kubelet runs, not the chart's.
+     */
+    static OperatorSettings settingsOf(Deployment deployment) {
+        List<String> args = deployment.getSpec().getTemplate().getSpec().getContainers().get(0).getArgs();
+        assertThat(args.get(0)).isEqualTo("operator");
+        OperatorCommand command = new OperatorCommand();
+        var parsed = new picocli.CommandLine(command).parseArgs(args.subList(1, args.size()).toArray(String[]::new));
+        assertThat(parsed.unmatched()).as("flags the operator does not take").isEmpty();
+        OperatorSettings chart = command.settings();
+        return new OperatorSettings(Cluster.SETTINGS.runnerImage(), Cluster.SETTINGS.runnerImagePullPolicy(),
+                Cluster.SETTINGS.databaseRetry(), chart.runnerPodAnnotations(), chart.runnerPod());
     }
 
     static <T extends HasMetadata> List<T> all(List<HasMetadata> objects, Class<T> type) {
@@ -263,13 +280,9 @@ class ChartTest {
     /** The operator flags the chart writes are ones the operator takes, and produce the runner pods the chart says. */
     @Test
     void theRunnerFlagsTheChartWritesAreTheOperatorsAndReachTheRunnerPod() {
-        Container operator = one(render(CHART.resolve("ci/full-values.yaml")), Deployment.class).getSpec().getTemplate()
-                .getSpec().getContainers().get(0);
-        var command = new dev.lockstep.operator.OperatorCommand();
-        var parsed = new picocli.CommandLine(command).parseArgs(operator.getArgs().subList(1, operator.getArgs().size())
-                .toArray(String[]::new));
-        assertThat(parsed.unmatched()).isEmpty();
-        var settings = command.settings();
+        OperatorSettings settings = settingsOf(one(render(CHART.resolve("ci/full-values.yaml")), Deployment.class));
+        assertThat(settings.runnerPodAnnotations()).containsEntry("example.com/cost-centre", "4711")
+                .containsEntry("sidecar.istio.io/inject", "false");
         var sm = Migrations.fromConfigMap("orders", "6", "jdbc:postgresql://db/orders", "orders-db", "orders-migrations");
         sm.getMetadata().setNamespace("shop");
         sm.getMetadata().setUid("uid");

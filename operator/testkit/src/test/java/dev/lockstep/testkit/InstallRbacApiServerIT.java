@@ -136,7 +136,9 @@ class InstallRbacApiServerIT {
         Operator operator = null;
         try {
             TestDatabase db = cluster.databaseWithScripts("accounts-db", "accounts-migrations", Cluster.MIGRATIONS);
-            operator = OperatorCommand.start(operatorClient, chartSettings(render), List.of(ns),
+            operator = OperatorCommand.start(operatorClient, ChartTest.settingsOf(render.stream()
+                            .filter(io.fabric8.kubernetes.api.model.apps.Deployment.class::isInstance)
+                            .map(io.fabric8.kubernetes.api.model.apps.Deployment.class::cast).findFirst().orElseThrow()), List.of(ns),
                     new LeaderElectionConfiguration("lockstep-operator", ns, Duration.ofSeconds(4),
                             Duration.ofSeconds(3), Duration.ofMillis(500), "release-mode", null, false));
             var elsewhere = Migrations.fromConfigMap("elsewhere", "6", db, "accounts-db", "accounts-migrations");
@@ -168,19 +170,6 @@ class InstallRbacApiServerIT {
             admin.namespaces().withName(other).delete();
             java.nio.file.Files.deleteIfExists(values);
         }
-    }
-
-    /** What the chart's Deployment tells the operator, parsed by the operator's own command line. */
-    private static dev.lockstep.operator.OperatorSettings chartSettings(List<HasMetadata> render) {
-        var deployment = render.stream().filter(io.fabric8.kubernetes.api.model.apps.Deployment.class::isInstance)
-                .map(io.fabric8.kubernetes.api.model.apps.Deployment.class::cast).findFirst().orElseThrow();
-        List<String> args = deployment.getSpec().getTemplate().getSpec().getContainers().get(0).getArgs();
-        OperatorCommand command = new OperatorCommand();
-        new picocli.CommandLine(command).parseArgs(args.subList(1, args.size()).toArray(String[]::new));
-        var chart = command.settings();
-        // the image the local kubelet runs, not the chart's
-        return new dev.lockstep.operator.OperatorSettings(Cluster.SETTINGS.runnerImage(), Cluster.SETTINGS.runnerImagePullPolicy(),
-                Cluster.SETTINGS.databaseRetry(), chart.runnerPodAnnotations(), chart.runnerPod());
     }
 
     /** No operator has written a status for it. */
