@@ -29,8 +29,9 @@ import org.junit.jupiter.api.io.TempDir;
 
 /**
  * docs/quickstart.md, run: every command of its {@code sh} blocks from step 2 on, in order, on the real control plane.
- * {@code helm install} goes through Helm's own library with the same release, chart, namespace and values (there is no
- * helm command here); kubectl is the control plane's own, run from the repository's root in the test's namespace.
+ * {@code helm install} and {@code helm upgrade} go through Helm's own library with the same release, chart, namespace
+ * and values (there is no helm command here); kubectl is the control plane's own, run from the repository's root in
+ * the test's namespace.
  * Only what the page itself says differs here, differs: step 1 (a container runtime) is not run; the operator's
  * pods are the local kubelet's placeholders, and the operator runs in this JVM as the chart's ServiceAccount with the
  * args of the Deployment Helm made; the SchemaMigration's URL names the test's database.
@@ -74,8 +75,13 @@ class QuickstartApiServerIT {
                     continue; // docker build and push: no container runtime here
                 }
                 LOG.info("quickstart step {}: {}", command.step(), command.line());
+                if (words.subList(0, 2).equals(List.of("helm", "upgrade"))) {
+                    upgrade(cluster, helmCommand(words), ControlPlaneExtension.REPO.resolve(helmCommand(words).get("chart")));
+                    ran.add(command.line());
+                    continue;
+                }
                 if (words.get(0).equals("helm")) {
-                    Map<String, String> helm = helmInstall(words);
+                    Map<String, String> helm = helmCommand(words);
                     release = helm.get("name");
                     releaseNamespace = helm.get("namespace");
                     adoptWhatTheSharedControlPlaneAlreadyHas(admin, helm, tmp);
@@ -127,7 +133,7 @@ class QuickstartApiServerIT {
                 check(command, result.stdout());
                 ran.add(command.line());
             }
-            assertThat(ran).as("every command of steps 2 to 6 ran").hasSize((int) commands.stream().filter(c -> c.step() > 1).count());
+            assertThat(ran).as("every command of steps 2 to 7 ran").hasSize((int) commands.stream().filter(c -> c.step() > 1).count());
 
             SchemaMigration sm = cluster.get("accounts");
             assertThat(sm.getStatus().getCurrentRevision()).isEqualTo("6");
@@ -188,9 +194,76 @@ class QuickstartApiServerIT {
         }
     }
 
-    /** helm install's release, chart and flags; {@code set:<key>} for each --set. */
-    static Map<String, String> helmInstall(List<String> words) {
-        assertThat(words.subList(0, 2)).as("the page's helm command").containsExactly("helm", "install");
+    /**
+     * The page's {@code helm upgrade}, from a chart whose CRD is an older one (no Phase column): the upgrade brings the
+     * CRD up to date, because the chart renders it from its templates (Helm never upgrades a chart's crds/).
+     */
+    @Test
+    void helmUpgradeUpdatesTheCrd(Cluster cluster, @TempDir Path tmp) throws Exception {
+        List<Command> upgrades = commands(Files.readString(PAGE)).stream()
+                .filter(c -> c.words().subList(0, 2).equals(List.of("helm", "upgrade"))).toList();
+        assertThat(upgrades).hasSize(1);
+        Map<String, String> install = helmCommand(commands(Files.readString(PAGE)).stream()
+                .filter(c -> c.words().subList(0, 2).equals(List.of("helm", "install"))).findFirst().orElseThrow().words());
+        Map<String, String> upgrade = helmCommand(upgrades.get(0).words());
+        assertThat(upgrade.get("name")).isEqualTo(install.get("name"));
+
+        Path older = tmp.resolve("older-chart");
+        copy(ControlPlaneExtension.REPO.resolve(install.get("chart")), older);
+        Path crd = older.resolve("files/crds/schemamigrations.lockstep.dev-v1.yml");
+        String column = "    - jsonPath: \".status.phase\"\n      name: \"Phase\"\n      priority: 0\n      type: \"string\"\n";
+        assertThat(Files.readString(crd)).contains(column);
+        Files.writeString(crd, Files.readString(crd).replace(column, ""));
+
+        KubernetesClient admin = cluster.client();
+        adoptWhatTheSharedControlPlaneAlreadyHas(admin, install, tmp);
+        InstallCommand first = new Helm(older).install().withName(install.get("name")).withNamespace(install.get("namespace"))
+                .createNamespace().withKubeConfig(cluster.controlPlane().kubeconfig());
+        sets(install).forEach(first::set);
+        first.call();
+        try {
+            assertThat(phaseColumn(admin)).as("the older chart's CRD").isFalse();
+            upgrade(cluster, upgrade, ControlPlaneExtension.REPO.resolve(upgrade.get("chart")));
+            assertThat(phaseColumn(admin)).as("after the page's helm upgrade").isTrue();
+        } finally {
+            Helm.uninstall(install.get("name")).withNamespace(install.get("namespace"))
+                    .withKubeConfig(cluster.controlPlane().kubeconfig()).call();
+        }
+        assertThat(phaseColumn(admin)).as("kept by helm uninstall, as it was").isTrue();
+    }
+
+    private static boolean phaseColumn(KubernetesClient admin) {
+        return admin.apiextensions().v1().customResourceDefinitions().withName("schemamigrations.lockstep.dev").get()
+                .getSpec().getVersions().get(0).getAdditionalPrinterColumns().stream().anyMatch(c -> c.getName().equals("Phase"));
+    }
+
+    private static void upgrade(Cluster cluster, Map<String, String> helm, Path chart) {
+        var upgrade = new Helm(chart).upgrade().withName(helm.get("name")).withNamespace(helm.get("namespace"))
+                .withKubeConfig(cluster.controlPlane().kubeconfig());
+        if (helm.containsKey("reuse-values")) {
+            upgrade.reuseValues();
+        }
+        sets(helm).forEach(upgrade::set);
+        assertThat(upgrade.call().getStatus()).isEqualTo("deployed");
+    }
+
+    private static void copy(Path from, Path to) throws IOException {
+        try (var files = Files.walk(from)) {
+            for (Path f : files.toList()) {
+                Path target = to.resolve(from.relativize(f).toString());
+                if (Files.isDirectory(f)) {
+                    Files.createDirectories(target);
+                } else {
+                    Files.copy(f, target);
+                }
+            }
+        }
+    }
+
+    /** helm install's or upgrade's release, chart and flags; {@code set:<key>} for each --set. */
+    static Map<String, String> helmCommand(List<String> words) {
+        assertThat(words.get(0)).isEqualTo("helm");
+        assertThat(words.get(1)).as("the page's helm command").isIn("install", "upgrade");
         Map<String, String> parsed = new LinkedHashMap<>();
         List<String> positional = new ArrayList<>();
         for (int i = 2; i < words.size(); i++) {
@@ -198,6 +271,7 @@ class QuickstartApiServerIT {
             switch (w) {
                 case "--namespace", "-n" -> parsed.put("namespace", words.get(++i));
                 case "--create-namespace" -> parsed.put("create-namespace", "true");
+                case "--reuse-values" -> parsed.put("reuse-values", "true");
                 case "--set" -> {
                     String[] kv = words.get(++i).split("=", 2);
                     parsed.put("set:" + kv[0], kv[1]);
