@@ -11,6 +11,7 @@ import dev.lockstep.operator.jobs.RunnerJobFactory;
 import dev.lockstep.operator.jobs.RunnerJobs;
 import dev.lockstep.operator.observe.DatabaseClaims;
 import dev.lockstep.operator.observe.Observation;
+import dev.lockstep.operator.observe.RunnerObserver;
 import dev.lockstep.operator.observe.SpecProblem;
 import dev.lockstep.operator.observe.SpecValidator;
 import dev.lockstep.operator.telemetry.LogFormat;
@@ -183,9 +184,30 @@ public class SchemaMigrationReconciler implements Reconciler<SchemaMigration> {
         Optional<Observation.RunnerAccount> account = problem.isPresent() ? Optional.empty()
                 : runnerAccountName(sm).map(name -> new Observation.RunnerAccount(name, name.equals(ownAccountName(sm)),
                         context.getSecondaryResource(ServiceAccount.class).isPresent()));
+        Set<Pod> runnerPods = pods(context, RUNNER_PODS, sm);
         return new Observation(sm, problem, claim, context.getSecondaryResource(ConfigMap.class), account,
-                List.copyOf(context.getSecondaryResources(Job.class)), pods(context, RUNNER_PODS, sm), pods(context, GATED_PODS, sm),
-                service, clock.instant());
+                List.copyOf(context.getSecondaryResources(Job.class)), runnerPods, mountFailures(context, runnerPods),
+                pods(context, GATED_PODS, sm), service, clock.instant());
+    }
+
+    /**
+     * The newest FailedMount Event of each runner pod still waiting to start: the only place a kubelet says a volume
+     * (a TLS Secret, a key of it) is missing. Read from the API server, for such pods only, and looked at again shortly
+     * (see {@link PhaseMachine}), since Events wake no reconcile.
+     */
+    private static Map<String, String> mountFailures(Context<SchemaMigration> context, Set<Pod> runnerPods) {
+        Map<String, String> failures = new java.util.HashMap<>();
+        for (Pod pod : runnerPods) {
+            if (!RunnerObserver.waitingToStart(pod) || pod.getMetadata().getUid() == null) {
+                continue;
+            }
+            context.getClient().v1().events().inNamespace(pod.getMetadata().getNamespace())
+                    .withField("involvedObject.uid", pod.getMetadata().getUid()).withField("reason", "FailedMount")
+                    .list().getItems().stream()
+                    .max(java.util.Comparator.comparing(e -> e.getLastTimestamp() == null ? "" : e.getLastTimestamp()))
+                    .ifPresent(e -> failures.put(pod.getMetadata().getName(), e.getMessage()));
+        }
+        return failures;
     }
 
     private static Set<Pod> pods(Context<SchemaMigration> context, String source, SchemaMigration sm) {

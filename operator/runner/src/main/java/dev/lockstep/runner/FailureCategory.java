@@ -8,6 +8,16 @@ public enum FailureCategory {
     /** The source no longer matches the applied history ({@link Drift}); nothing ran. */
     DRIFT(ExitCode.VALIDATION),
     SQL(ExitCode.SQL),
+    /** The server's certificate does not verify against the CA given (another CA, expired, self-signed); nothing ran. */
+    TLS_UNTRUSTED(ExitCode.CONNECTION),
+    /** The server's certificate does not name the host the URL connects to (verify-full); nothing ran. */
+    TLS_HOSTNAME(ExitCode.CONNECTION),
+    /** The server wants a client certificate, or refused the one given (its CA, or a CN that is not the user). */
+    TLS_CLIENT_CERTIFICATE(ExitCode.CONNECTION),
+    /** The server accepts only TLS connections, and this one had none; nothing ran. */
+    TLS_REQUIRED(ExitCode.CONNECTION),
+    /** Another TLS failure: the server offers no TLS, or the handshake failed otherwise; nothing ran. */
+    TLS(ExitCode.CONNECTION),
     /** An expand step would break code still running (policy Block); nothing ran. */
     DESTRUCTIVE(ExitCode.DESTRUCTIVE),
     /** Approval is required and the plan's digest is not the approved one; nothing ran. */

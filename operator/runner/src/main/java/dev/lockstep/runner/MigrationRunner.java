@@ -11,6 +11,7 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Comparator;
 import java.util.List;
+import java.util.Optional;
 import javax.sql.DataSource;
 import org.flywaydb.core.Flyway;
 import org.flywaydb.core.api.CoreErrorCode;
@@ -271,8 +272,8 @@ public final class MigrationRunner {
             return RunResult.failed(command, settings.targetRevision(), new Failure(FailureCategory.DRY_RUN_DATABASE, null, null,
                     null, settings.redact(e.getMessage())));
         } catch (RuntimeException e) {
-            return RunResult.failed(command, settings.targetRevision(), new Failure(FailureCategory.INTERNAL, null,
-                    null, null, settings.redact(e.toString())));
+            return RunResult.failed(command, settings.targetRevision(), TlsFailures.classify(e, settings)
+                    .orElseGet(() -> new Failure(FailureCategory.INTERNAL, null, null, null, settings.redact(e.toString()))));
         }
     }
 
@@ -307,12 +308,7 @@ public final class MigrationRunner {
 
     /** Timeouts go in the startup packet, so every connection Flyway opens, including its lock's, has them. */
     static DataSource dataSource(MigrationSettings settings) {
-        PGSimpleDataSource ds = new PGSimpleDataSource();
-        ds.setURL(settings.url());
-        ds.setUser(settings.username());
-        ds.setPassword(settings.password());
-        ds.setOptions(settings.sessionOptions());
-        ds.setApplicationName("lockstep");
+        PGSimpleDataSource ds = Connections.dataSource(settings);
         return RunnerTracing.on() ? FlywaySpans.connectSpans(ds) : ds;
     }
 
@@ -414,6 +410,10 @@ public final class MigrationRunner {
     }
 
     static Failure classify(FlywayException e, MigrationSettings settings) {
+        Optional<Failure> tls = TlsFailures.classify(e, settings);
+        if (tls.isPresent()) {
+            return tls.get();
+        }
         String message = Redaction.text(Text.oneLine(e.getMessage()), settings.password());
         if (e instanceof FlywayValidateException) {
             return new Failure(FailureCategory.VALIDATION, null, null, null, message);

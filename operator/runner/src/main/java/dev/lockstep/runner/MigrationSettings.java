@@ -6,6 +6,7 @@ import java.time.Duration;
 import java.util.List;
 import java.util.Locale;
 import java.util.Objects;
+import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
 /**
@@ -24,6 +25,9 @@ import java.util.regex.Pattern;
  * @param holdContract     stop before the first pending contract script (see {@link ContractSteps})
  * @param allowDown        a target below the database runs the undo scripts of the versions above it
  * @param planPolicy       what is checked in the plan before anything runs: destructive expand steps, approval
+ * @param tls              TLS to the database (and the scratch database); null for what the URL says
+ * @param passwordFile     a file the password is read from at each connection (a rotated password takes effect from
+ *                         the next connection); null for {@code password}
  */
 public record MigrationSettings(
         String url,
@@ -37,12 +41,17 @@ public record MigrationSettings(
         Duration statementTimeout,
         boolean holdContract,
         boolean allowDown,
-        PlanPolicy planPolicy) {
+        PlanPolicy planPolicy,
+        TlsSettings tls,
+        Path passwordFile) {
 
     public static final String LATEST = "latest";
     private static final Pattern VERSION = Pattern.compile("[0-9]+(\\.[0-9]+)*");
     private static final Pattern SCHEMA = Pattern.compile("[a-z_][a-z0-9_$]{0,62}");
     private static final Pattern CREDENTIAL_PARAMETER = Pattern.compile("(?i)[?&](user|password)=");
+    private static final Pattern SSL_PARAMETER = Pattern.compile("[?&](ssl[a-z_]*)(=|&|$)", Pattern.CASE_INSENSITIVE);
+    private static final Pattern SSL_FILE_PARAMETER = Pattern.compile("[?&](sslrootcert|sslcert|sslkey)(=|&|$)",
+            Pattern.CASE_INSENSITIVE);
 
     /** What a migrate checks in its plan first. */
     public enum Destructive { BLOCK, WARN, OFF }
@@ -110,6 +119,8 @@ public record MigrationSettings(
         private boolean holdContract;
         private boolean allowDown;
         private PlanPolicy planPolicy = PlanPolicy.NONE;
+        private TlsSettings tls;
+        private Path passwordFile;
 
         private Builder(String url, String username, String password) {
             this.url = url;
@@ -166,25 +177,37 @@ public record MigrationSettings(
             return this;
         }
 
+        /** TLS to the database; null (the default) for what the URL says. */
+        public Builder tls(TlsSettings tls) {
+            this.tls = tls;
+            return this;
+        }
+
+        /** Read the password from this file at each connection instead (see {@link Connections}). */
+        public Builder passwordFile(Path passwordFile) {
+            this.passwordFile = passwordFile;
+            return this;
+        }
+
         public MigrationSettings build() {
             return new MigrationSettings(url, username, password, schemas, location, targetRevision, baselineVersion,
-                    lockTimeout, statementTimeout, holdContract, allowDown, planPolicy);
+                    lockTimeout, statementTimeout, holdContract, allowDown, planPolicy, tls, passwordFile);
         }
     }
 
     public MigrationSettings withLocation(Path newLocation) {
         return new MigrationSettings(url, username, password, schemas, newLocation, targetRevision, baselineVersion,
-                lockTimeout, statementTimeout, holdContract, allowDown, planPolicy);
+                lockTimeout, statementTimeout, holdContract, allowDown, planPolicy, tls, passwordFile);
     }
 
     public MigrationSettings withTarget(String newTarget, boolean down) {
         return new MigrationSettings(url, username, password, schemas, location, newTarget, baselineVersion,
-                lockTimeout, statementTimeout, holdContract, down, planPolicy);
+                lockTimeout, statementTimeout, holdContract, down, planPolicy, tls, passwordFile);
     }
 
     public MigrationSettings withPlanPolicy(PlanPolicy policy) {
         return new MigrationSettings(url, username, password, schemas, location, targetRevision, baselineVersion,
-                lockTimeout, statementTimeout, holdContract, allowDown, policy);
+                lockTimeout, statementTimeout, holdContract, allowDown, policy, tls, passwordFile);
     }
 
     public MigrationSettings {
@@ -239,6 +262,23 @@ public record MigrationSettings(
                         + " (CREATE DATABASE <name>_scratch) and name that");
             }
         }
+        if (tls != null) {
+            tls.validate();
+            Matcher inUrl = SSL_PARAMETER.matcher(url);
+            if (inUrl.find()) {
+                throw new InvalidSettingsException("--url carries " + inUrl.group(1) + " while TLS is set by --ssl-mode and its"
+                        + " files (spec.database.tls): remove it from the URL");
+            }
+        }
+        Matcher file = SSL_FILE_PARAMETER.matcher(url);
+        if (file.find()) {
+            throw new InvalidSettingsException("--url carries " + file.group(1) + ": a path in the URL points into the runner's"
+                    + " own file system; give the files with --ssl-root-cert, --ssl-cert and --ssl-key (spec.database.tls)");
+        }
+        if (passwordFile != null && !Files.isReadable(passwordFile)) {
+            throw new InvalidSettingsException("--password-file: " + passwordFile + (Files.exists(passwordFile)
+                    ? " cannot be read by this user" : " does not exist"));
+        }
         if (lockTimeout.isNegative() || statementTimeout.isNegative()) {
             throw new InvalidSettingsException("--lock-timeout and --statement-timeout must not be negative");
         }
@@ -288,7 +328,8 @@ public record MigrationSettings(
         return "MigrationSettings[url=" + Redaction.url(url) + ", username=" + username + ", password=***, schemas="
                 + schemas + ", location=" + location + ", targetRevision=" + targetRevision + ", baselineVersion="
                 + baselineVersion + ", lockTimeout=" + lockTimeout + ", statementTimeout=" + statementTimeout
-                + ", holdContract=" + holdContract + ", allowDown=" + allowDown + ", planPolicy=" + planPolicy + "]";
+                + ", holdContract=" + holdContract + ", allowDown=" + allowDown + ", planPolicy=" + planPolicy + ", tls=" + tls
+                + ", passwordFile=" + passwordFile + "]";
     }
 
     /** A setting that cannot work; the message names the option and the fix. */

@@ -50,11 +50,7 @@ final class NonTransactionalRepair {
 
     /** "index x on t is INVALID: drop it with …", or that none is, or why it could not be read. */
     static String invalidIndexes(MigrationSettings settings) {
-        PGSimpleDataSource ds = new PGSimpleDataSource();
-        ds.setURL(settings.url());
-        ds.setUser(settings.username());
-        ds.setPassword(settings.password());
-        ds.setApplicationName("lockstep");
+        PGSimpleDataSource ds = Connections.dataSource(settings);
         List<String> found = new ArrayList<>();
         try (Connection c = ds.getConnection(); PreparedStatement st = c.prepareStatement("""
                 SELECT n.nspname, i.relname, t.relname

@@ -9,7 +9,6 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.function.Consumer;
 import org.flywaydb.core.api.MigrationInfo;
-import org.postgresql.ds.PGSimpleDataSource;
 
 /**
  * {@code lockstep verify}: proves on an empty scratch database that every revision can be taken back. A stairway
@@ -212,10 +211,6 @@ public final class RoundTrip {
     }
 
     private static Connection connect(MigrationSettings settings) throws SQLException {
-        PGSimpleDataSource ds = new PGSimpleDataSource();
-        ds.setURL(settings.url());
-        ds.setUser(settings.username());
-        ds.setPassword(settings.password());
-        return ds.getConnection();
+        return Connections.dataSource(settings).getConnection();
     }
 }

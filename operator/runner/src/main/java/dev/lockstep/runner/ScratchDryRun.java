@@ -60,6 +60,7 @@ final class ScratchDryRun {
         MigrationSettings onScratch = MigrationSettings.connect(scratch.url(), scratch.username(), scratch.password())
                 .schemas(staged.schemas()).location(staged.location())
                 .target(plan.from() == null ? MigrationSettings.LATEST : plan.from()).lockTimeout(DryRun.LOCK_TIMEOUT)
+                .tls(staged.tls()) // the same server's certificate, as a rule; its own login
                 .build();
         try (Connection s = MigrationRunner.dataSource(onScratch).getConnection()) {
             s.setAutoCommit(true);

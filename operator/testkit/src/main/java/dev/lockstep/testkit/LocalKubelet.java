@@ -90,6 +90,7 @@ public final class LocalKubelet implements AutoCloseable {
     private final Optional<RunnerClassArchive> classArchive;
     private final Path workDir;
     private final Map<String, Path> images = new ConcurrentHashMap<>();
+    private final java.util.Set<String> reportedMounts = ConcurrentHashMap.newKeySet();
     private final List<Rule> rules = new CopyOnWriteArrayList<>();
     private final Map<String, PodRun> runs = new ConcurrentHashMap<>();
     private final ExecutorService executor = Executors.newCachedThreadPool(r -> {
@@ -454,16 +455,24 @@ public final class LocalKubelet implements AutoCloseable {
         Map<String, Path> volumes = new LinkedHashMap<>();
         for (Volume volume : pod.getSpec().getVolumes()) {
             Path dir = sandbox.resolve("volumes").resolve(volume.getName());
+            Optional<String> failure = Optional.empty();
             if (volume.getConfigMap() != null) {
                 ConfigMap cm = client.configMaps().inNamespace(ns).withName(volume.getConfigMap().getName()).get();
-                if (cm == null) {
-                    waiting(pod, runner, "ContainerCreating", "MountVolume.SetUp failed for volume \"" + volume.getName()
-                            + "\" : configmap \"" + volume.getConfigMap().getName() + "\" not found");
-                    return;
-                }
-                writeFiles(dir, cm.getData() == null ? Map.of() : cm.getData());
+                failure = cm == null ? Optional.of("configmap \"" + volume.getConfigMap().getName() + "\" not found")
+                        : project(dir, cm.getData() == null ? Map.of() : cm.getData(), volume.getConfigMap().getItems(),
+                                "configmap references non-existent config key: ");
+            } else if (volume.getSecret() != null) {
+                Secret secret = client.secrets().inNamespace(ns).withName(volume.getSecret().getSecretName()).get();
+                failure = secret == null ? Optional.of("secret \"" + volume.getSecret().getSecretName() + "\" not found")
+                        : project(dir, decoded(secret), volume.getSecret().getItems(), "references non-existent secret key: ");
             } else {
                 createDirectories(dir);
+            }
+            if (failure.isPresent()) {
+                // As a kubelet does: the container waits in ContainerCreating with no message, and the cause is an Event.
+                waiting(pod, runner, "ContainerCreating", null);
+                failedMount(pod, "MountVolume.SetUp failed for volume \"" + volume.getName() + "\" : " + failure.get());
+                return;
             }
             volumes.put(volume.getName(), dir);
         }
@@ -805,6 +814,56 @@ public final class LocalKubelet implements AutoCloseable {
     private static boolean conditionTrue(PodStatus status, String type) {
         return status.getConditions() != null && status.getConditions().stream()
                 .anyMatch(c -> type.equals(c.getType()) && "True".equals(c.getStatus()));
+    }
+
+    /** The volume's files: every key, or the items named (each key to its path); a missing key is the kubelet's error. */
+    private static Optional<String> project(Path dir, Map<String, String> data, List<io.fabric8.kubernetes.api.model.KeyToPath> items,
+                                            String missingKey) {
+        if (items == null || items.isEmpty()) {
+            writeFiles(dir, data);
+            return Optional.empty();
+        }
+        Map<String, String> files = new LinkedHashMap<>();
+        for (var item : items) {
+            if (!data.containsKey(item.getKey())) {
+                return Optional.of(missingKey + item.getKey());
+            }
+            files.put(item.getPath(), data.get(item.getKey()));
+        }
+        writeFiles(dir, files);
+        return Optional.empty();
+    }
+
+    private static Map<String, String> decoded(Secret secret) {
+        Map<String, String> data = new LinkedHashMap<>();
+        if (secret.getData() != null) {
+            secret.getData().forEach((k, v) -> data.put(k, new String(java.util.Base64.getDecoder().decode(v), StandardCharsets.UTF_8)));
+        }
+        if (secret.getStringData() != null) {
+            data.putAll(secret.getStringData());
+        }
+        return data;
+    }
+
+    /** A FailedMount Warning Event on the pod, once per pod and message, as the kubelet records one. */
+    private void failedMount(Pod pod, String message) {
+        String key = pod.getMetadata().getUid() + "\n" + message;
+        if (!reportedMounts.add(key)) {
+            return;
+        }
+        String now = now();
+        try {
+            client.v1().events().inNamespace(pod.getMetadata().getNamespace()).resource(new io.fabric8.kubernetes.api.model.EventBuilder()
+                    .withNewMetadata().withName(pod.getMetadata().getName() + "." + Long.toHexString(System.nanoTime())).endMetadata()
+                    .withType("Warning").withReason("FailedMount").withMessage(message)
+                    .withNewInvolvedObject().withKind("Pod").withApiVersion("v1").withNamespace(pod.getMetadata().getNamespace())
+                        .withName(pod.getMetadata().getName()).withUid(pod.getMetadata().getUid()).endInvolvedObject()
+                    .withNewSource().withComponent("kubelet").withHost(nodeName).endSource()
+                    .withFirstTimestamp(now).withLastTimestamp(now).withCount(1).build()).create();
+        } catch (KubernetesClientException e) {
+            reportedMounts.remove(key);
+            LOG.debug("FailedMount event for {}: {}", pod.getMetadata().getName(), e.getMessage());
+        }
     }
 
     private static void writeFiles(Path dir, Map<String, String> data) {

@@ -11,7 +11,7 @@ import java.util.List;
 public class DatabaseSpec {
     @Required
     @Pattern("^jdbc:postgresql://[^@]+$")
-    @JsonPropertyDescription("JDBC URL of the database, e.g. jdbc:postgresql://orders-db:5432/orders?sslmode=verify-full. It is written into the runner Job's spec, so nothing secret goes here: user, password, sslpassword and the arguments to plug-in factories (sslfactoryarg, socketFactoryArg…) are refused, the login comes from credentialsSecretRef. A parameter the PostgreSQL driver does not know (names are case-sensitive) is refused too.")
+    @JsonPropertyDescription("JDBC URL of the database, e.g. jdbc:postgresql://orders-db:5432/orders (TLS is set by tls). It is written into the runner Job's spec, so nothing secret goes here: user, password, sslpassword and the arguments to plug-in factories (sslfactoryarg, socketFactoryArg…) are refused, the login comes from credentialsSecretRef. A parameter the PostgreSQL driver does not know (names are case-sensitive) is refused too.")
     private String url;
 
     @Required
@@ -21,10 +21,16 @@ public class DatabaseSpec {
     @JsonPropertyDescription("Schemas managed by the migrations; the first also holds Flyway's history table. Defaults to [public].")
     private List<String> schemas;
 
+    @JsonPropertyDescription("TLS to the database: the mode, the CA, an optional client certificate. When set, the URL may"
+            + " carry no ssl* parameter; sslrootcert, sslcert and sslkey are refused in the URL in any case.")
+    private TlsSpec tls;
+
     public String getUrl() { return url; }
     public void setUrl(String url) { this.url = url; }
     public SecretKeysReference getCredentialsSecretRef() { return credentialsSecretRef; }
     public void setCredentialsSecretRef(SecretKeysReference credentialsSecretRef) { this.credentialsSecretRef = credentialsSecretRef; }
     public List<String> getSchemas() { return schemas; }
     public void setSchemas(List<String> schemas) { this.schemas = schemas; }
+    public TlsSpec getTls() { return tls; }
+    public void setTls(TlsSpec tls) { this.tls = tls; }
 }

@@ -17,6 +17,16 @@ public enum ErrorCategory {
     DRIFT,
     /** A script failed. */
     SQL,
+    /** The server's certificate does not verify against spec.database.tls.ca; nothing ran. */
+    TLS_UNTRUSTED,
+    /** The server's certificate does not name the URL's host (verify-full); nothing ran. */
+    TLS_HOSTNAME,
+    /** The server wants a client certificate, or refused the one given; nothing ran. */
+    TLS_CLIENT_CERTIFICATE,
+    /** The server accepts only TLS connections, and the runner's had none; nothing ran. */
+    TLS_REQUIRED,
+    /** Another TLS failure (the server offers no TLS, a failed handshake); nothing ran. */
+    TLS,
     /** An expand step would break code still running (policy Block); nothing ran. */
     DESTRUCTIVE,
     /** Approval is required and the plan's digest is not the approved one; nothing ran. */

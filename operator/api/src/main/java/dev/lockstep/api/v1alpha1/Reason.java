@@ -13,6 +13,8 @@ public enum Reason {
     /** The Secret exists but lacks a key the runner pod reads (spec.database.credentialsSecretRef's keys). */
     SecretKeyNotFound,
     ConfigMapNotFound,
+    /** A ConfigMap a runner pod mounts (spec.database.tls.ca) lacks the key named. */
+    ConfigMapKeyNotFound,
     /** The ServiceAccount runner pods run as (spec.runner.serviceAccountName, or the operator's default) is missing. */
     ServiceAccountNotFound,
     ImagePullFailed,
@@ -35,6 +37,16 @@ public enum Reason {
      * back-off (Progressing), or Stalled once the operator's limit of attempts is spent.
      */
     DatabaseUnavailable,
+    /** The database server's certificate does not verify against spec.database.tls.ca. */
+    DatabaseCertificateUntrusted,
+    /** The database server's certificate does not name the host in spec.database.url (verify-full). */
+    DatabaseHostnameMismatch,
+    /** The database server wants a client certificate (spec.database.tls.clientCertificate), or refused the one given. */
+    DatabaseClientCertificateRejected,
+    /** The database server accepts only TLS connections: spec.database.tls is needed. */
+    DatabaseTlsRequired,
+    /** Another TLS failure between the runner and the database. */
+    DatabaseTlsFailed,
     DryRunDatabaseInUse,
     DriftDetected,
     DriftCheckFailed,

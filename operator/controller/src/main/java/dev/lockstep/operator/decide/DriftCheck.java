@@ -62,7 +62,7 @@ final class DriftCheck {
                 report.recheckAfter = Duration.ofSeconds(5); // just made, not in the cache yet; or deleted by someone
                 return;
             }
-            RunnerState state = RunnerObserver.observe(job.get(), o.runnerPods());
+            RunnerState state = RunnerObserver.observe(job.get(), o.runnerPods(), o.mountFailures());
             Instant created = Timestamps.parse(job.get().getMetadata().getCreationTimestamp()).orElse(null);
             if (state instanceof RunnerState.Succeeded) {
                 check.setResult(DriftResult.Clean);

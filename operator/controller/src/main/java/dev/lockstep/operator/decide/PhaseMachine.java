@@ -290,10 +290,11 @@ public final class PhaseMachine {
             // read from a cache that lags our own write. The Job itself says all that is needed.
             status.setLastRun(lastRunOf(job.get(), hash, step, attempt, status.getLastRun()));
         }
-        RunnerState state = RunnerObserver.observe(job.get(), o.runnerPods());
+        RunnerState state = RunnerObserver.observe(job.get(), o.runnerPods(), o.mountFailures());
         if (state instanceof RunnerState.Starting s) {
             // Result stays as it was: a pod gone missing between "cannot start" and the Job failing is still NotStarted.
             report.progressing(Phase.Migrating, Reason.MigrationPending, s.detail(), null, null);
+            report.recheckAfter = STARTING_RECHECK; // a volume the kubelet cannot mount says so in an Event, which wakes nothing
         } else if (state instanceof RunnerState.Running) {
             status.getLastRun().setResult(RunResult.Running);
             report.progressing(Phase.Migrating, Reason.MigrationRunning, "runner Job " + jobName + " is migrating towards revision "
@@ -467,6 +468,11 @@ public final class PhaseMachine {
         report.recheckAfter = wait;
     }
 
+    static final Duration STARTING_RECHECK = Duration.ofSeconds(5);
+    private static final java.util.Set<Reason> TLS_REASONS = java.util.EnumSet.of(Reason.DatabaseCertificateUntrusted,
+            Reason.DatabaseHostnameMismatch, Reason.DatabaseClientCertificateRejected, Reason.DatabaseTlsRequired,
+            Reason.DatabaseTlsFailed);
+
     private void reportFailed(SchemaMigration sm, StatusReport report, Instant now) {
         LastRun last = sm.getStatus().getLastRun();
         RunError error = last.getError();
@@ -488,6 +494,11 @@ public final class PhaseMachine {
             case DESTRUCTIVE -> Reason.DestructiveChangeBlocked;
             case DRY_RUN_DATABASE -> Reason.DryRunDatabaseInUse;
             case LOCK -> Reason.DryRunLockContention;
+            case TLS_UNTRUSTED -> Reason.DatabaseCertificateUntrusted;
+            case TLS_HOSTNAME -> Reason.DatabaseHostnameMismatch;
+            case TLS_CLIENT_CERTIFICATE -> Reason.DatabaseClientCertificateRejected;
+            case TLS_REQUIRED -> Reason.DatabaseTlsRequired;
+            case TLS -> Reason.DatabaseTlsFailed;
             default -> Reason.MigrationFailed;
         };
         if (reason == Reason.DriftDetected) {
@@ -498,6 +509,8 @@ public final class PhaseMachine {
             message.append("the dry run could not get a lock on a busy table, so nothing ran (not a destructive change)");
         } else if (reason == Reason.DryRunDatabaseInUse) {
             message.append("the runner refused the scratch database (spec.policy.dryRunDatabase)");
+        } else if (TLS_REASONS.contains(reason)) {
+            message.append("TLS between the runner and the database failed, so nothing ran");
         } else if (category == ErrorCategory.CONNECTION) {
             message.append("the runner could not use the database (a login, a database name or a permission to fix)");
         } else if (error != null && error.getScript() != null) {
@@ -518,6 +531,9 @@ public final class PhaseMachine {
     }
 
     private String blockedMessage(SchemaMigration sm, String jobName, RunnerState.Blocked blocked) {
+        if (blocked.volume() != null) {
+            return "runner pod of Job " + jobName + " cannot start: " + blocked.message();
+        }
         if (blocked.reason() == Reason.SecretKeyNotFound) {
             var ref = sm.getSpec().getDatabase().getCredentialsSecretRef();
             return "runner pod of Job " + jobName + " cannot start: " + blocked.message() + ". Add the key to the Secret, or name"

@@ -6,6 +6,7 @@ import dev.lockstep.api.v1alpha1.SchemaMigration;
 import dev.lockstep.api.v1alpha1.SchemaMigrationSpec;
 import dev.lockstep.api.v1alpha1.SecretKeysReference;
 import dev.lockstep.api.v1alpha1.SourceSpec;
+import dev.lockstep.api.v1alpha1.TlsSpec;
 import dev.lockstep.operator.OperatorSettings;
 import dev.lockstep.operator.telemetry.RunSpans;
 import io.fabric8.kubernetes.api.model.Container;
@@ -42,6 +43,11 @@ public final class RunnerJobFactory {
     public static final String RUNNER_CONTAINER = "runner";
     public static final String COPY_CONTAINER = "copy-migrations";
     public static final String MIGRATIONS_DIR = "/lockstep/migrations";
+    public static final String TLS_CA_DIR = "/lockstep/tls/ca";
+    public static final String TLS_CLIENT_DIR = "/lockstep/tls/client";
+    static final String CA_FILE = "ca.crt";
+    static final String CERT_FILE = "tls.crt";
+    static final String KEY_FILE = "tls.key";
 
     private final OperatorSettings settings;
     private final Map<String, String> telemetryEnv;
@@ -88,6 +94,7 @@ public final class RunnerJobFactory {
                     .build());
         }
         volumes.add(new VolumeBuilder().withName("tmp").withNewEmptyDir().endEmptyDir().build());
+        List<VolumeMount> tlsMounts = tlsVolumes(spec.getDatabase().getTls(), volumes);
 
         Container runnerContainer = new ContainerBuilder()
                 .withName(RUNNER_CONTAINER)
@@ -96,6 +103,7 @@ public final class RunnerJobFactory {
                 .withArgs(args(spec, runner, step))
                 .withEnv(env(sm, jobName, step))
                 .withVolumeMounts(mount("migrations", MIGRATIONS_DIR, true), mount("tmp", "/tmp", false))
+                .addAllToVolumeMounts(tlsMounts)
                 .withSecurityContext(restrictedContainer())
                 .withResources(runner.getResources() != null ? runner.getResources() : defaultResources())
                 .withTerminationMessagePath("/dev/termination-log")
@@ -181,6 +189,16 @@ public final class RunnerJobFactory {
                 }
             }
         }
+        TlsSpec tls = spec.getDatabase().getTls();
+        if (tls != null) {
+            args.addAll(List.of("--ssl-mode", tls.modeOrDefault()));
+            if (tls.getCa() != null) {
+                args.addAll(List.of("--ssl-root-cert", TLS_CA_DIR + "/" + CA_FILE));
+            }
+            if (tls.getClientCertificate() != null) {
+                args.addAll(List.of("--ssl-cert", TLS_CLIENT_DIR + "/" + CERT_FILE, "--ssl-key", TLS_CLIENT_DIR + "/" + KEY_FILE));
+            }
+        }
         if (spec.downAllowed() && step != RunStep.Check) {
             args.add("--allow-down");
         }
@@ -231,6 +249,41 @@ public final class RunnerJobFactory {
                 .withNewSeccompProfile().withType(defaults.seccompType()).withLocalhostProfile(defaults.localhostProfile())
                 .endSeccompProfile()
                 .build();
+    }
+
+    /**
+     * The CA (from a ConfigMap or a Secret) and the client certificate (from a Secret), each key mounted read-only under a
+     * fixed name. Mode 0444: the files belong to root and the runner runs as another user; the pod holds nothing else
+     * that reads them, and the runner copies the key, converted, to a file of its own with mode 0600.
+     */
+    private static List<VolumeMount> tlsVolumes(TlsSpec tls, List<Volume> volumes) {
+        List<VolumeMount> mounts = new ArrayList<>();
+        if (tls == null) {
+            return mounts;
+        }
+        if (tls.getCa() != null) {
+            var ca = tls.getCa();
+            VolumeBuilder volume = new VolumeBuilder().withName("tls-ca");
+            if (ca.getConfigMapKeyRef() != null) {
+                volume.withNewConfigMap().withName(ca.getConfigMapKeyRef().getName()).withDefaultMode(0444)
+                        .addNewItem().withKey(ca.getConfigMapKeyRef().getKey()).withPath(CA_FILE).endItem().endConfigMap();
+            } else {
+                volume.withNewSecret().withSecretName(ca.getSecretKeyRef().getName()).withDefaultMode(0444)
+                        .addNewItem().withKey(ca.getSecretKeyRef().getKey()).withPath(CA_FILE).endItem().endSecret();
+            }
+            volumes.add(volume.build());
+            mounts.add(mount("tls-ca", TLS_CA_DIR, true));
+        }
+        if (tls.getClientCertificate() != null) {
+            var client = tls.getClientCertificate();
+            volumes.add(new VolumeBuilder().withName("tls-client")
+                    .withNewSecret().withSecretName(client.getSecretName()).withDefaultMode(0444)
+                        .addNewItem().withKey(client.certificateKeyOrDefault()).withPath(CERT_FILE).endItem()
+                        .addNewItem().withKey(client.keyKeyOrDefault()).withPath(KEY_FILE).endItem()
+                    .endSecret().build());
+            mounts.add(mount("tls-client", TLS_CLIENT_DIR, true));
+        }
+        return mounts;
     }
 
     private static EnvVar secretEnv(String name, String secret, String key) {

@@ -8,6 +8,7 @@ import io.fabric8.kubernetes.api.model.Service;
 import io.fabric8.kubernetes.api.model.batch.v1.Job;
 import java.time.Instant;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 
@@ -19,11 +20,13 @@ import java.util.Set;
  *
  * @param claim   a stall the database claims call for (another SchemaMigration owns the schema, a scratch database in use)
  * @param runnerAccount the ServiceAccount runner pods run as, when one is named; empty for the namespace's default
+ * @param mountFailures the newest FailedMount Event's message of each runner pod waiting in ContainerCreating, by pod
+ *                      name: a volume the kubelet cannot mount shows nowhere else
  * @param service the Service of spec.rollout.blueGreen, when that is set and the Service exists
  */
 public record Observation(SchemaMigration resource, Optional<SpecProblem> problem, Optional<Claim> claim,
                    Optional<ConfigMap> configMap, Optional<RunnerAccount> runnerAccount, List<Job> jobs, Set<Pod> runnerPods,
-                   Set<Pod> gatedPods, Optional<Service> service, Instant now) {
+                   Map<String, String> mountFailures, Set<Pod> gatedPods, Optional<Service> service, Instant now) {
 
     /**
      * The ServiceAccount runner pods run as and whether it exists: a Job whose ServiceAccount is missing gets no pod at
@@ -39,6 +42,7 @@ public record Observation(SchemaMigration resource, Optional<SpecProblem> proble
     public Observation {
         jobs = List.copyOf(jobs);
         runnerPods = Set.copyOf(runnerPods);
+        mountFailures = Map.copyOf(mountFailures);
         gatedPods = Set.copyOf(gatedPods);
     }
 

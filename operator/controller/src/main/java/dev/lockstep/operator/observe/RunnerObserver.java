@@ -11,8 +11,11 @@ import io.fabric8.kubernetes.api.model.batch.v1.JobCondition;
 import java.util.Collection;
 import java.util.Comparator;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 import java.util.stream.Stream;
 
 /** Reads a runner Job and its pods into a {@link RunnerState}. Pure: no API calls. */
@@ -22,6 +25,11 @@ public final class RunnerObserver {
     private RunnerObserver() {}
 
     public static RunnerState observe(Job job, Collection<Pod> allPods) {
+        return observe(job, allPods, Map.of());
+    }
+
+    /** @param mountFailures the FailedMount message of each pod waiting to start, by name (see {@link Observation}) */
+    public static RunnerState observe(Job job, Collection<Pod> allPods, Map<String, String> mountFailures) {
         List<Pod> pods = podsOf(job, allPods);
         Optional<Pod> newest = pods.stream().max(Comparator.comparing(p -> p.getMetadata().getCreationTimestamp() == null
                 ? "" : p.getMetadata().getCreationTimestamp()));
@@ -61,7 +69,7 @@ public final class RunnerObserver {
             return new RunnerState.Starting("waiting for the Job controller to create the runner pod");
         }
         Pod pod = newest.get();
-        Optional<RunnerState> blocked = blocked(pod);
+        Optional<RunnerState> blocked = blocked(pod).or(() -> unmountable(job, pod, mountFailures));
         if (blocked.isPresent()) {
             return blocked.get();
         }
@@ -71,6 +79,57 @@ public final class RunnerObserver {
         }
         String phase = pod.getStatus() == null ? null : pod.getStatus().getPhase();
         return new RunnerState.Starting("runner pod " + pod.getMetadata().getName() + " is " + (phase == null ? "Pending" : phase));
+    }
+
+    /**
+     * A volume the kubelet cannot mount: its FailedMount Event, in the kubelet's words ("MountVolume.SetUp failed for
+     * volume "tls-ca" : configmap "orders-db-ca" not found"), told as the field that names the object.
+     */
+    static Optional<RunnerState> unmountable(Job job, Pod pod, Map<String, String> mountFailures) {
+        String event = mountFailures.get(pod.getMetadata().getName());
+        if (event == null || !waitingToStart(pod)) {
+            return Optional.empty();
+        }
+        Matcher m = MOUNT_FAILURE.matcher(event);
+        if (!m.find()) {
+            return Optional.of(new RunnerState.Starting("runner pod " + pod.getMetadata().getName() + " waits for a volume: " + event));
+        }
+        String volume = m.group(1);
+        String cause = m.group(2);
+        String field = switch (volume) {
+            case "tls-ca" -> "spec.database.tls.ca";
+            case "tls-client" -> "spec.database.tls.clientCertificate";
+            case "migrations" -> "spec.source.configMapRef";
+            default -> "volume " + volume;
+        };
+        String namespace = pod.getMetadata().getNamespace();
+        Matcher missing = MISSING_OBJECT.matcher(cause);
+        if (missing.matches()) {
+            boolean secret = missing.group(1).equals("secret");
+            return Optional.of(new RunnerState.Blocked(secret ? Reason.SecretNotFound : Reason.ConfigMapNotFound,
+                    (secret ? "Secret " : "ConfigMap ") + missing.group(2) + " (" + field + ") does not exist in namespace "
+                            + namespace + ": create it; the run starts by itself once it exists (the kubelet: " + event + ")", field));
+        }
+        Matcher key = MISSING_KEY.matcher(cause);
+        if (key.find()) {
+            boolean secret = key.group(1).equals("secret");
+            return Optional.of(new RunnerState.Blocked(secret ? Reason.SecretKeyNotFound : Reason.ConfigMapKeyNotFound,
+                    "the " + (secret ? "Secret" : "ConfigMap") + " of " + field + " has no key " + key.group(2) + ": add it, or"
+                            + " name the key it has in " + field + "; the run starts by itself once it is there (the kubelet: "
+                            + event + ")", field));
+        }
+        return Optional.of(new RunnerState.Blocked(Reason.RunnerFailed, "the kubelet cannot mount " + field + ": " + event, field));
+    }
+
+    private static final Pattern MOUNT_FAILURE = Pattern.compile("MountVolume\\.SetUp failed for volume \"([^\"]+)\" : (.*)$");
+    private static final Pattern MISSING_OBJECT = Pattern.compile("(secret|configmap) \"([^\"]+)\" not found");
+    private static final Pattern MISSING_KEY = Pattern.compile("non-existent (secret|config) key: (\\S+)");
+
+    /** Pending, its runner container neither running nor ended: what a pod whose volumes cannot be mounted looks like. */
+    public static boolean waitingToStart(Pod pod) {
+        String phase = pod.getStatus() == null ? null : pod.getStatus().getPhase();
+        return (phase == null || "Pending".equals(phase)) && statuses(pod, false)
+                .noneMatch(s -> s.getState() != null && (s.getState().getRunning() != null || s.getState().getTerminated() != null));
     }
 
     private static Optional<RunnerState> blocked(Pod pod) {

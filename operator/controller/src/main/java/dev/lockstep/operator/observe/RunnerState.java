@@ -8,8 +8,17 @@ public sealed interface RunnerState {
     /** Created, pod not yet running (scheduling, pulling, starting). */
     record Starting(String detail) implements RunnerState {}
 
-    /** The pod cannot start until someone fixes something outside the spec: a missing Secret, an unpullable image. */
-    record Blocked(Reason reason, String message) implements RunnerState {}
+    /**
+     * The pod cannot start until someone fixes something outside the spec: a missing Secret, an unpullable image.
+     *
+     * @param volume the field of the volume that cannot be mounted (e.g. spec.database.tls.ca), whose message says
+     *               all; null when the container's own status tells (its env, its image)
+     */
+    record Blocked(Reason reason, String message, String volume) implements RunnerState {
+        public Blocked(Reason reason, String message) {
+            this(reason, message, null);
+        }
+    }
 
     /** The runner container is running. */
     record Running() implements RunnerState {}

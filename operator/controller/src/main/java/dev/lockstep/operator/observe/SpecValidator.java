@@ -6,9 +6,12 @@ import dev.lockstep.api.v1alpha1.RunnerSpec;
 import dev.lockstep.api.v1alpha1.SchemaMigrationSpec;
 import dev.lockstep.api.v1alpha1.SecretKeysReference;
 import dev.lockstep.api.v1alpha1.SourceSpec;
+import dev.lockstep.api.v1alpha1.TlsSpec;
 import dev.lockstep.common.Durations;
 import dev.lockstep.operator.Revisions;
+import java.util.List;
 import java.util.Optional;
+import java.util.Set;
 import java.util.regex.Pattern;
 
 /**
@@ -20,6 +23,9 @@ public final class SpecValidator {
     private static final Pattern SCHEMA = Pattern.compile("[a-z_][a-z0-9_$]{0,62}");
     private static final Pattern DNS_NAME = Pattern.compile("[a-z0-9]([-a-z0-9.]{0,251}[a-z0-9])?");
     private static final Pattern ABSOLUTE_PATH = Pattern.compile("/[^\\s'\"]*");
+    private static final Pattern KEY = Pattern.compile("[-._a-zA-Z0-9]{1,253}");
+    private static final Pattern SSL_PARAMETER = Pattern.compile("[?&](ssl[a-zA-Z_]*)(=|&|$)");
+    private static final Pattern SSL_FILE_PARAMETER = Pattern.compile("[?&](sslrootcert|sslcert|sslkey)(=|&|$)");
 
     private SpecValidator() {}
 
@@ -79,11 +85,75 @@ public final class SpecValidator {
         if (connection.isPresent()) {
             return connection;
         }
+        Optional<SpecProblem> tls = validate(db.getTls(), db.getUrl());
+        if (tls.isPresent()) {
+            return tls;
+        }
         if (db.getSchemas() != null) {
             for (int i = 0; i < db.getSchemas().size(); i++) {
                 String schema = db.getSchemas().get(i);
                 if (schema == null || !SCHEMA.matcher(schema).matches()) {
                     return problem("spec.database.schemas[" + i + "]", "'" + schema + "' is not a plain lower-case PostgreSQL identifier");
+                }
+            }
+        }
+        return Optional.empty();
+    }
+
+    /**
+     * spec.database.tls, and the URL beside it: no path to a TLS file in the URL ever (it would point into the runner's
+     * file system), and no ssl* parameter at all when tls is set (one place says how TLS is done).
+     */
+    private static Optional<SpecProblem> validate(TlsSpec tls, String url) {
+        java.util.regex.Matcher file = SSL_FILE_PARAMETER.matcher(url);
+        if (file.find()) {
+            return problem("spec.database.url", "carries " + file.group(1) + ", a path in the runner's file system: give the CA"
+                    + " and client certificate in spec.database.tls (ca, clientCertificate), which mounts them");
+        }
+        if (tls == null) {
+            return Optional.empty();
+        }
+        java.util.regex.Matcher ssl = SSL_PARAMETER.matcher(url);
+        if (ssl.find()) {
+            return problem("spec.database.url", "carries " + ssl.group(1) + " while spec.database.tls is set: remove it from the"
+                    + " URL (spec.database.tls.mode says how TLS is done)");
+        }
+        String mode = tls.modeOrDefault();
+        if (!Set.of("disable", "require", "verify-ca", TlsSpec.VERIFY_FULL).contains(mode)) {
+            return problem("spec.database.tls.mode", "'" + mode + "' is not one of verify-full, verify-ca, require, disable");
+        }
+        if (mode.equals(TlsSpec.DISABLE)) {
+            return tls.getCa() != null || tls.getClientCertificate() != null
+                    ? problem("spec.database.tls", "mode disable with ca or clientCertificate: remove them, or choose verify-full")
+                    : Optional.empty();
+        }
+        if (tls.getCa() == null) {
+            return mode.startsWith("verify")
+                    ? problem("spec.database.tls.ca", "is required by mode " + mode + ": name the ConfigMap (configMapKeyRef) or"
+                            + " Secret (secretKeyRef) key holding the CA that issued the server's certificate")
+                    : Optional.empty();
+        }
+        TlsSpec.KeyReference ca = tls.getCa();
+        if ((ca.getConfigMapKeyRef() == null) == (ca.getSecretKeyRef() == null)) {
+            return problem("spec.database.tls.ca", "set exactly one of configMapKeyRef and secretKeyRef");
+        }
+        String where = ca.getConfigMapKeyRef() != null ? "spec.database.tls.ca.configMapKeyRef" : "spec.database.tls.ca.secretKeyRef";
+        TlsSpec.NamedKey ref = ca.getConfigMapKeyRef() != null ? ca.getConfigMapKeyRef() : ca.getSecretKeyRef();
+        if (isBlank(ref.getName()) || !DNS_NAME.matcher(ref.getName()).matches()) {
+            return problem(where + ".name", "'" + ref.getName() + "' is not a valid name");
+        }
+        if (isBlank(ref.getKey()) || !KEY.matcher(ref.getKey()).matches()) {
+            return problem(where + ".key", "'" + ref.getKey() + "' is not a valid key (letters, digits, '-', '_', '.')");
+        }
+        var client = tls.getClientCertificate();
+        if (client != null) {
+            if (isBlank(client.getSecretName()) || !DNS_NAME.matcher(client.getSecretName()).matches()) {
+                return problem("spec.database.tls.clientCertificate.secretName", "is required: name the Secret (a"
+                        + " kubernetes.io/tls Secret, with tls.crt and tls.key)");
+            }
+            for (String key : List.of(client.certificateKeyOrDefault(), client.keyKeyOrDefault())) {
+                if (!KEY.matcher(key).matches()) {
+                    return problem("spec.database.tls.clientCertificate", "'" + key + "' is not a valid key");
                 }
             }
         }

@@ -87,6 +87,7 @@ class PhaseMachineTest {
         Optional<Observation.RunnerAccount> runnerAccount = Optional.empty();
         List<Job> jobs = new ArrayList<>();
         Set<Pod> runnerPods = new HashSet<>();
+        Map<String, String> mountFailures = new LinkedHashMap<>();
         Set<Pod> gatedPods = new HashSet<>();
         Optional<Service> service = Optional.empty();
         Instant now = NOW;
@@ -114,7 +115,7 @@ class PhaseMachineTest {
             Optional<ConfigMap> cm = configMap ? Optional.of(new ConfigMapBuilder().withNewMetadata().withName(Fixtures.CONFIG_MAP)
                     .withNamespace("shop").endMetadata().withData(scripts).build()) : Optional.empty();
             return new Observation(JSON.clone(sm), SpecValidator.validate(sm.getSpec()), claim, cm, runnerAccount, jobs,
-                    runnerPods, gatedPods, service, now);
+                    runnerPods, mountFailures, gatedPods, service, now);
         }
 
         Decision decide() {
@@ -308,6 +309,18 @@ class PhaseMachineTest {
                 row("the runner's Secret lacks a key", () -> { World w = fresh().stepped(1); return w.jobIs(null, null, "Pending",
                                 waiting("CreateContainerConfigError", "couldn't find key password in Secret shop/orders-db")); },
                         Phase.Pending, "Stalled", Reason.SecretKeyNotFound, "", "SecretKeyNotFound"),
+                row("the TLS client Secret cannot be mounted", () -> { World w = fresh().stepped(1);
+                            w.jobIs(null, null, "Pending", waiting("ContainerCreating", null));
+                            w.mountFailures.put(w.currentJob() + "-x7k2p", "MountVolume.SetUp failed for volume \"tls-client\" :"
+                                    + " secret \"orders-client\" not found");
+                            return w; },
+                        Phase.Pending, "Stalled", Reason.SecretNotFound, "", "SecretNotFound"),
+                row("the TLS CA ConfigMap lacks its key", () -> { World w = fresh().stepped(1);
+                            w.jobIs(null, null, "Pending", waiting("ContainerCreating", null));
+                            w.mountFailures.put(w.currentJob() + "-x7k2p", "MountVolume.SetUp failed for volume \"tls-ca\" :"
+                                    + " configmap references non-existent config key: ca.crt");
+                            return w; },
+                        Phase.Pending, "Stalled", Reason.ConfigMapKeyNotFound, "", "ConfigMapKeyNotFound"),
                 row("the runner image cannot be pulled", () -> { World w = fresh().stepped(1); return w.jobIs(null, null, "Pending",
                                 waiting("ImagePullBackOff", "Back-off pulling image")); },
                         Phase.Pending, "Stalled", Reason.ImagePullFailed, "", "ImagePullFailed"),
@@ -334,6 +347,16 @@ class PhaseMachineTest {
                         Phase.Failed, "Stalled", Reason.MigrationFailed, "", "MigrationFailed"),
                 row("the runner could not log in", () -> fresh().stepped(1).failed(failure("CONNECTION", false)),
                         Phase.Failed, "Stalled", Reason.MigrationFailed, "", "MigrationFailed"),
+                row("the server's certificate is not the CA's", () -> fresh().stepped(1).failed(failure("TLS_UNTRUSTED", false)),
+                        Phase.Failed, "Stalled", Reason.DatabaseCertificateUntrusted, "", "DatabaseCertificateUntrusted"),
+                row("the server's certificate names another host", () -> fresh().stepped(1).failed(failure("TLS_HOSTNAME", false)),
+                        Phase.Failed, "Stalled", Reason.DatabaseHostnameMismatch, "", "DatabaseHostnameMismatch"),
+                row("the server wants a client certificate", () -> fresh().stepped(1).failed(failure("TLS_CLIENT_CERTIFICATE", false)),
+                        Phase.Failed, "Stalled", Reason.DatabaseClientCertificateRejected, "", "DatabaseClientCertificateRejected"),
+                row("the server takes TLS only", () -> fresh().stepped(1).failed(failure("TLS_REQUIRED", false)),
+                        Phase.Failed, "Stalled", Reason.DatabaseTlsRequired, "", "DatabaseTlsRequired"),
+                row("another TLS failure", () -> fresh().stepped(1).failed(failure("TLS", false)),
+                        Phase.Failed, "Stalled", Reason.DatabaseTlsFailed, "", "DatabaseTlsFailed"),
                 row("the runner found drift", () -> fresh().stepped(1).failed(failure("DRIFT", false)),
                         Phase.Failed, "Stalled", Reason.DriftDetected, "", "DriftDetected"),
                 row("the dry run found a destructive change", () -> fresh().stepped(1).failed(failure("DESTRUCTIVE", false)),

@@ -200,4 +200,39 @@ class RunnerJobFactoryTest {
                 .hasMessageContaining("--runner-run-as-user nobody: give a numeric id (e.g. 65532) or auto");
         assertThat(new RunnerPodDefaults("", null, null, null, " ").serviceAccountName()).isNull();
     }
+
+    @Test
+    void tlsFilesAreMountedReadOnlyAndNamedToTheRunnerWhichAloneReadsThem() {
+        SchemaMigration sm = migration();
+        var tls = new dev.lockstep.api.v1alpha1.TlsSpec();
+        tls.setCa(new dev.lockstep.api.v1alpha1.TlsSpec.KeyReference());
+        tls.getCa().setSecretKeyRef(new dev.lockstep.api.v1alpha1.TlsSpec.NamedKey("orders-db-tls", "ca.crt"));
+        tls.setClientCertificate(new dev.lockstep.api.v1alpha1.TlsSpec.ClientCertificateSpec());
+        tls.getClientCertificate().setSecretName("orders-client");
+        sm.getSpec().getDatabase().setTls(tls);
+
+        PodSpec pod = factory.create(sm, "orders-latest-abc", "abc").getSpec().getTemplate().getSpec();
+        Container runner = pod.getContainers().get(0);
+        assertThat(runner.getArgs()).containsSubsequence("--ssl-mode", "verify-full", "--ssl-root-cert", "/lockstep/tls/ca/ca.crt",
+                "--ssl-cert", "/lockstep/tls/client/tls.crt", "--ssl-key", "/lockstep/tls/client/tls.key");
+        assertThat(pod.getVolumes()).filteredOn(v -> v.getName().equals("tls-ca")).singleElement().satisfies(v -> {
+            assertThat(v.getSecret().getSecretName()).isEqualTo("orders-db-tls");
+            assertThat(v.getSecret().getItems()).singleElement().satisfies(i -> {
+                assertThat(i.getKey()).isEqualTo("ca.crt");
+                assertThat(i.getPath()).isEqualTo("ca.crt");
+            });
+        });
+        assertThat(pod.getVolumes()).filteredOn(v -> v.getName().equals("tls-client")).singleElement().satisfies(v ->
+                assertThat(v.getSecret().getItems()).extracting(i -> i.getKey() + ">" + i.getPath())
+                        .containsExactly("tls.crt>tls.crt", "tls.key>tls.key"));
+        assertThat(runner.getVolumeMounts()).filteredOn(m -> m.getMountPath().startsWith("/lockstep/tls/"))
+                .hasSize(2).allSatisfy(m -> assertThat(m.getReadOnly()).isTrue());
+        assertThat(runner.getEnv()).as("no key material in the environment")
+                .noneMatch(e -> e.getName().contains("SSL") || e.getName().contains("TLS"));
+        assertThat(pod.getInitContainers()).isEmpty();
+
+        SchemaMigration plain = migration();
+        assertThat(factory.create(plain, "orders-latest-abc", "abc").getSpec().getTemplate().getSpec().getContainers().get(0)
+                .getArgs()).noneMatch(a -> a.startsWith("--ssl"));
+    }
 }

@@ -110,4 +110,30 @@ class RunnerObserverTest {
 
         assertThat(state).isInstanceOfSatisfying(RunnerState.Failed.class, f -> assertThat(f.podReason()).isEqualTo("DeadlineExceeded"));
     }
+
+    /** The kubelet's own FailedMount messages (pkg/volume/secret and configmap, 1.20), told as the field behind the volume. */
+    @org.junit.jupiter.params.ParameterizedTest(name = "{0}")
+    @org.junit.jupiter.params.provider.CsvSource(delimiter = '|', value = {
+        "MountVolume.SetUp failed for volume \"tls-client\" : secret \"orders-client\" not found|SecretNotFound|Secret orders-client (spec.database.tls.clientCertificate) does not exist",
+        "MountVolume.SetUp failed for volume \"tls-ca\" : configmap \"orders-db-ca\" not found|ConfigMapNotFound|ConfigMap orders-db-ca (spec.database.tls.ca) does not exist",
+        "MountVolume.SetUp failed for volume \"tls-client\" : references non-existent secret key: tls.key|SecretKeyNotFound|the Secret of spec.database.tls.clientCertificate has no key tls.key",
+        "MountVolume.SetUp failed for volume \"tls-ca\" : configmap references non-existent config key: ca.crt|ConfigMapKeyNotFound|the ConfigMap of spec.database.tls.ca has no key ca.crt",
+        "MountVolume.SetUp failed for volume \"tls-ca\" : timed out waiting for the condition|RunnerFailed|the kubelet cannot mount spec.database.tls.ca",
+    })
+    void aVolumeTheKubeletCannotMountIsNamedByItsField(String event, String reason, String message) {
+        RunnerState state = RunnerObserver.observe(job(null, null), List.of(pod("Pending", waiting("ContainerCreating", null))),
+                java.util.Map.of("orders-3-abc-x7k2p", event));
+        assertThat(state).isInstanceOfSatisfying(RunnerState.Blocked.class, b -> {
+            assertThat(b.reason().name()).isEqualTo(reason);
+            assertThat(b.message()).contains(message).contains(event);
+            assertThat(b.volume()).startsWith("spec.database.tls.");
+        });
+    }
+
+    @Test
+    void aMountFailureOfAPodThatStartedSinceIsNoLongerAnObstacle() {
+        RunnerState state = RunnerObserver.observe(job(null, null), List.of(pod("Running", running())),
+                java.util.Map.of("orders-3-abc-x7k2p", "MountVolume.SetUp failed for volume \"tls-ca\" : configmap \"x\" not found"));
+        assertThat(state).isInstanceOf(RunnerState.Running.class);
+    }
 }

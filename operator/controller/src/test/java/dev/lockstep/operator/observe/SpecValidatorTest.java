@@ -8,6 +8,7 @@ import dev.lockstep.api.v1alpha1.PolicySpec;
 import dev.lockstep.api.v1alpha1.RunnerSpec;
 import dev.lockstep.api.v1alpha1.SchemaMigration;
 import dev.lockstep.api.v1alpha1.SecretKeysReference;
+import dev.lockstep.api.v1alpha1.TlsSpec;
 import dev.lockstep.operator.Fixtures;
 import java.util.List;
 import java.util.function.Consumer;
@@ -25,6 +26,30 @@ class SpecValidatorTest {
         assertThat(SpecValidator.validate(Fixtures.migration("ns", "orders", "latest").getSpec())).isEmpty();
     }
 
+    static TlsSpec tls(String mode, String caConfigMap, String clientSecret) {
+        TlsSpec tls = new TlsSpec();
+        tls.setMode(mode);
+        if (caConfigMap != null) {
+            tls.setCa(new TlsSpec.KeyReference());
+            tls.getCa().setConfigMapKeyRef(new TlsSpec.NamedKey(caConfigMap, "ca.crt"));
+        }
+        if (clientSecret != null) {
+            tls.setClientCertificate(new TlsSpec.ClientCertificateSpec());
+            tls.getClientCertificate().setSecretName(clientSecret);
+        }
+        return tls;
+    }
+
+    @Test
+    void tlsSpecsThatCanWorkPass() {
+        for (TlsSpec tls : List.of(tls(null, "db-ca", null), tls("verify-ca", "db-ca", "orders-client"), tls("require", null, null),
+                tls("disable", null, null))) {
+            SchemaMigration sm = Fixtures.migration("ns", "orders", "7");
+            sm.getSpec().getDatabase().setTls(tls);
+            assertThat(SpecValidator.validate(sm.getSpec())).as("mode %s", tls.getMode()).isEmpty();
+        }
+    }
+
     static Stream<Arguments> invalidSpecs() {
         return Stream.of(
                 invalid("spec.targetRevision", "neither \"latest\" nor a version", s -> s.getSpec().setTargetRevision("v7")),
@@ -36,6 +61,26 @@ class SpecValidatorTest {
                 invalid("spec.database.url", "has parameter sslMode that the PostgreSQL driver does not know",
                         s -> s.getSpec().getDatabase().setUrl("jdbc:postgresql://db:5432/orders?sslMode=verify-full")),
                 invalid("spec.database.credentialsSecretRef.name", "is required", s -> s.getSpec().getDatabase().getCredentialsSecretRef().setName("")),
+                invalid("spec.database.url", "carries sslrootcert, a path in the runner's file system",
+                        s -> s.getSpec().getDatabase().setUrl("jdbc:postgresql://db:5432/orders?sslmode=verify-full&sslrootcert=/ca.crt")),
+                invalid("spec.database.url", "carries sslmode while spec.database.tls is set", s -> {
+                    s.getSpec().getDatabase().setUrl("jdbc:postgresql://db:5432/orders?sslmode=require");
+                    s.getSpec().getDatabase().setTls(tls(null, "db-ca", null));
+                }),
+                invalid("spec.database.tls.mode", "'verify' is not one of", s -> s.getSpec().getDatabase().setTls(tls("verify", "db-ca", null))),
+                invalid("spec.database.tls.ca", "is required by mode verify-full", s -> s.getSpec().getDatabase().setTls(tls(null, null, null))),
+                invalid("spec.database.tls.ca", "set exactly one of configMapKeyRef and secretKeyRef", s -> {
+                    var tls = tls(null, "db-ca", null);
+                    tls.getCa().setSecretKeyRef(new TlsSpec.NamedKey("db-tls", "ca.crt"));
+                    s.getSpec().getDatabase().setTls(tls);
+                }),
+                invalid("spec.database.tls.ca.configMapKeyRef.key", "is not a valid key", s -> {
+                    var tls = tls(null, "db-ca", null);
+                    tls.getCa().getConfigMapKeyRef().setKey("ca/crt");
+                    s.getSpec().getDatabase().setTls(tls);
+                }),
+                invalid("spec.database.tls", "mode disable with ca or clientCertificate", s -> s.getSpec().getDatabase().setTls(tls("disable", "db-ca", null))),
+                invalid("spec.database.tls.clientCertificate.secretName", "is required", s -> s.getSpec().getDatabase().setTls(tls(null, "db-ca", ""))),
                 invalid("spec.database.schemas[1]", "not a plain lower-case", s -> s.getSpec().getDatabase().setSchemas(List.of("public", "Orders;drop"))),
                 invalid("spec.source", "sets neither", s -> s.getSpec().getSource().setConfigMapRef(null)),
                 invalid("spec.source", "sets both", s -> s.getSpec().getSource().setImage("img:1")),

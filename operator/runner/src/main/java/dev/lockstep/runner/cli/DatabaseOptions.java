@@ -2,6 +2,7 @@ package dev.lockstep.runner.cli;
 
 import dev.lockstep.common.DurationConverter;
 import dev.lockstep.runner.MigrationSettings;
+import dev.lockstep.runner.TlsSettings;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
@@ -26,9 +27,30 @@ public class DatabaseOptions {
     @Option(names = "--username-file", description = "File holding the database user (e.g. a mounted Secret key).")
     Path usernameFile;
 
-    @Option(names = "--password-file", description = "File holding the password (e.g. a mounted Secret key). "
-            + "Otherwise the password is read from the environment variable LOCKSTEP_DB_PASSWORD.")
+    @Option(names = "--password-file", defaultValue = "${env:LOCKSTEP_DB_PASSWORD_FILE}",
+            description = "File holding the password (a mounted Secret key, a file a Vault agent writes), read again for"
+                    + " each new connection, so a rotated password takes effect from the next one. Otherwise the password"
+                    + " is read from the environment variable LOCKSTEP_DB_PASSWORD. Env: LOCKSTEP_DB_PASSWORD_FILE.")
     Path passwordFile;
+
+    @Option(names = "--ssl-mode", defaultValue = "${env:LOCKSTEP_DB_SSL_MODE}", paramLabel = "MODE",
+            description = "TLS to the database: verify-full (the server's certificate is checked against --ssl-root-cert"
+                    + " and must name the URL's host), verify-ca (the CA only), require (encrypted, not verified) or disable."
+                    + " Default with --ssl-root-cert: verify-full; without: what the URL says. Env: LOCKSTEP_DB_SSL_MODE.")
+    String sslMode;
+
+    @Option(names = "--ssl-root-cert", defaultValue = "${env:LOCKSTEP_DB_SSL_ROOT_CERT}", paramLabel = "FILE",
+            description = "The CA certificate(s), PEM, that issued the server's certificate. Env: LOCKSTEP_DB_SSL_ROOT_CERT.")
+    Path sslRootCert;
+
+    @Option(names = "--ssl-cert", defaultValue = "${env:LOCKSTEP_DB_SSL_CERT}", paramLabel = "FILE",
+            description = "A client certificate, PEM, for servers that authenticate by certificate. Env: LOCKSTEP_DB_SSL_CERT.")
+    Path sslCert;
+
+    @Option(names = "--ssl-key", defaultValue = "${env:LOCKSTEP_DB_SSL_KEY}", paramLabel = "FILE",
+            description = "Its private key, unencrypted: PEM (PKCS #8, PKCS #1 RSA or SEC1 EC, converted to the PKCS #8 the"
+                    + " driver reads) or PKCS #8 DER. Env: LOCKSTEP_DB_SSL_KEY.")
+    Path sslKey;
 
     @Option(names = "--schemas", split = ",", defaultValue = "public",
             description = "Comma-separated schemas to manage; the first holds the history table. Default: ${DEFAULT-VALUE}.")
@@ -96,10 +118,23 @@ public class DatabaseOptions {
                         fromFileOr(dryRunPasswordFile, System.getenv("LOCKSTEP_DRY_RUN_PASSWORD")));
         return MigrationSettings.connect(url, fromFileOr(usernameFile, username),
                         fromFileOr(passwordFile, System.getenv("LOCKSTEP_DB_PASSWORD")))
+                .passwordFile(passwordFile).tls(tls())
                 .schemas(schemas).location(location).target(target).baseline(baselineVersion).lockTimeout(lockTimeout)
                 .statementTimeout(statementTimeout).holdContract(holdContract).allowDown(allowDown)
                 .planPolicy(new MigrationSettings.PlanPolicy(destructive, requireApproval, approvedPlanDigest, scratch))
                 .build();
+    }
+
+    /** The TLS settings the flags give; null when none is set (the URL's sslmode then applies). */
+    TlsSettings tls() {
+        boolean files = sslRootCert != null || sslCert != null || sslKey != null;
+        if ((sslMode == null || sslMode.isBlank()) && !files) {
+            return null;
+        }
+        TlsSettings.Mode mode = sslMode == null || sslMode.isBlank()
+                ? (sslRootCert != null ? TlsSettings.Mode.VERIFY_FULL : TlsSettings.Mode.REQUIRE)
+                : TlsSettings.Mode.of(sslMode);
+        return new TlsSettings(mode, sslRootCert, sslCert, sslKey);
     }
 
     /** block, warn or off, in any case; anything else is a usage error (exit 2) that names the choices. */

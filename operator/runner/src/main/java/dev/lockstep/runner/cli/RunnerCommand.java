@@ -32,7 +32,12 @@ abstract class RunnerCommand implements Callable<Integer> {
 
     @Override
     public Integer call() {
-        MigrationSettings settings = database.toSettings();
+        MigrationSettings settings;
+        try {
+            settings = database.toSettings();
+        } catch (MigrationSettings.InvalidSettingsException e) {
+            throw new picocli.CommandLine.ParameterException(spec.commandLine(), e.getMessage());
+        }
         RunnerTracing.configure(System.getenv());
         Span span = RunnerTracing.tracer().spanBuilder("lockstep " + spec.name()).setParent(RunnerTracing.parent())
                 .setAttribute("db.system.name", "postgresql")
