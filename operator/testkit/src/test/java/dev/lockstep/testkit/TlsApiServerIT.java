@@ -18,8 +18,8 @@ import org.junit.jupiter.api.extension.ExtendWith;
 
 /**
  * spec.database.tls through the operator, on the real control plane, against a PostgreSQL that refuses plain
- * connections (test-infra/tls-postgres.sh): verify-full with the CA from a ConfigMap, a password rotated in its Secret
- * between two runs, a client certificate from a kubernetes.io/tls Secret (its key as PKCS #1 PEM, as cert-manager
+ * connections (test-infra/tls-postgres.sh): verify-full with the CA from a ConfigMap, the login mounted as files and its
+ * password rotated in the Secret between two runs, a client certificate from a kubernetes.io/tls Secret (its key as PKCS #1 PEM, as cert-manager
  * writes it) that arrives after the SchemaMigration, and each failure with its own reason, nothing applied.
  */
 @ExtendWith(ControlPlaneExtension.class)
@@ -62,12 +62,16 @@ class TlsApiServerIT {
         login(cluster, "db-login", db.owner(), "first-secret");
         cluster.startOperator();
 
-        cluster.apply(migration("orders", "5", server.url("localhost", db.name()), "db-login", tls("db-ca", null)));
+        SchemaMigration orders = migration("orders", "5", server.url("localhost", db.name()), "db-login", tls("db-ca", null));
+        orders.getSpec().getDatabase().getCredentialsSecretRef().setDelivery("Files"); // read at each connection
+        cluster.apply(orders);
         cluster.awaitCondition("orders", "Ready", "True", "MigrationSucceeded", RUN);
-        var pod = cluster.client().pods().inNamespace(cluster.namespace()).withLabel("lockstep.dev/schema-migration", "orders")
-                .list().getItems().get(0);
-        assertThat(pod.getSpec().getContainers().get(0).getArgs()).containsSubsequence("--ssl-mode", "verify-full",
-                "--ssl-root-cert", "/lockstep/tls/ca/ca.crt");
+        var pod = cluster.client().pods().inNamespace(cluster.namespace())
+                .withLabel(dev.lockstep.operator.jobs.RunnerJobs.LABEL_SCHEMA_MIGRATION, "orders").list().getItems().get(0);
+        var runner = pod.getSpec().getContainers().get(0);
+        assertThat(runner.getArgs()).containsSubsequence("--password-file", "/lockstep/credentials/password", "--ssl-mode",
+                "verify-full", "--ssl-root-cert", "/lockstep/tls/ca/ca.crt");
+        assertThat(runner.getEnv()).noneMatch(e -> e.getName().startsWith("LOCKSTEP_DB_PASSWORD"));
 
         // Rotation: the server takes the new password, the Secret follows, and the next run (a new Job) logs in with it.
         server.setPassword(db.owner(), "second-secret");

@@ -20,6 +20,18 @@ public class SecretKeysReference {
     @JsonPropertyDescription("Key of the password in the Secret. Defaults to \"password\".")
     private String passwordKey;
 
+    @io.fabric8.generator.annotation.Pattern("^(Env|Files)$")
+    @JsonPropertyDescription("How runner pods get the login: Env (the default), as environment variables from the Secret; or"
+            + " Files, the Secret mounted read-only and the password read again for each new connection, so a rotated Secret"
+            + " (which the kubelet refreshes in the volume within a minute or so) reaches connections a run opens after it.")
+    private String delivery;
+
+    public String getDelivery() { return delivery; }
+    public void setDelivery(String delivery) { this.delivery = delivery; }
+
+    /** Whether the login is mounted as files rather than given as environment variables. */
+    public boolean asFiles() { return "Files".equals(delivery); }
+
     public String getName() { return name; }
     public void setName(String name) { this.name = name; }
     public String getUsernameKey() { return usernameKey; }

@@ -43,6 +43,7 @@ public final class RunnerJobFactory {
     public static final String RUNNER_CONTAINER = "runner";
     public static final String COPY_CONTAINER = "copy-migrations";
     public static final String MIGRATIONS_DIR = "/lockstep/migrations";
+    public static final String CREDENTIALS_DIR = "/lockstep/credentials";
     public static final String TLS_CA_DIR = "/lockstep/tls/ca";
     public static final String TLS_CLIENT_DIR = "/lockstep/tls/client";
     static final String CA_FILE = "ca.crt";
@@ -95,6 +96,15 @@ public final class RunnerJobFactory {
         }
         volumes.add(new VolumeBuilder().withName("tmp").withNewEmptyDir().endEmptyDir().build());
         List<VolumeMount> tlsMounts = tlsVolumes(spec.getDatabase().getTls(), volumes);
+        SecretKeysReference login = spec.getDatabase().getCredentialsSecretRef();
+        if (login.asFiles()) {
+            volumes.add(new VolumeBuilder().withName("credentials").withNewSecret().withSecretName(login.getName())
+                    .withDefaultMode(0444)
+                    .addNewItem().withKey(login.usernameKeyOrDefault()).withPath("username").endItem()
+                    .addNewItem().withKey(login.passwordKeyOrDefault()).withPath("password").endItem()
+                    .endSecret().build());
+            tlsMounts.add(mount("credentials", CREDENTIALS_DIR, true));
+        }
 
         Container runnerContainer = new ContainerBuilder()
                 .withName(RUNNER_CONTAINER)
@@ -189,6 +199,9 @@ public final class RunnerJobFactory {
                 }
             }
         }
+        if (spec.getDatabase().getCredentialsSecretRef().asFiles()) {
+            args.addAll(List.of("--username-file", CREDENTIALS_DIR + "/username", "--password-file", CREDENTIALS_DIR + "/password"));
+        }
         TlsSpec tls = spec.getDatabase().getTls();
         if (tls != null) {
             args.addAll(List.of("--ssl-mode", tls.modeOrDefault()));
@@ -214,11 +227,13 @@ public final class RunnerJobFactory {
         SecretKeysReference secret = spec.getDatabase().getCredentialsSecretRef();
         List<EnvVar> env = new ArrayList<>(List.of(
                 new EnvVarBuilder().withName("LOCKSTEP_DB_URL").withValue(spec.getDatabase().getUrl()).build(),
-                // From the Secret by reference: the operator never reads it, and a missing Secret or key shows up
-                // in the pod's status (CreateContainerConfigError), where the operator can report it.
-                secretEnv("LOCKSTEP_DB_USERNAME", secret.getName(), secret.usernameKeyOrDefault()),
-                secretEnv("LOCKSTEP_DB_PASSWORD", secret.getName(), secret.passwordKeyOrDefault()),
                 new EnvVarBuilder().withName("JAVA_TOOL_OPTIONS").withValue("-XX:MaxRAMPercentage=75 -Djava.io.tmpdir=/tmp").build()));
+        if (!secret.asFiles()) {
+            // From the Secret by reference: the operator never reads it, and a missing Secret or key shows up
+            // in the pod's status (CreateContainerConfigError), where the operator can report it.
+            env.add(1, secretEnv("LOCKSTEP_DB_USERNAME", secret.getName(), secret.usernameKeyOrDefault()));
+            env.add(2, secretEnv("LOCKSTEP_DB_PASSWORD", secret.getName(), secret.passwordKeyOrDefault()));
+        }
         var dryRunDatabase = spec.policyOrDefault().dryRunDatabaseInUse();
         if (step == RunStep.Expand && dryRunDatabase != null) {
             // Only the Job that dry-runs gets the scratch database's credentials.

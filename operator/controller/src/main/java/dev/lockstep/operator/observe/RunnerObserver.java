@@ -100,6 +100,7 @@ public final class RunnerObserver {
             case "tls-ca" -> "spec.database.tls.ca";
             case "tls-client" -> "spec.database.tls.clientCertificate";
             case "migrations" -> "spec.source.configMapRef";
+            case "credentials" -> "spec.database.credentialsSecretRef";
             default -> "volume " + volume;
         };
         String namespace = pod.getMetadata().getNamespace();

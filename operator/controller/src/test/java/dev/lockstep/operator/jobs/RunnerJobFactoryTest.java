@@ -235,4 +235,25 @@ class RunnerJobFactoryTest {
         assertThat(factory.create(plain, "orders-latest-abc", "abc").getSpec().getTemplate().getSpec().getContainers().get(0)
                 .getArgs()).noneMatch(a -> a.startsWith("--ssl"));
     }
+
+    @Test
+    void aLoginDeliveredAsFilesIsMountedAndReadFromThereNotFromTheEnvironment() {
+        SchemaMigration sm = migration();
+        sm.getSpec().getDatabase().getCredentialsSecretRef().setDelivery("Files");
+        sm.getSpec().getDatabase().getCredentialsSecretRef().setPasswordKey("pw");
+        PodSpec pod = factory.create(sm, "orders-latest-abc", "abc").getSpec().getTemplate().getSpec();
+        Container runner = pod.getContainers().get(0);
+        assertThat(runner.getArgs()).containsSubsequence("--username-file", "/lockstep/credentials/username",
+                "--password-file", "/lockstep/credentials/password");
+        assertThat(runner.getEnv()).extracting(e -> e.getName()).doesNotContain("LOCKSTEP_DB_USERNAME", "LOCKSTEP_DB_PASSWORD");
+        assertThat(pod.getVolumes()).filteredOn(v -> v.getName().equals("credentials")).singleElement().satisfies(v -> {
+            assertThat(v.getSecret().getSecretName()).isEqualTo(Fixtures.SECRET);
+            assertThat(v.getSecret().getItems()).extracting(i -> i.getKey() + ">" + i.getPath())
+                    .containsExactly("username>username", "pw>password");
+        });
+        assertThat(runner.getVolumeMounts()).anySatisfy(m -> {
+            assertThat(m.getMountPath()).isEqualTo("/lockstep/credentials");
+            assertThat(m.getReadOnly()).isTrue();
+        });
+    }
 }

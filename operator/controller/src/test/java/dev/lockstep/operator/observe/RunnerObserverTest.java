@@ -119,6 +119,7 @@ class RunnerObserverTest {
         "MountVolume.SetUp failed for volume \"tls-client\" : references non-existent secret key: tls.key|SecretKeyNotFound|the Secret of spec.database.tls.clientCertificate has no key tls.key",
         "MountVolume.SetUp failed for volume \"tls-ca\" : configmap references non-existent config key: ca.crt|ConfigMapKeyNotFound|the ConfigMap of spec.database.tls.ca has no key ca.crt",
         "MountVolume.SetUp failed for volume \"tls-ca\" : timed out waiting for the condition|RunnerFailed|the kubelet cannot mount spec.database.tls.ca",
+        "MountVolume.SetUp failed for volume \"credentials\" : secret \"orders-db\" not found|SecretNotFound|Secret orders-db (spec.database.credentialsSecretRef) does not exist",
     })
     void aVolumeTheKubeletCannotMountIsNamedByItsField(String event, String reason, String message) {
         RunnerState state = RunnerObserver.observe(job(null, null), List.of(pod("Pending", waiting("ContainerCreating", null))),
@@ -126,7 +127,7 @@ class RunnerObserverTest {
         assertThat(state).isInstanceOfSatisfying(RunnerState.Blocked.class, b -> {
             assertThat(b.reason().name()).isEqualTo(reason);
             assertThat(b.message()).contains(message).contains(event);
-            assertThat(b.volume()).startsWith("spec.database.tls.");
+            assertThat(b.volume()).startsWith("spec.database.");
         });
     }
 
