@@ -68,6 +68,12 @@ public class OperatorCommand implements Callable<Integer> {
             description = "Seccomp profile of runner pods. Default: ${DEFAULT-VALUE}.")
     String runnerSeccompProfile;
 
+    @Option(names = "--runner-pod-template", defaultValue = "${env:LOCKSTEP_RUNNER_POD_TEMPLATE}", paramLabel = "FILE",
+            description = "YAML or JSON of the shape of spec.runner.podTemplate that every runner pod gets (tolerations, a"
+                    + " nodeSelector, pull secrets, extra env and volumes…), under each SchemaMigration's own. Checked at"
+                    + " start by the same rules. Env: LOCKSTEP_RUNNER_POD_TEMPLATE.")
+    java.nio.file.Path runnerPodTemplate;
+
     @Option(names = "--namespaces", split = ",", defaultValue = "${env:LOCKSTEP_WATCH_NAMESPACES}",
             description = "Namespaces to watch, comma-separated. Default: all. Env: LOCKSTEP_WATCH_NAMESPACES.")
     List<String> namespaces;
@@ -148,7 +154,8 @@ public class OperatorCommand implements Callable<Integer> {
         var runnerPod = new RunnerPodDefaults(runnerServiceAccount,
                 RunnerPodDefaults.id("--runner-run-as-user", runnerRunAsUser, "auto"),
                 RunnerPodDefaults.id("--runner-run-as-group", runnerRunAsGroup, "auto"),
-                RunnerPodDefaults.id("--runner-fs-group", runnerFsGroup, "none"), runnerSeccompProfile);
+                RunnerPodDefaults.id("--runner-fs-group", runnerFsGroup, "none"), runnerSeccompProfile,
+                RunnerPodDefaults.template(runnerPodTemplate));
         return new OperatorSettings(runnerImage, runnerImagePullPolicy,
                 new DatabaseRetry(databaseRetryDelay, databaseRetryMaxDelay, databaseRetries), runnerPodAnnotations, runnerPod);
     }

@@ -80,7 +80,26 @@ class ChartTest {
      * the one the local kubelet runs, not the chart's.
      */
     static OperatorSettings settingsOf(Deployment deployment) {
-        List<String> args = deployment.getSpec().getTemplate().getSpec().getContainers().get(0).getArgs();
+        return settingsOf(deployment, List.of());
+    }
+
+    /** As above, with the render's runner pod template ConfigMap standing in for the file the operator pod mounts. */
+    static OperatorSettings settingsOf(Deployment deployment, List<HasMetadata> render) {
+        List<String> args = new ArrayList<>(deployment.getSpec().getTemplate().getSpec().getContainers().get(0).getArgs());
+        for (int i = 0; i < args.size(); i++) {
+            if (args.get(i).startsWith("--runner-pod-template=")) {
+                var cm = all(render, io.fabric8.kubernetes.api.model.ConfigMap.class).stream()
+                        .filter(c -> c.getMetadata().getName().endsWith("-runner-pod-template")).findFirst().orElseThrow();
+                try {
+                    Path file = Files.createTempFile("runner-pod-template", ".yaml");
+                    Files.writeString(file, cm.getData().get("runner-pod-template.yaml"));
+                    file.toFile().deleteOnExit();
+                    args.set(i, "--runner-pod-template=" + file);
+                } catch (IOException e) {
+                    throw new java.io.UncheckedIOException(e);
+                }
+            }
+        }
         assertThat(args.get(0)).isEqualTo("operator");
         OperatorCommand command = new OperatorCommand();
         var parsed = new picocli.CommandLine(command).parseArgs(args.subList(1, args.size()).toArray(String[]::new));
@@ -280,7 +299,13 @@ class ChartTest {
     /** The operator flags the chart writes are ones the operator takes, and produce the runner pods the chart says. */
     @Test
     void theRunnerFlagsTheChartWritesAreTheOperatorsAndReachTheRunnerPod() {
-        OperatorSettings settings = settingsOf(one(render(CHART.resolve("ci/full-values.yaml")), Deployment.class));
+        List<HasMetadata> full = render(CHART.resolve("ci/full-values.yaml"));
+        Deployment deployment = one(full, Deployment.class);
+        assertThat(deployment.getSpec().getTemplate().getSpec().getContainers().get(0).getArgs())
+                .contains("--runner-pod-template=/etc/lockstep/runner-pod-template.yaml");
+        assertThat(deployment.getSpec().getTemplate().getMetadata().getAnnotations()).containsKey("lockstep.dev/runner-pod-template");
+        OperatorSettings settings = settingsOf(deployment, full);
+        assertThat(settings.runnerPod().template().getTolerations()).extracting(t -> t.getKey()).containsExactly("dedicated");
         assertThat(settings.runnerPodAnnotations()).containsEntry("example.com/cost-centre", "4711")
                 .containsEntry("sidecar.istio.io/inject", "false");
         var sm = Migrations.fromConfigMap("orders", "6", "jdbc:postgresql://db/orders", "orders-db", "orders-migrations");
@@ -292,6 +317,8 @@ class ChartTest {
         assertThat(pod.getSecurityContext().getRunAsUser()).isNull();
         assertThat(pod.getSecurityContext().getFsGroup()).isEqualTo(1000680000L);
         assertThat(pod.getSecurityContext().getSeccompProfile().getLocalhostProfile()).isEqualTo("profiles/lockstep-runner.json");
+        assertThat(pod.getTolerations()).extracting(t -> t.getKey()).containsExactly("dedicated");
+        assertThat(pod.getNodeSelector()).containsEntry("pool", "migrations");
     }
 
     private static void assertLeastPrivilege(List<PolicyRule> rules) {
@@ -326,6 +353,10 @@ class ChartTest {
         assertThatThrownBy(() -> render(values(dir, "runner:\n  serviceAccount:\n    name: migrator\n")))
                 .hasMessageContaining("runner.serviceAccount.name migrator with create: true and watch.mode all needs"
                         + " runner.serviceAccount.namespaces");
+        assertThatThrownBy(() -> settingsOf(one(render(values(dir, "runner:\n  podTemplate:\n    env:\n      - name: LOCKSTEP_DB_URL\n"
+                + "        value: jdbc:postgresql://elsewhere/db\n")), Deployment.class), render(values(dir, "runner:\n  podTemplate:\n"
+                + "    env:\n      - name: LOCKSTEP_DB_URL\n        value: jdbc:postgresql://elsewhere/db\n"))))
+                .as("the operator refuses it at start, naming the field").hasMessageContaining("podTemplate.env[0]: LOCKSTEP_DB_URL");
         assertThatThrownBy(() -> render(values(dir, "networkPolicy:\n  runner:\n    enabled: true\n")))
                 .hasMessageContaining("networkPolicy.runner.enabled needs namespaces");
     }

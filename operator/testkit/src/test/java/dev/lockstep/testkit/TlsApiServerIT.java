@@ -57,17 +57,24 @@ class TlsApiServerIT {
     void verifyFullMigratesAndARotatedPasswordTakesEffectAtTheNextRun(Cluster cluster) throws Exception {
         TlsPostgres server = TlsPostgres.get();
         TlsPostgres.Database db = server.createDatabase("first-secret");
-        cluster.scriptsConfigMap("scripts", Cluster.MIGRATIONS);
-        configMap(cluster, "db-ca", server.ca());
-        login(cluster, "db-login", db.owner(), "first-secret");
+        cluster.scriptsConfigMap("accounts-migrations", Cluster.MIGRATIONS);
+        configMap(cluster, "accounts-db-ca", server.ca());
+        login(cluster, "accounts-db-migrator", db.owner(), "first-secret");
         cluster.startOperator();
 
-        SchemaMigration orders = migration("orders", "5", server.url("localhost", db.name()), "db-login", tls("db-ca", null));
-        orders.getSpec().getDatabase().getCredentialsSecretRef().setDelivery("Files"); // read at each connection
+        // examples/production/schemamigration.yaml, as written but for the URL: verify-full, the login as files
+        SchemaMigration orders;
+        try (var in = Files.newInputStream(ControlPlaneExtension.REPO.resolve("examples/production/schemamigration.yaml"))) {
+            orders = cluster.client().getKubernetesSerialization().unmarshal(in, SchemaMigration.class);
+        }
+        assertThat(orders.getSpec().getDatabase().getCredentialsSecretRef().asFiles()).isTrue();
+        orders.getSpec().getDatabase().setUrl(server.url("localhost", db.name()));
         cluster.apply(orders);
-        cluster.awaitCondition("orders", "Ready", "True", "MigrationSucceeded", RUN);
+        cluster.awaitCondition("accounts", "Ready", "True", "MigrationSucceeded", RUN);
         var pod = cluster.client().pods().inNamespace(cluster.namespace())
-                .withLabel(dev.lockstep.operator.jobs.RunnerJobs.LABEL_SCHEMA_MIGRATION, "orders").list().getItems().get(0);
+                .withLabel(dev.lockstep.operator.jobs.RunnerJobs.LABEL_SCHEMA_MIGRATION, "accounts").list().getItems().get(0);
+        assertThat(pod.getMetadata().getLabels()).containsEntry("team", "accounts");
+        assertThat(pod.getSpec().getTolerations()).extracting(t -> t.getKey()).contains("dedicated");
         var runner = pod.getSpec().getContainers().get(0);
         assertThat(runner.getArgs()).containsSubsequence("--password-file", "/lockstep/credentials/password", "--ssl-mode",
                 "verify-full", "--ssl-root-cert", "/lockstep/tls/ca/ca.crt");
@@ -75,9 +82,9 @@ class TlsApiServerIT {
 
         // Rotation: the server takes the new password, the Secret follows, and the next run (a new Job) logs in with it.
         server.setPassword(db.owner(), "second-secret");
-        login(cluster, "db-login", db.owner(), "second-secret");
-        cluster.editMigration("orders", sm -> sm.getSpec().setTargetRevision("6"));
-        SchemaMigration six = cluster.awaitCondition("orders", "Ready", "True", "MigrationSucceeded", RUN);
+        login(cluster, "accounts-db-migrator", db.owner(), "second-secret");
+        cluster.editMigration("accounts", sm -> sm.getSpec().setTargetRevision("6"));
+        SchemaMigration six = cluster.awaitCondition("accounts", "Ready", "True", "MigrationSucceeded", RUN);
         assertThat(six.getStatus().getCurrentRevision()).isEqualTo("6");
     }
 

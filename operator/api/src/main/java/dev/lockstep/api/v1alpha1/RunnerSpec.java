@@ -37,6 +37,13 @@ public class RunnerSpec {
     @JsonPropertyDescription("PostgreSQL statement_timeout of the migration session, in seconds (0 = none). Defaults to 0.")
     private Integer statementTimeoutSeconds;
 
+    @JsonPropertyDescription("What runner pods get beyond what Lockstep builds: labels, annotations, scheduling, pull secrets,"
+            + " extra env and volumes, a security context that may only tighten. Merged over the operator's --runner-pod-template.")
+    private RunnerPodTemplate podTemplate;
+
+    public RunnerPodTemplate getPodTemplate() { return podTemplate; }
+    public void setPodTemplate(RunnerPodTemplate podTemplate) { this.podTemplate = podTemplate; }
+
     public String getServiceAccountName() { return serviceAccountName; }
     public void setServiceAccountName(String serviceAccountName) { this.serviceAccountName = serviceAccountName; }
     public ResourceRequirements getResources() { return resources; }

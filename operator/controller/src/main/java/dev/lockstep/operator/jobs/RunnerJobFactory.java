@@ -121,7 +121,7 @@ public final class RunnerJobFactory {
                 .withTerminationMessagePolicy("FallbackToLogsOnError")
                 .build();
 
-        return new JobBuilder()
+        Job job = new JobBuilder()
                 .withNewMetadata()
                     .withName(jobName)
                     .withNamespace(sm.getMetadata().getNamespace())
@@ -158,6 +158,9 @@ public final class RunnerJobFactory {
                     .endTemplate()
                 .endSpec()
                 .build();
+        var pod = job.getSpec().getTemplate();
+        RunnerPodTemplates.apply(pod, pod.getSpec().getContainers().get(0), settings.runnerPod().template(), runner.getPodTemplate());
+        return job;
     }
 
     static Map<String, String> labels(SchemaMigration sm, String specHash) {

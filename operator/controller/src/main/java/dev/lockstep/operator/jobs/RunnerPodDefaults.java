@@ -14,14 +14,20 @@ import java.util.Locale;
  * @param runAsGroup         the pod's group; null leaves it as {@code runAsUser} does
  * @param fsGroup            the group that owns the pod's volumes; null for none (the runner only writes its emptyDir)
  * @param seccompProfile     {@code RuntimeDefault}, or {@code Localhost/<path>} for a profile on the node
+ * @param template           what every runner pod gets besides ({@code --runner-pod-template}), under a SchemaMigration's
+ *                           own {@code spec.runner.podTemplate}; null for nothing
  */
 public record RunnerPodDefaults(String serviceAccountName, Long runAsUser, Long runAsGroup, Long fsGroup,
-                                String seccompProfile) {
+                                String seccompProfile, dev.lockstep.api.v1alpha1.RunnerPodTemplate template) {
     public static final long IMAGE_USER = 65532;
     public static final String RUNTIME_DEFAULT = "RuntimeDefault";
     public static final String LOCALHOST_PREFIX = "Localhost/";
     /** The user and group of the image, seccomp RuntimeDefault, the namespace's default ServiceAccount. */
     public static final RunnerPodDefaults DEFAULT = new RunnerPodDefaults(null, IMAGE_USER, IMAGE_USER, null, RUNTIME_DEFAULT);
+
+    public RunnerPodDefaults(String serviceAccountName, Long runAsUser, Long runAsGroup, Long fsGroup, String seccompProfile) {
+        this(serviceAccountName, runAsUser, runAsGroup, fsGroup, seccompProfile, null);
+    }
 
     public RunnerPodDefaults {
         serviceAccountName = serviceAccountName == null || serviceAccountName.isBlank() ? null : serviceAccountName;
@@ -45,6 +51,31 @@ public record RunnerPodDefaults(String serviceAccountName, Long runAsUser, Long 
             throw new IllegalArgumentException("--runner-seccomp-profile " + seccompProfile + ": give RuntimeDefault or"
                     + " Localhost/<profile path on the node>; Pod Security \"restricted\" allows no other (Unconfined is refused)");
         }
+    }
+
+    /**
+     * The operator-wide template of {@code --runner-pod-template}: a YAML or JSON file of the shape of
+     * {@code spec.runner.podTemplate}, checked by the same rules.
+     *
+     * @throws IllegalArgumentException naming the file and the field, when it cannot be read or breaks a rule
+     */
+    public static dev.lockstep.api.v1alpha1.RunnerPodTemplate template(java.nio.file.Path file) {
+        if (file == null) {
+            return null;
+        }
+        dev.lockstep.api.v1alpha1.RunnerPodTemplate template;
+        try (var in = java.nio.file.Files.newInputStream(file)) {
+            template = new io.fabric8.kubernetes.client.utils.KubernetesSerialization().unmarshal(in,
+                    dev.lockstep.api.v1alpha1.RunnerPodTemplate.class);
+        } catch (java.io.IOException | RuntimeException e) {
+            throw new IllegalArgumentException("--runner-pod-template " + file + ": cannot be read as a runner pod template"
+                    + " (the shape of spec.runner.podTemplate): " + e.getMessage());
+        }
+        var problem = RunnerPodTemplates.problem(template, "podTemplate");
+        if (problem.isPresent()) {
+            throw new IllegalArgumentException("--runner-pod-template " + file + ": " + problem.get());
+        }
+        return template;
     }
 
     /** The profile's path on the node when it is {@code Localhost/<path>}, else null. */

@@ -243,7 +243,8 @@ public final class SpecValidator {
         if (runner.getServiceAccountName() != null && !DNS_NAME.matcher(runner.getServiceAccountName()).matches()) {
             return problem("spec.runner.serviceAccountName", "'" + runner.getServiceAccountName() + "' is not a valid ServiceAccount name");
         }
-        return Optional.empty();
+        return dev.lockstep.operator.jobs.RunnerPodTemplates.problem(runner.getPodTemplate(), "spec.runner.podTemplate")
+                .map(p -> new SpecProblem(p.substring(0, p.indexOf(": ")), p.substring(p.indexOf(": ") + 2)));
     }
 
     private static Optional<SpecProblem> problem(String field, String problem) {
