@@ -42,6 +42,8 @@ import java.util.Optional;
 import java.util.Set;
 import java.util.function.BooleanSupplier;
 import java.util.stream.Collectors;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 import org.slf4j.MDC;
 
 /**
@@ -57,6 +59,7 @@ import org.slf4j.MDC;
         generationAwareEventProcessing = false,
         informer = @Informer(onUpdateFilter = SchemaMigrationReconciler.SpecOrRetryChanged.class))
 public class SchemaMigrationReconciler implements Reconciler<SchemaMigration> {
+    private static final Logger LOG = LoggerFactory.getLogger(SchemaMigrationReconciler.class);
     public static final String NAME = "schemamigration";
     static final String CONFIG_MAP_INDEX = "lockstep.dev/configmap";
     static final String SERVICE_ACCOUNT_INDEX = "lockstep.dev/serviceaccount";
@@ -201,11 +204,18 @@ public class SchemaMigrationReconciler implements Reconciler<SchemaMigration> {
             if (!RunnerObserver.waitingToStart(pod) || pod.getMetadata().getUid() == null) {
                 continue;
             }
-            context.getClient().v1().events().inNamespace(pod.getMetadata().getNamespace())
-                    .withField("involvedObject.uid", pod.getMetadata().getUid()).withField("reason", "FailedMount")
-                    .list().getItems().stream()
-                    .max(java.util.Comparator.comparing(e -> e.getLastTimestamp() == null ? "" : e.getLastTimestamp()))
-                    .ifPresent(e -> failures.put(pod.getMetadata().getName(), e.getMessage()));
+            try {
+                context.getClient().v1().events().inNamespace(pod.getMetadata().getNamespace())
+                        .withField("involvedObject.uid", pod.getMetadata().getUid()).withField("reason", "FailedMount")
+                        .list().getItems().stream()
+                        .max(java.util.Comparator.comparing(e -> e.getLastTimestamp() == null ? "" : e.getLastTimestamp()))
+                        .ifPresent(e -> failures.put(pod.getMetadata().getName(), e.getMessage()));
+            } catch (io.fabric8.kubernetes.client.KubernetesClientException e) {
+                // Without them the pod still starts once its volumes are there; only the cause goes unnamed. An install
+                // whose RBAC lacks "list" on events (older than this operator) must not stall every reconcile.
+                LOG.warn("cannot read the Events of runner pod {}/{} ({}): a volume it cannot mount goes unnamed in status;"
+                        + " grant list on events", pod.getMetadata().getNamespace(), pod.getMetadata().getName(), e.getCode());
+            }
         }
         return failures;
     }

@@ -26,6 +26,15 @@ public class SecretKeysReference {
             + " (which the kubelet refreshes in the volume within a minute or so) reaches connections a run opens after it.")
     private String delivery;
 
+    @io.fabric8.generator.annotation.Pattern("^/.*")
+    @JsonPropertyDescription("A file in the runner pod the password is read from, at each new connection, instead of the"
+            + " Secret's password key: one a CSI driver or a Vault agent writes, in a volume of spec.runner.podTemplate (or of"
+            + " the operator's --runner-pod-template). The Secret then holds the user name only.")
+    private String passwordFile;
+
+    public String getPasswordFile() { return passwordFile; }
+    public void setPasswordFile(String passwordFile) { this.passwordFile = passwordFile; }
+
     public String getDelivery() { return delivery; }
     public void setDelivery(String delivery) { this.delivery = delivery; }
 

@@ -98,11 +98,13 @@ public final class RunnerJobFactory {
         List<VolumeMount> tlsMounts = tlsVolumes(spec.getDatabase().getTls(), volumes);
         SecretKeysReference login = spec.getDatabase().getCredentialsSecretRef();
         if (login.asFiles()) {
-            volumes.add(new VolumeBuilder().withName("credentials").withNewSecret().withSecretName(login.getName())
-                    .withDefaultMode(0444)
-                    .addNewItem().withKey(login.usernameKeyOrDefault()).withPath("username").endItem()
-                    .addNewItem().withKey(login.passwordKeyOrDefault()).withPath("password").endItem()
-                    .endSecret().build());
+            VolumeBuilder credentials = new VolumeBuilder().withName("credentials");
+            var secretVolume = credentials.withNewSecret().withSecretName(login.getName()).withDefaultMode(0444)
+                    .addNewItem().withKey(login.usernameKeyOrDefault()).withPath("username").endItem();
+            if (login.getPasswordFile() == null) {
+                secretVolume.addNewItem().withKey(login.passwordKeyOrDefault()).withPath("password").endItem();
+            }
+            volumes.add(secretVolume.endSecret().build());
             tlsMounts.add(mount("credentials", CREDENTIALS_DIR, true));
         }
 
@@ -202,8 +204,14 @@ public final class RunnerJobFactory {
                 }
             }
         }
-        if (spec.getDatabase().getCredentialsSecretRef().asFiles()) {
-            args.addAll(List.of("--username-file", CREDENTIALS_DIR + "/username", "--password-file", CREDENTIALS_DIR + "/password"));
+        SecretKeysReference login = spec.getDatabase().getCredentialsSecretRef();
+        if (login.asFiles()) {
+            args.addAll(List.of("--username-file", CREDENTIALS_DIR + "/username"));
+        }
+        if (login.getPasswordFile() != null) {
+            args.addAll(List.of("--password-file", login.getPasswordFile()));
+        } else if (login.asFiles()) {
+            args.addAll(List.of("--password-file", CREDENTIALS_DIR + "/password"));
         }
         TlsSpec tls = spec.getDatabase().getTls();
         if (tls != null) {
@@ -235,7 +243,9 @@ public final class RunnerJobFactory {
             // From the Secret by reference: the operator never reads it, and a missing Secret or key shows up
             // in the pod's status (CreateContainerConfigError), where the operator can report it.
             env.add(1, secretEnv("LOCKSTEP_DB_USERNAME", secret.getName(), secret.usernameKeyOrDefault()));
-            env.add(2, secretEnv("LOCKSTEP_DB_PASSWORD", secret.getName(), secret.passwordKeyOrDefault()));
+            if (secret.getPasswordFile() == null) {
+                env.add(2, secretEnv("LOCKSTEP_DB_PASSWORD", secret.getName(), secret.passwordKeyOrDefault()));
+            }
         }
         var dryRunDatabase = spec.policyOrDefault().dryRunDatabaseInUse();
         if (step == RunStep.Expand && dryRunDatabase != null) {

@@ -168,13 +168,22 @@ public final class SpecValidator {
         return ConnectionProperties.problem(url, field + ".credentialsSecretRef").flatMap(p -> problem(field + ".url", p));
     }
 
-    /** {@code <field>.credentialsSecretRef.name}: present and a valid Secret name. */
+    /** {@code <field>.credentialsSecretRef.name}: present and a valid Secret name; its delivery and password file. */
     private static Optional<SpecProblem> validateSecret(String field, SecretKeysReference ref) {
         if (ref == null || isBlank(ref.getName())) {
             return problem(field + ".credentialsSecretRef.name", "is required: name a Secret with keys username and password");
         }
         if (!DNS_NAME.matcher(ref.getName()).matches()) {
             return problem(field + ".credentialsSecretRef.name", "'" + ref.getName() + "' is not a valid Secret name");
+        }
+        if (ref.getDelivery() != null && !Set.of("Env", "Files").contains(ref.getDelivery())) {
+            return problem(field + ".credentialsSecretRef.delivery", "'" + ref.getDelivery() + "' is neither Env nor Files");
+        }
+        String file = ref.getPasswordFile();
+        if (file != null && (!file.startsWith("/") || file.endsWith("/") || file.contains("..") || file.equals("/lockstep")
+                || file.startsWith("/lockstep/") || file.startsWith("/tmp/") || file.startsWith("/dev/"))) {
+            return problem(field + ".credentialsSecretRef.passwordFile", "'" + file + "' must be an absolute path of a file in a"
+                    + " volume of spec.runner.podTemplate (e.g. /vault/secrets/db-password), not under /lockstep, /tmp or /dev");
         }
         return Optional.empty();
     }
@@ -191,7 +200,12 @@ public final class SpecValidator {
             return problem("spec.policy.dryRunDatabase.url", "is spec.database.url: the scratch database is emptied before every"
                     + " dry run, so it must be a database of its own; create one (CREATE DATABASE <name>_scratch) and name it here");
         }
-        Optional<SpecProblem> secret = validateSecret("spec.policy.dryRunDatabase", scratch.getCredentialsSecretRef());
+        Optional<SpecProblem> secret = validateSecret("spec.policy.dryRunDatabase", scratch.getCredentialsSecretRef())
+                .or(() -> scratch.getCredentialsSecretRef().getPasswordFile() != null || scratch.getCredentialsSecretRef().asFiles()
+                        ? problem("spec.policy.dryRunDatabase.credentialsSecretRef", "delivery and passwordFile apply to"
+                                + " spec.database.credentialsSecretRef only; the scratch database's login comes from its Secret's"
+                                + " environment: remove them")
+                        : Optional.empty());
         if (secret.isPresent()) {
             return secret;
         }

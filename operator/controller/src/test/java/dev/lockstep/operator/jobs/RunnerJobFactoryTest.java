@@ -256,4 +256,20 @@ class RunnerJobFactoryTest {
             assertThat(m.getReadOnly()).isTrue();
         });
     }
+
+    @Test
+    void aPasswordFileOfAVaultAgentOrCsiDriverIsReadFromItsPathAndTheSecretGivesTheUserOnly() {
+        SchemaMigration sm = migration();
+        sm.getSpec().getDatabase().getCredentialsSecretRef().setPasswordFile("/vault/secrets/db-password");
+        Container runner = factory.create(sm, "orders-latest-abc", "abc").getSpec().getTemplate().getSpec().getContainers().get(0);
+        assertThat(runner.getArgs()).containsSubsequence("--password-file", "/vault/secrets/db-password");
+        assertThat(runner.getEnv()).extracting(e -> e.getName()).contains("LOCKSTEP_DB_USERNAME").doesNotContain("LOCKSTEP_DB_PASSWORD");
+
+        sm.getSpec().getDatabase().getCredentialsSecretRef().setDelivery("Files");
+        PodSpec pod = factory.create(sm, "orders-latest-abc", "abc").getSpec().getTemplate().getSpec();
+        assertThat(pod.getContainers().get(0).getArgs()).containsSubsequence("--username-file", "/lockstep/credentials/username",
+                "--password-file", "/vault/secrets/db-password");
+        assertThat(pod.getVolumes()).filteredOn(v -> v.getName().equals("credentials")).singleElement()
+                .satisfies(v -> assertThat(v.getSecret().getItems()).extracting(i -> i.getPath()).containsExactly("username"));
+    }
 }

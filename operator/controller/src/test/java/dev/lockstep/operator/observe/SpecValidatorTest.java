@@ -61,6 +61,12 @@ class SpecValidatorTest {
                 invalid("spec.database.url", "has parameter sslMode that the PostgreSQL driver does not know",
                         s -> s.getSpec().getDatabase().setUrl("jdbc:postgresql://db:5432/orders?sslMode=verify-full")),
                 invalid("spec.database.credentialsSecretRef.name", "is required", s -> s.getSpec().getDatabase().getCredentialsSecretRef().setName("")),
+                invalid("spec.database.credentialsSecretRef.delivery", "'Volume' is neither Env nor Files",
+                        s -> s.getSpec().getDatabase().getCredentialsSecretRef().setDelivery("Volume")),
+                invalid("spec.database.credentialsSecretRef.passwordFile", "must be an absolute path of a file in a volume",
+                        s -> s.getSpec().getDatabase().getCredentialsSecretRef().setPasswordFile("/lockstep/credentials/password")),
+                invalid("spec.database.credentialsSecretRef.passwordFile", "must be an absolute path",
+                        s -> s.getSpec().getDatabase().getCredentialsSecretRef().setPasswordFile("secrets/pw")),
                 invalid("spec.database.url", "carries sslrootcert, a path in the runner's file system",
                         s -> s.getSpec().getDatabase().setUrl("jdbc:postgresql://db:5432/orders?sslmode=verify-full&sslrootcert=/ca.crt")),
                 invalid("spec.database.url", "carries sslmode while spec.database.tls is set", s -> {
