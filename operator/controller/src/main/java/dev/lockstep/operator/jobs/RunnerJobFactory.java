@@ -95,7 +95,7 @@ public final class RunnerJobFactory {
                     .build());
         }
         volumes.add(new VolumeBuilder().withName("tmp").withNewEmptyDir().endEmptyDir().build());
-        List<VolumeMount> tlsMounts = tlsVolumes(spec.getDatabase().getTls(), volumes);
+        List<VolumeMount> extraMounts = tlsVolumes(spec.getDatabase().getTls(), volumes);
         SecretKeysReference login = spec.getDatabase().getCredentialsSecretRef();
         if (login.asFiles()) {
             VolumeBuilder credentials = new VolumeBuilder().withName("credentials");
@@ -105,7 +105,7 @@ public final class RunnerJobFactory {
                 secretVolume.addNewItem().withKey(login.passwordKeyOrDefault()).withPath("password").endItem();
             }
             volumes.add(secretVolume.endSecret().build());
-            tlsMounts.add(mount("credentials", CREDENTIALS_DIR, true));
+            extraMounts.add(mount("credentials", CREDENTIALS_DIR, true));
         }
 
         Container runnerContainer = new ContainerBuilder()
@@ -115,7 +115,7 @@ public final class RunnerJobFactory {
                 .withArgs(args(spec, runner, step))
                 .withEnv(env(sm, jobName, step))
                 .withVolumeMounts(mount("migrations", MIGRATIONS_DIR, true), mount("tmp", "/tmp", false))
-                .addAllToVolumeMounts(tlsMounts)
+                .addAllToVolumeMounts(extraMounts)
                 .withSecurityContext(restrictedContainer())
                 .withResources(runner.getResources() != null ? runner.getResources() : defaultResources())
                 .withTerminationMessagePath("/dev/termination-log")
