@@ -243,6 +243,9 @@ class QuickstartApiServerIT {
         if (helm.containsKey("reuse-values")) {
             upgrade.reuseValues();
         }
+        if (helm.containsKey("reset-then-reuse-values")) {
+            upgrade.resetThenReuseValues();
+        }
         sets(helm).forEach(upgrade::set);
         assertThat(upgrade.call().getStatus()).isEqualTo("deployed");
     }
@@ -272,6 +275,7 @@ class QuickstartApiServerIT {
                 case "--namespace", "-n" -> parsed.put("namespace", words.get(++i));
                 case "--create-namespace" -> parsed.put("create-namespace", "true");
                 case "--reuse-values" -> parsed.put("reuse-values", "true");
+                case "--reset-then-reuse-values" -> parsed.put("reset-then-reuse-values", "true");
                 case "--set" -> {
                     String[] kv = words.get(++i).split("=", 2);
                     parsed.put("set:" + kv[0], kv[1]);
