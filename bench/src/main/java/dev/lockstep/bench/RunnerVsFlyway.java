@@ -1,0 +1,192 @@
+package dev.lockstep.bench;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.sql.Connection;
+import java.sql.DriverManager;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Properties;
+import java.util.concurrent.Callable;
+import java.util.concurrent.TimeUnit;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+/**
+ * {@code lockstep migrate} against a bare Flyway program on the same scripts, as processes, a fresh database each
+ * repetition, in the same JVM with the same flags, the order alternating. Three subjects: bare Flyway, {@code migrate
+ * --destructive off} (no dry run) and {@code migrate --destructive block} (the dry run the operator's expand Jobs
+ * make), so the dry run's share shows on its own. Wall and CPU time and peak RSS come from GNU time.
+ */
+@Command(name = "runner", mixinStandardHelpOptions = true,
+        description = "lockstep migrate vs a bare Flyway program, side by side, a fresh database each repetition.")
+public final class RunnerVsFlyway implements Callable<Integer> {
+    @Option(names = "--set", defaultValue = "generated",
+            description = "generated (--count small migrations), migrations (the repository's), or a directory of scripts."
+                    + " Default: ${DEFAULT-VALUE}.")
+    String set;
+
+    @Option(names = "--count", defaultValue = "500", description = "Migrations of the generated set. Default: ${DEFAULT-VALUE}.")
+    int count;
+
+    @Option(names = "--repetitions", defaultValue = "5", description = "Runs of each subject. Default: ${DEFAULT-VALUE}.")
+    int repetitions;
+
+    @Option(names = "--jar", defaultValue = "operator/cli/target/lockstep.jar", description = "The lockstep jar. Default: ${DEFAULT-VALUE}.")
+    Path jar;
+
+    @Option(names = "--admin-url", defaultValue = "${env:LOCKSTEP_BENCH_JDBC_URL:-jdbc:postgresql://127.0.0.1:5432/postgres}",
+            description = "A database of a server where the benchmark may create databases (user postgres, trust auth by"
+                    + " default). Default: ${DEFAULT-VALUE}. Env: LOCKSTEP_BENCH_JDBC_URL.")
+    String adminUrl;
+
+    @Option(names = "--user", defaultValue = "${env:LOCKSTEP_BENCH_USER:-postgres}", description = "Its user. Default: ${DEFAULT-VALUE}.")
+    String user;
+
+    @Option(names = "--out", defaultValue = "bench/target/results", description = "Where the CSV goes. Default: ${DEFAULT-VALUE}.")
+    Path out;
+
+    /** One process run. */
+    record Sample(String subject, int repetition, double wallSeconds, double cpuSeconds, long rssKiB) {}
+
+    private static final List<String> JVM = List.of("-XX:MaxRAMPercentage=75", "-XX:+UseSerialGC", "-Xshare:auto");
+
+    @Override
+    public Integer call() throws Exception {
+        Path scripts = scripts();
+        Path classes = Path.of(RunnerVsFlyway.class.getProtectionDomain().getCodeSource().getLocation().toURI());
+        Map<String, List<String>> subjects = new LinkedHashMap<>();
+        subjects.put("bare Flyway", java(List.of("-cp", classes + ":" + jar.toAbsolutePath(), BareFlyway.class.getName())));
+        subjects.put("lockstep migrate --destructive off", java(List.of("-jar", jar.toAbsolutePath().toString(), "migrate",
+                "--destructive", "off")));
+        subjects.put("lockstep migrate --destructive block", java(List.of("-jar", jar.toAbsolutePath().toString(), "migrate",
+                "--destructive", "block")));
+        List<Sample> samples = new ArrayList<>();
+        List<String> order = new ArrayList<>(subjects.keySet());
+        for (int rep = 1; rep <= repetitions; rep++) {
+            java.util.Collections.rotate(order, 1); // each subject first, second and last in turn
+            for (String subject : order) {
+                String db = "lockstep_bench_" + System.nanoTime();
+                admin("CREATE DATABASE " + db);
+                try {
+                    samples.add(run(subject, rep, subjects.get(subject), db, scripts));
+                } finally {
+                    admin("DROP DATABASE " + db + " WITH (FORCE)");
+                }
+            }
+        }
+        Files.createDirectories(out);
+        Path csv = out.resolve("runner-vs-flyway.csv");
+        StringBuilder raw = new StringBuilder("subject,repetition,wall_seconds,cpu_seconds,rss_kib\n");
+        samples.forEach(s -> raw.append(String.format(Locale.ROOT, "%s,%d,%.3f,%.3f,%d%n", s.subject(), s.repetition(),
+                s.wallSeconds(), s.cpuSeconds(), s.rssKiB())));
+        Files.writeString(csv, raw);
+        System.out.println(table(samples, scripts));
+        System.out.println("raw samples: " + csv);
+        return 0;
+    }
+
+    private List<String> java(List<String> rest) {
+        List<String> command = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString()));
+        command.addAll(JVM);
+        command.addAll(rest);
+        return command;
+    }
+
+    private Sample run(String subject, int rep, List<String> base, String db, Path scripts) throws IOException, InterruptedException {
+        String url = adminUrl.replaceFirst("/[^/?]+(\\?.*)?$", "/" + db);
+        List<String> command = new ArrayList<>(List.of("/usr/bin/time", "-f", "%e %U %S %M", "-o", out.resolve("time.txt").toString()));
+        command.addAll(base);
+        if (subject.startsWith("bare")) {
+            command.addAll(List.of(url, user, scripts.toString()));
+        } else {
+            command.addAll(List.of("--url", url, "--username", user, "--location", scripts.toString(), "--target", "latest"));
+        }
+        Files.createDirectories(out);
+        Process p = new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(out.resolve("last-run.log").toFile()).start();
+        if (!p.waitFor(30, TimeUnit.MINUTES) || p.exitValue() != 0) {
+            throw new IllegalStateException(subject + " failed (exit " + p.exitValue() + "): see " + out.resolve("last-run.log"));
+        }
+        String[] t = Files.readString(out.resolve("time.txt")).strip().lines().reduce((a, b) -> b).orElseThrow().split(" ");
+        return new Sample(subject, rep, Double.parseDouble(t[0]), Double.parseDouble(t[1]) + Double.parseDouble(t[2]),
+                Long.parseLong(t[3]));
+    }
+
+    private Path scripts() throws IOException {
+        if (set.equals("migrations")) {
+            return Path.of("migrations").toAbsolutePath();
+        }
+        if (!set.equals("generated")) {
+            return Path.of(set).toAbsolutePath();
+        }
+        Path dir = out.resolve("generated-" + count);
+        if (Files.isDirectory(dir)) {
+            return dir.toAbsolutePath();
+        }
+        Files.createDirectories(dir);
+        for (int i = 1; i <= count; i++) {
+            String sql = i % 3 == 1 ? "CREATE TABLE t_" + i + " (id bigint PRIMARY KEY, v text);"
+                    : i % 3 == 2 ? "ALTER TABLE t_" + (i - 1) + " ADD COLUMN created timestamptz;"
+                    : "INSERT INTO t_" + (i - 2) + " (id, v) SELECT g, 'x' FROM generate_series(1, 10) g;";
+            Files.writeString(dir.resolve("V" + i + "__step_" + i + ".sql"), sql + "\n");
+        }
+        return dir.toAbsolutePath();
+    }
+
+    private void admin(String sql) throws SQLException {
+        Properties props = new Properties();
+        props.setProperty("user", user);
+        if (System.getenv("LOCKSTEP_DB_PASSWORD") != null) {
+            props.setProperty("password", System.getenv("LOCKSTEP_DB_PASSWORD"));
+        }
+        try (Connection c = DriverManager.getConnection(adminUrl, props); Statement st = c.createStatement()) {
+            st.execute(sql);
+        }
+    }
+
+    /** Each subject's median (min–max) and its ratio to bare Flyway: the median of the per-repetition ratios. */
+    static String table(List<Sample> samples, Path scripts) throws IOException {
+        long files;
+        try (var list = Files.list(scripts)) {
+            files = list.filter(f -> f.getFileName().toString().matches("V.*\\.sql")).count();
+        }
+        StringBuilder md = new StringBuilder("Scripts: " + scripts + " (" + files + " versioned)\n\n"
+                + "| subject | wall s, median (min–max) | CPU s, median (min–max) | peak RSS MiB, median | wall ratio | CPU ratio |\n"
+                + "|---|---|---|---|---|---|\n");
+        Map<String, List<Sample>> by = new LinkedHashMap<>();
+        samples.stream().sorted(Comparator.comparing(Sample::subject)).forEach(s -> by.computeIfAbsent(s.subject(), k -> new ArrayList<>()).add(s));
+        List<Sample> bare = by.get("bare Flyway");
+        for (var e : by.entrySet()) {
+            List<Double> wallRatio = new ArrayList<>();
+            List<Double> cpuRatio = new ArrayList<>();
+            for (Sample s : e.getValue()) {
+                Sample ref = bare.stream().filter(b -> b.repetition() == s.repetition()).findFirst().orElseThrow();
+                wallRatio.add(s.wallSeconds() / ref.wallSeconds());
+                cpuRatio.add(s.cpuSeconds() / ref.cpuSeconds());
+            }
+            md.append(String.format(Locale.ROOT, "| %s | %s | %s | %.0f | %.2f× | %.2f× |%n", e.getKey(),
+                    spread(e.getValue().stream().map(Sample::wallSeconds).toList()),
+                    spread(e.getValue().stream().map(Sample::cpuSeconds).toList()),
+                    median(e.getValue().stream().map(s -> s.rssKiB() / 1024.0).toList()), median(wallRatio), median(cpuRatio)));
+        }
+        return md.toString();
+    }
+
+    static double median(List<Double> values) {
+        List<Double> sorted = values.stream().sorted().toList();
+        int n = sorted.size();
+        return n % 2 == 1 ? sorted.get(n / 2) : (sorted.get(n / 2 - 1) + sorted.get(n / 2)) / 2;
+    }
+
+    private static String spread(List<Double> values) {
+        return String.format(Locale.ROOT, "%.2f (%.2f–%.2f)", median(values), values.stream().min(Double::compare).orElseThrow(),
+                values.stream().max(Double::compare).orElseThrow());
+    }
+}
