@@ -90,6 +90,13 @@ public final class RunnerVsFlyway implements Callable<Integer> {
         Files.writeString(csv, raw);
         System.out.println(table(samples, scripts));
         System.out.println("raw samples: " + csv);
+        List<String> names = new ArrayList<>(subjects.keySet());
+        Map<String, List<Double>> medians = new LinkedHashMap<>();
+        medians.put("wall", names.stream().map(n -> median(of(samples, n, Sample::wallSeconds))).toList());
+        medians.put("CPU", names.stream().map(n -> median(of(samples, n, Sample::cpuSeconds))).toList());
+        Path png = Charts.bars(out.resolve("runner-vs-flyway.png"), "lockstep migrate beside bare Flyway: " + scripts.getFileName()
+                + ", median of " + repetitions, "seconds", names, medians);
+        System.out.println("chart: " + png);
         return 0;
     }
 
@@ -177,6 +184,10 @@ public final class RunnerVsFlyway implements Callable<Integer> {
                     median(e.getValue().stream().map(s -> s.rssKiB() / 1024.0).toList()), median(wallRatio), median(cpuRatio)));
         }
         return md.toString();
+    }
+
+    private static List<Double> of(List<Sample> samples, String subject, java.util.function.Function<Sample, Double> measure) {
+        return samples.stream().filter(s -> s.subject().equals(subject)).map(measure).toList();
     }
 
     static double median(List<Double> values) {
