@@ -1,12 +1,13 @@
 package dev.lockstep.runner;
 
+import dev.lockstep.common.JdbcUrls;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
 import java.util.Locale;
 import java.util.Objects;
-import java.util.regex.Matcher;
+import java.util.Optional;
 import java.util.regex.Pattern;
 
 /**
@@ -49,9 +50,6 @@ public record MigrationSettings(
     private static final Pattern VERSION = Pattern.compile("[0-9]+(\\.[0-9]+)*");
     private static final Pattern SCHEMA = Pattern.compile("[a-z_][a-z0-9_$]{0,62}");
     private static final Pattern CREDENTIAL_PARAMETER = Pattern.compile("(?i)[?&](user|password)=");
-    private static final Pattern SSL_PARAMETER = Pattern.compile("[?&](ssl[a-z_]*)(=|&|$)", Pattern.CASE_INSENSITIVE);
-    private static final Pattern SSL_FILE_PARAMETER = Pattern.compile("[?&](sslrootcert|sslcert|sslkey)(=|&|$)",
-            Pattern.CASE_INSENSITIVE);
 
     /** What a migrate checks in its plan first. */
     public enum Destructive { BLOCK, WARN, OFF }
@@ -264,15 +262,15 @@ public record MigrationSettings(
         }
         if (tls != null) {
             tls.validate();
-            Matcher inUrl = SSL_PARAMETER.matcher(url);
-            if (inUrl.find()) {
-                throw new InvalidSettingsException("--url carries " + inUrl.group(1) + " while TLS is set by --ssl-mode and its"
+            Optional<String> inUrl = JdbcUrls.sslParameter(url);
+            if (inUrl.isPresent()) {
+                throw new InvalidSettingsException("--url carries " + inUrl.get() + " while TLS is set by --ssl-mode and its"
                         + " files (spec.database.tls): remove it from the URL");
             }
         }
-        Matcher file = SSL_FILE_PARAMETER.matcher(url);
-        if (file.find()) {
-            throw new InvalidSettingsException("--url carries " + file.group(1) + ": a path in the URL points into the runner's"
+        Optional<String> file = JdbcUrls.sslFileParameter(url);
+        if (file.isPresent()) {
+            throw new InvalidSettingsException("--url carries " + file.get() + ": a path in the URL points into the runner's"
                     + " own file system; give the files with --ssl-root-cert, --ssl-cert and --ssl-key (spec.database.tls)");
         }
         if (passwordFile != null && !Files.isReadable(passwordFile)) {

@@ -722,9 +722,7 @@ public final class LocalKubelet implements AutoCloseable {
                 return Boolean.TRUE.equals(secretRef.getOptional()) ? Optional.empty()
                         : Optional.of("secret \"" + secretRef.getName() + "\" not found");
             }
-            String value = secret.getData() != null && secret.getData().containsKey(secretRef.getKey())
-                    ? new String(Base64.getDecoder().decode(secret.getData().get(secretRef.getKey())), StandardCharsets.UTF_8)
-                    : secret.getStringData() == null ? null : secret.getStringData().get(secretRef.getKey());
+            String value = decoded(secret).get(secretRef.getKey());
             if (value == null) {
                 return Optional.of("couldn't find key " + secretRef.getKey() + " in Secret " + ns + "/" + secretRef.getName());
             }
@@ -834,13 +832,14 @@ public final class LocalKubelet implements AutoCloseable {
         return Optional.empty();
     }
 
+    /** A Secret's keys and values, decoded; data wins over stringData (which the API server folds into data anyway). */
     private static Map<String, String> decoded(Secret secret) {
         Map<String, String> data = new LinkedHashMap<>();
-        if (secret.getData() != null) {
-            secret.getData().forEach((k, v) -> data.put(k, new String(java.util.Base64.getDecoder().decode(v), StandardCharsets.UTF_8)));
-        }
         if (secret.getStringData() != null) {
             data.putAll(secret.getStringData());
+        }
+        if (secret.getData() != null) {
+            secret.getData().forEach((k, v) -> data.put(k, new String(Base64.getDecoder().decode(v), StandardCharsets.UTF_8)));
         }
         return data;
     }

@@ -136,9 +136,8 @@ class InstallRbacApiServerIT {
         Operator operator = null;
         try {
             TestDatabase db = cluster.databaseWithScripts("accounts-db", "accounts-migrations", Cluster.MIGRATIONS);
-            operator = OperatorCommand.start(operatorClient, ChartTest.settingsOf(render.stream()
-                            .filter(io.fabric8.kubernetes.api.model.apps.Deployment.class::isInstance)
-                            .map(io.fabric8.kubernetes.api.model.apps.Deployment.class::cast).findFirst().orElseThrow()), List.of(ns),
+            operator = OperatorCommand.start(operatorClient, ChartTest.settingsOf(ChartTest.one(render,
+                            io.fabric8.kubernetes.api.model.apps.Deployment.class)), List.of(ns),
                     new LeaderElectionConfiguration("lockstep-operator", ns, Duration.ofSeconds(4),
                             Duration.ofSeconds(3), Duration.ofMillis(500), "release-mode", null, false));
             var elsewhere = Migrations.fromConfigMap("elsewhere", "6", db, "accounts-db", "accounts-migrations");

@@ -101,7 +101,7 @@ final class DriftCheck {
             report.recheckAfter = Duration.ofSeconds(5);
             return;
         }
-        if (o.runnerAccount().filter(a -> !a.exists()).isPresent()) {
+        if (o.missingRunnerAccount().isPresent()) {
             // A check Job would get no pod. The schema was fine at the last look: stay Ready, and check once the
             // runner's ServiceAccount is back (its arrival wakes the resource; this is the fallback).
             report.recheckAfter = Duration.ofMinutes(1);

@@ -562,7 +562,7 @@ public final class PhaseMachine {
      * none is created: the resource waits, Stalled, and the ServiceAccount's arrival wakes it.
      */
     static boolean runnerAccountMissing(SchemaMigration sm, Observation o, StatusReport report) {
-        Optional<Observation.RunnerAccount> missing = o.runnerAccount().filter(a -> !a.exists());
+        Optional<Observation.RunnerAccount> missing = o.missingRunnerAccount();
         if (missing.isEmpty()) {
             return false;
         }

@@ -46,6 +46,12 @@ public final class RunnerJobFactory {
     public static final String CREDENTIALS_DIR = "/lockstep/credentials";
     public static final String TLS_CA_DIR = "/lockstep/tls/ca";
     public static final String TLS_CLIENT_DIR = "/lockstep/tls/client";
+    /** Volume names of a runner pod; a pod template may not take them (see {@link RunnerPodTemplates}). */
+    public static final String MIGRATIONS_VOLUME = "migrations";
+    public static final String TMP_VOLUME = "tmp";
+    public static final String CREDENTIALS_VOLUME = "credentials";
+    public static final String TLS_CA_VOLUME = "tls-ca";
+    public static final String TLS_CLIENT_VOLUME = "tls-client";
     static final String CA_FILE = "ca.crt";
     static final String CERT_FILE = "tls.crt";
     static final String KEY_FILE = "tls.key";
@@ -80,32 +86,32 @@ public final class RunnerJobFactory {
         List<Container> initContainers = new ArrayList<>();
         SourceSpec source = spec.getSource();
         if (source.getConfigMapRef() != null) {
-            volumes.add(new VolumeBuilder().withName("migrations")
+            volumes.add(new VolumeBuilder().withName(MIGRATIONS_VOLUME)
                     .withNewConfigMap().withName(source.getConfigMapRef().getName()).endConfigMap().build());
         } else {
-            volumes.add(new VolumeBuilder().withName("migrations").withNewEmptyDir().endEmptyDir().build());
+            volumes.add(new VolumeBuilder().withName(MIGRATIONS_VOLUME).withNewEmptyDir().endEmptyDir().build());
             initContainers.add(new ContainerBuilder()
                     .withName(COPY_CONTAINER)
                     .withImage(source.getImage())
                     .withImagePullPolicy(settings.runnerImagePullPolicy())
                     .withCommand("cp", "-R", trimSlash(source.pathOrDefault()) + "/.", MIGRATIONS_DIR + "/")
-                    .withVolumeMounts(mount("migrations", MIGRATIONS_DIR, false))
+                    .withVolumeMounts(mount(MIGRATIONS_VOLUME, MIGRATIONS_DIR, false))
                     .withSecurityContext(restrictedContainer())
                     .withResources(copyResources())
                     .build());
         }
-        volumes.add(new VolumeBuilder().withName("tmp").withNewEmptyDir().endEmptyDir().build());
+        volumes.add(new VolumeBuilder().withName(TMP_VOLUME).withNewEmptyDir().endEmptyDir().build());
         List<VolumeMount> extraMounts = tlsVolumes(spec.getDatabase().getTls(), volumes);
         SecretKeysReference login = spec.getDatabase().getCredentialsSecretRef();
         if (login.asFiles()) {
-            VolumeBuilder credentials = new VolumeBuilder().withName("credentials");
+            VolumeBuilder credentials = new VolumeBuilder().withName(CREDENTIALS_VOLUME);
             var secretVolume = credentials.withNewSecret().withSecretName(login.getName()).withDefaultMode(0444)
                     .addNewItem().withKey(login.usernameKeyOrDefault()).withPath("username").endItem();
             if (login.getPasswordFile() == null) {
                 secretVolume.addNewItem().withKey(login.passwordKeyOrDefault()).withPath("password").endItem();
             }
             volumes.add(secretVolume.endSecret().build());
-            extraMounts.add(mount("credentials", CREDENTIALS_DIR, true));
+            extraMounts.add(mount(CREDENTIALS_VOLUME, CREDENTIALS_DIR, true));
         }
 
         Container runnerContainer = new ContainerBuilder()
@@ -114,7 +120,7 @@ public final class RunnerJobFactory {
                 .withImagePullPolicy(settings.runnerImagePullPolicy())
                 .withArgs(args(spec, runner, step))
                 .withEnv(env(sm, jobName, step))
-                .withVolumeMounts(mount("migrations", MIGRATIONS_DIR, true), mount("tmp", "/tmp", false))
+                .withVolumeMounts(mount(MIGRATIONS_VOLUME, MIGRATIONS_DIR, true), mount(TMP_VOLUME, "/tmp", false))
                 .addAllToVolumeMounts(extraMounts)
                 .withSecurityContext(restrictedContainer())
                 .withResources(runner.getResources() != null ? runner.getResources() : defaultResources())
@@ -291,7 +297,7 @@ public final class RunnerJobFactory {
         }
         if (tls.getCa() != null) {
             var ca = tls.getCa();
-            VolumeBuilder volume = new VolumeBuilder().withName("tls-ca");
+            VolumeBuilder volume = new VolumeBuilder().withName(TLS_CA_VOLUME);
             if (ca.getConfigMapKeyRef() != null) {
                 volume.withNewConfigMap().withName(ca.getConfigMapKeyRef().getName()).withDefaultMode(0444)
                         .addNewItem().withKey(ca.getConfigMapKeyRef().getKey()).withPath(CA_FILE).endItem().endConfigMap();
@@ -300,16 +306,16 @@ public final class RunnerJobFactory {
                         .addNewItem().withKey(ca.getSecretKeyRef().getKey()).withPath(CA_FILE).endItem().endSecret();
             }
             volumes.add(volume.build());
-            mounts.add(mount("tls-ca", TLS_CA_DIR, true));
+            mounts.add(mount(TLS_CA_VOLUME, TLS_CA_DIR, true));
         }
         if (tls.getClientCertificate() != null) {
             var client = tls.getClientCertificate();
-            volumes.add(new VolumeBuilder().withName("tls-client")
+            volumes.add(new VolumeBuilder().withName(TLS_CLIENT_VOLUME)
                     .withNewSecret().withSecretName(client.getSecretName()).withDefaultMode(0444)
                         .addNewItem().withKey(client.certificateKeyOrDefault()).withPath(CERT_FILE).endItem()
                         .addNewItem().withKey(client.keyKeyOrDefault()).withPath(KEY_FILE).endItem()
                     .endSecret().build());
-            mounts.add(mount("tls-client", TLS_CLIENT_DIR, true));
+            mounts.add(mount(TLS_CLIENT_VOLUME, TLS_CLIENT_DIR, true));
         }
         return mounts;
     }

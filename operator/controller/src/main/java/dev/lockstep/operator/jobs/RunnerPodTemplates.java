@@ -45,7 +45,8 @@ import java.util.function.Function;
  */
 public final class RunnerPodTemplates {
     /** Volume names of Lockstep's own runner pods. */
-    public static final Set<String> OWN_VOLUMES = Set.of("migrations", "tmp", "credentials", "tls-ca", "tls-client");
+    public static final Set<String> OWN_VOLUMES = Set.of(RunnerJobFactory.MIGRATIONS_VOLUME, RunnerJobFactory.TMP_VOLUME,
+            RunnerJobFactory.CREDENTIALS_VOLUME, RunnerJobFactory.TLS_CA_VOLUME, RunnerJobFactory.TLS_CLIENT_VOLUME);
     private static final List<String> OWN_ENV_PREFIXES = List.of("LOCKSTEP_", "OTEL_", "TRACEPARENT", "JAVA_TOOL_OPTIONS");
     private static final Set<String> OWN_LABELS = Set.of("app.kubernetes.io/name", RunnerJobs.LABEL_COMPONENT,
             RunnerJobs.LABEL_MANAGED_BY, "job-name", "controller-uid");

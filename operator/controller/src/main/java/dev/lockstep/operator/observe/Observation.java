@@ -46,6 +46,11 @@ public record Observation(SchemaMigration resource, Optional<SpecProblem> proble
         gatedPods = Set.copyOf(gatedPods);
     }
 
+    /** The ServiceAccount runner pods would run as, when one is named and does not exist. */
+    public Optional<RunnerAccount> missingRunnerAccount() {
+        return runnerAccount.filter(a -> !a.exists());
+    }
+
     public Optional<Job> job(String name) {
         return jobs.stream().filter(j -> name.equals(j.getMetadata().getName())).findFirst();
     }

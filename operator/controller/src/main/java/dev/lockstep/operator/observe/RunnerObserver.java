@@ -96,13 +96,7 @@ public final class RunnerObserver {
         }
         String volume = m.group(1);
         String cause = m.group(2);
-        String field = switch (volume) {
-            case "tls-ca" -> "spec.database.tls.ca";
-            case "tls-client" -> "spec.database.tls.clientCertificate";
-            case "migrations" -> "spec.source.configMapRef";
-            case "credentials" -> "spec.database.credentialsSecretRef";
-            default -> "volume " + volume;
-        };
+        String field = VOLUME_FIELDS.getOrDefault(volume, "volume " + volume);
         String namespace = pod.getMetadata().getNamespace();
         Matcher missing = MISSING_OBJECT.matcher(cause);
         if (missing.matches()) {
@@ -122,6 +116,12 @@ public final class RunnerObserver {
         return Optional.of(new RunnerState.Blocked(Reason.RunnerFailed, "the kubelet cannot mount " + field + ": " + event, field));
     }
 
+    /** The spec field behind each of the runner pod's volumes. */
+    private static final Map<String, String> VOLUME_FIELDS = Map.of(
+            RunnerJobFactory.TLS_CA_VOLUME, "spec.database.tls.ca",
+            RunnerJobFactory.TLS_CLIENT_VOLUME, "spec.database.tls.clientCertificate",
+            RunnerJobFactory.MIGRATIONS_VOLUME, "spec.source.configMapRef",
+            RunnerJobFactory.CREDENTIALS_VOLUME, "spec.database.credentialsSecretRef");
     private static final Pattern MOUNT_FAILURE = Pattern.compile("MountVolume\\.SetUp failed for volume \"([^\"]+)\" : (.*)$");
     private static final Pattern MISSING_OBJECT = Pattern.compile("(secret|configmap) \"([^\"]+)\" not found");
     private static final Pattern MISSING_KEY = Pattern.compile("non-existent (secret|config) key: (\\S+)");

@@ -8,6 +8,7 @@ import dev.lockstep.api.v1alpha1.SecretKeysReference;
 import dev.lockstep.api.v1alpha1.SourceSpec;
 import dev.lockstep.api.v1alpha1.TlsSpec;
 import dev.lockstep.common.Durations;
+import dev.lockstep.common.JdbcUrls;
 import dev.lockstep.operator.Revisions;
 import java.util.List;
 import java.util.Optional;
@@ -24,8 +25,6 @@ public final class SpecValidator {
     private static final Pattern DNS_NAME = Pattern.compile("[a-z0-9]([-a-z0-9.]{0,251}[a-z0-9])?");
     private static final Pattern ABSOLUTE_PATH = Pattern.compile("/[^\\s'\"]*");
     private static final Pattern KEY = Pattern.compile("[-._a-zA-Z0-9]{1,253}");
-    private static final Pattern SSL_PARAMETER = Pattern.compile("[?&](ssl[a-zA-Z_]*)(=|&|$)");
-    private static final Pattern SSL_FILE_PARAMETER = Pattern.compile("[?&](sslrootcert|sslcert|sslkey)(=|&|$)");
 
     private SpecValidator() {}
 
@@ -105,17 +104,17 @@ public final class SpecValidator {
      * file system), and no ssl* parameter at all when tls is set (one place says how TLS is done).
      */
     private static Optional<SpecProblem> validate(TlsSpec tls, String url) {
-        java.util.regex.Matcher file = SSL_FILE_PARAMETER.matcher(url);
-        if (file.find()) {
-            return problem("spec.database.url", "carries " + file.group(1) + ", a path in the runner's file system: give the CA"
+        Optional<String> file = JdbcUrls.sslFileParameter(url);
+        if (file.isPresent()) {
+            return problem("spec.database.url", "carries " + file.get() + ", a path in the runner's file system: give the CA"
                     + " and client certificate in spec.database.tls (ca, clientCertificate), which mounts them");
         }
         if (tls == null) {
             return Optional.empty();
         }
-        java.util.regex.Matcher ssl = SSL_PARAMETER.matcher(url);
-        if (ssl.find()) {
-            return problem("spec.database.url", "carries " + ssl.group(1) + " while spec.database.tls is set: remove it from the"
+        Optional<String> ssl = JdbcUrls.sslParameter(url);
+        if (ssl.isPresent()) {
+            return problem("spec.database.url", "carries " + ssl.get() + " while spec.database.tls is set: remove it from the"
                     + " URL (spec.database.tls.mode says how TLS is done)");
         }
         String mode = tls.modeOrDefault();
