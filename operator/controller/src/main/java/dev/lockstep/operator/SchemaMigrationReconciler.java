@@ -4,6 +4,7 @@ import dev.lockstep.api.v1alpha1.SchemaMigration;
 import dev.lockstep.api.v1alpha1.SchemaMigrationSpec;
 import dev.lockstep.operator.act.Actions;
 import dev.lockstep.operator.act.EventRecorder;
+import dev.lockstep.operator.act.StatusWriter;
 import dev.lockstep.operator.decide.Decision;
 import dev.lockstep.operator.decide.PhaseMachine;
 import dev.lockstep.operator.gate.PodGate;
@@ -22,6 +23,7 @@ import io.fabric8.kubernetes.api.model.Pod;
 import io.fabric8.kubernetes.api.model.Service;
 import io.fabric8.kubernetes.api.model.ServiceAccount;
 import io.fabric8.kubernetes.api.model.batch.v1.Job;
+import io.fabric8.kubernetes.client.KubernetesClientException;
 import io.javaoperatorsdk.operator.api.config.informer.Informer;
 import io.javaoperatorsdk.operator.api.config.informer.InformerEventSourceConfiguration;
 import io.javaoperatorsdk.operator.api.reconciler.Context;
@@ -65,6 +67,8 @@ public class SchemaMigrationReconciler implements Reconciler<SchemaMigration> {
     static final String SERVICE_ACCOUNT_INDEX = "lockstep.dev/serviceaccount";
     static final String RUNNER_PODS = "runner-pods";
     static final String GATED_PODS = "gated-pods";
+    /** Decisions per reconcile: the first, and one more from a fresh read when its status write lost a conflict. */
+    private static final int MAX_ATTEMPTS = 2;
 
     private final OperatorSettings settings;
     private final RunnerJobFactory jobs;
@@ -143,19 +147,46 @@ public class SchemaMigrationReconciler implements Reconciler<SchemaMigration> {
         return List.of(jobSource, podSource, configMapSource, serviceAccountSource, gatedPodSource);
     }
 
+    /**
+     * Observe, decide, act, then write the status under the optimistic lock of the version observed (see
+     * {@link StatusWriter}), and only then count finished runs and record Events: an Event never tells of a transition
+     * that status does not hold. A status write that loses a conflict (the resource changed meanwhile) is decided
+     * again at once from the resource as it is now; a second conflict goes to the framework's retry.
+     */
     @Override
     public UpdateControl<SchemaMigration> reconcile(SchemaMigration sm, Context<SchemaMigration> context) {
         try (var revision = MDC.putCloseable(LogFormat.REVISION, revision(sm))) {
-            Decision decision = machine.decide(observe(sm, context));
-            actions.perform(sm, decision, context.getClient());
-            telemetry.runs().recorded(sm, decision.finished());
-            sm.setStatus(decision.status());
-            UpdateControl<SchemaMigration> control = UpdateControl.patchStatus(sm);
-            return decision.recheckAfter() == null ? control : control.rescheduleAfter(decision.recheckAfter());
+            SchemaMigration current = sm;
+            for (int attempt = 1; ; attempt++) {
+                Decision decision = machine.decide(observe(current, context));
+                actions.perform(current, decision, context.getClient());
+                try {
+                    StatusWriter.write(current, decision.status(), context);
+                } catch (KubernetesClientException e) {
+                    if (e.getCode() != 409 || attempt == MAX_ATTEMPTS) {
+                        throw e;
+                    }
+                    LOG.debug("status of {}/{} changed since it was read; deciding again", sm.getMetadata().getNamespace(),
+                            sm.getMetadata().getName());
+                    current = context.getClient().resources(SchemaMigration.class).inNamespace(sm.getMetadata().getNamespace())
+                            .withName(sm.getMetadata().getName()).get();
+                    if (current == null) {
+                        return UpdateControl.noUpdate(); // deleted meanwhile
+                    }
+                    continue;
+                }
+                telemetry.runs().recorded(current, decision.finished());
+                actions.announce(current, decision);
+                UpdateControl<SchemaMigration> control = UpdateControl.noUpdate();
+                return decision.recheckAfter() == null ? control : control.rescheduleAfter(decision.recheckAfter());
+            }
         }
     }
 
-    /** An exception from reconcile, reported in status (see {@link PhaseMachine#decideError}); a conflict is only retried. */
+    /**
+     * An exception from reconcile, reported in status (see {@link PhaseMachine#decideError}), its Event recorded once
+     * that is written; a conflict is only retried.
+     */
     @Override
     public ErrorStatusUpdateControl<SchemaMigration> updateErrorStatus(SchemaMigration sm, Context<SchemaMigration> context, Exception e) {
         try (var revision = MDC.putCloseable(LogFormat.REVISION, revision(sm))) {
@@ -163,11 +194,18 @@ public class SchemaMigrationReconciler implements Reconciler<SchemaMigration> {
             if (decision.isEmpty()) {
                 return ErrorStatusUpdateControl.noStatusUpdate();
             }
+            try {
+                StatusWriter.write(sm, decision.get().status(), context);
+            } catch (KubernetesClientException failed) {
+                // The API server that failed the reconcile fails this too, or the resource moved on: the retry reports it.
+                LOG.debug("could not report the failed reconcile of {}/{} in status: {}", sm.getMetadata().getNamespace(),
+                        sm.getMetadata().getName(), failed.getMessage());
+                return ErrorStatusUpdateControl.noStatusUpdate();
+            }
             if (actions != null) {
                 actions.announce(sm, decision.get());
             }
-            sm.setStatus(decision.get().status());
-            return ErrorStatusUpdateControl.patchStatus(sm);
+            return ErrorStatusUpdateControl.noStatusUpdate();
         }
     }
 

@@ -11,9 +11,9 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Does what a {@link Decision} says, in its order, then records its Events. An API error other than the ones named
- * here is thrown: the reconcile then ends in {@code updateErrorStatus}, which reports it, and the status the decision
- * computed is not written, so status never claims what did not happen.
+ * Does what a {@link Decision} says, in its order; {@link #announce} records its Events once the status is written. An
+ * API error other than the ones named here is thrown: the reconcile then ends in {@code updateErrorStatus}, which
+ * reports it, and the status the decision computed is not written, so status never claims what did not happen.
  */
 public final class Actions {
     private static final Logger LOG = LoggerFactory.getLogger(Actions.class);
@@ -56,10 +56,12 @@ public final class Actions {
                 BlueGreenRollout.flip(client, switchService.flip());
             }
         }
-        announce(sm, decision);
     }
 
-    /** Records the decision's Events; never fails (an Event is a courtesy, status carries the same facts). */
+    /**
+     * Records the decision's Events, once its status is written; never fails (an Event is a courtesy, status carries
+     * the same facts).
+     */
     public void announce(SchemaMigration sm, Decision decision) {
         for (Decision.Announcement a : decision.announcements()) {
             events.record(sm, a.warning(), a.reason(), a.message(), a.series(), a.fact());

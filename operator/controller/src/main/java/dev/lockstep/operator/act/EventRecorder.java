@@ -57,18 +57,17 @@ public class EventRecorder {
         String text = message.length() > MAX_MESSAGE ? message.substring(0, MAX_MESSAGE - 3) + "..." : message;
         var events = client.v1().events().inNamespace(about.getMetadata().getNamespace());
         try {
+            // Most facts are the first of their Event: create it, and read what is there only when it exists.
+            if (created(events, newEvent(about, warning, reason, text, name, factDigest, now))) {
+                return;
+            }
             for (int tries = 0; tries < MAX_TRIES; tries++) {
                 Event existing = events.withName(name).get();
                 if (existing == null) {
-                    try {
-                        events.resource(newEvent(about, warning, reason, text, name, factDigest, now)).create();
+                    if (created(events, newEvent(about, warning, reason, text, name, factDigest, now))) {
                         return;
-                    } catch (KubernetesClientException e) {
-                        if (e.getCode() != 409) {
-                            throw e;
-                        }
-                        continue; // made meanwhile, by another reconcile or replica: count on it
                     }
+                    continue; // made meanwhile, by another reconcile or replica: count on it
                 }
                 Map<String, String> annotations = existing.getMetadata().getAnnotations() == null ? new HashMap<>()
                         : new HashMap<>(existing.getMetadata().getAnnotations());
@@ -95,6 +94,20 @@ public class EventRecorder {
         } catch (KubernetesClientException e) {
             // An Event is a courtesy; status carries the same facts. Never fail a reconcile over one.
             LOG.warn("could not record event {} for {}/{}: {}", reason, about.getMetadata().getNamespace(), about.getMetadata().getName(), e.getMessage());
+        }
+    }
+
+    /** Creates the Event; false when one of its name exists already. */
+    private static boolean created(io.fabric8.kubernetes.client.dsl.NonNamespaceOperation<Event, io.fabric8.kubernetes.api.model.EventList,
+            io.fabric8.kubernetes.client.dsl.Resource<Event>> events, Event event) {
+        try {
+            events.resource(event).create();
+            return true;
+        } catch (KubernetesClientException e) {
+            if (e.getCode() != 409) {
+                throw e;
+            }
+            return false;
         }
     }
 
