@@ -294,7 +294,11 @@ public final class PhaseMachine {
         if (state instanceof RunnerState.Starting s) {
             // Result stays as it was: a pod gone missing between "cannot start" and the Job failing is still NotStarted.
             report.progressing(Phase.Migrating, Reason.MigrationPending, s.detail(), null, null);
-            report.recheckAfter = STARTING_RECHECK; // a volume the kubelet cannot mount says so in an Event, which wakes nothing
+            if (s.onNode()) {
+                // A volume the kubelet cannot mount says so in an Event, which wakes nothing. A pod still waiting for a
+                // node is not looked at again: being scheduled changes the pod, which wakes the reconcile.
+                report.recheckAfter = STARTING_RECHECK;
+            }
         } else if (state instanceof RunnerState.Running) {
             status.getLastRun().setResult(RunResult.Running);
             report.progressing(Phase.Migrating, Reason.MigrationRunning, "runner Job " + jobName + " is migrating towards revision "

@@ -122,7 +122,8 @@ public class PodGateReconciler implements Reconciler<Pod> {
                 "message", decision.message(),
                 "lastTransitionTime", since);
         try {
-            context.getClient().pods().inNamespace(pod.getMetadata().getNamespace()).withName(pod.getMetadata().getName())
+            // On the pod as cached (its name and namespace): a patch by name alone reads the pod from the API server first.
+            context.getClient().pods().inNamespace(pod.getMetadata().getNamespace()).resource(pod)
                     .subresource("status")
                     .patch(PatchContext.of(PatchType.STRATEGIC_MERGE),
                             context.getClient().getKubernetesSerialization().asJson(Map.of("status", Map.of("conditions", List.of(condition)))));

@@ -66,7 +66,7 @@ public final class RunnerObserver {
             return new RunnerState.Failed(report, reason, message, terminated.isPresent());
         }
         if (newest.isEmpty()) {
-            return new RunnerState.Starting("waiting for the Job controller to create the runner pod");
+            return new RunnerState.Starting("waiting for the Job controller to create the runner pod", false);
         }
         Pod pod = newest.get();
         Optional<RunnerState> blocked = blocked(pod).or(() -> unmountable(job, pod, mountFailures));
@@ -78,7 +78,8 @@ public final class RunnerObserver {
             return new RunnerState.Running();
         }
         String phase = pod.getStatus() == null ? null : pod.getStatus().getPhase();
-        return new RunnerState.Starting("runner pod " + pod.getMetadata().getName() + " is " + (phase == null ? "Pending" : phase));
+        return new RunnerState.Starting("runner pod " + pod.getMetadata().getName() + " is " + (phase == null ? "Pending" : phase)
+                + (onNode(pod) ? "" : ", not yet scheduled"), onNode(pod));
     }
 
     /**
@@ -92,7 +93,7 @@ public final class RunnerObserver {
         }
         Matcher m = MOUNT_FAILURE.matcher(event);
         if (!m.find()) {
-            return Optional.of(new RunnerState.Starting("runner pod " + pod.getMetadata().getName() + " waits for a volume: " + event));
+            return Optional.of(new RunnerState.Starting("runner pod " + pod.getMetadata().getName() + " waits for a volume: " + event, true));
         }
         String volume = m.group(1);
         String cause = m.group(2);
@@ -126,11 +127,18 @@ public final class RunnerObserver {
     private static final Pattern MISSING_OBJECT = Pattern.compile("(secret|configmap) \"([^\"]+)\" not found");
     private static final Pattern MISSING_KEY = Pattern.compile("non-existent (secret|config) key: (\\S+)");
 
-    /** Pending, its runner container neither running nor ended: what a pod whose volumes cannot be mounted looks like. */
+    /**
+     * Pending on a node, its runner container neither running nor ended: what a pod whose volumes cannot be mounted looks
+     * like. A pod no node has taken yet mounts nothing, so it has no mount failure to look for.
+     */
     public static boolean waitingToStart(Pod pod) {
         String phase = pod.getStatus() == null ? null : pod.getStatus().getPhase();
-        return (phase == null || "Pending".equals(phase)) && statuses(pod, false)
+        return onNode(pod) && (phase == null || "Pending".equals(phase)) && statuses(pod, false)
                 .noneMatch(s -> s.getState() != null && (s.getState().getRunning() != null || s.getState().getTerminated() != null));
+    }
+
+    private static boolean onNode(Pod pod) {
+        return pod.getSpec() != null && pod.getSpec().getNodeName() != null && !pod.getSpec().getNodeName().isEmpty();
     }
 
     private static Optional<RunnerState> blocked(Pod pod) {

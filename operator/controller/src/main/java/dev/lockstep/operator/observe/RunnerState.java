@@ -5,8 +5,13 @@ import java.util.Optional;
 
 /** What a runner Job and its pod amount to, as far as the operator can see from the API. */
 public sealed interface RunnerState {
-    /** Created, pod not yet running (scheduling, pulling, starting). */
-    record Starting(String detail) implements RunnerState {}
+    /**
+     * Created, pod not yet running (scheduling, pulling, starting).
+     *
+     * @param onNode whether the pod is bound to a node: only then can a kubelet fail to mount its volumes, which it
+     *               says in an Event alone (see {@link RunnerObserver#waitingToStart})
+     */
+    record Starting(String detail, boolean onNode) implements RunnerState {}
 
     /**
      * The pod cannot start until someone fixes something outside the spec: a missing Secret, an unpullable image.

@@ -88,6 +88,7 @@ class PhaseMachineTest {
         List<Job> jobs = new ArrayList<>();
         Set<Pod> runnerPods = new HashSet<>();
         Map<String, String> mountFailures = new LinkedHashMap<>();
+        boolean scheduled = true;
         Set<Pod> gatedPods = new HashSet<>();
         Optional<Service> service = Optional.empty();
         Instant now = NOW;
@@ -154,7 +155,14 @@ class PhaseMachineTest {
             runnerPods.removeIf(p -> name.equals(p.getMetadata().getLabels().get("job-name")));
             runnerPods.add(new PodBuilder().withNewMetadata().withName(name + "-x7k2p").withNamespace("shop")
                     .withCreationTimestamp("2026-12-01T11:59:00Z").addToLabels("job-name", name).addToLabels("controller-uid", name + "-uid")
-                    .endMetadata().withNewStatus().withPhase(podPhase).withContainerStatuses(runner).endStatus().build());
+                    .endMetadata().withNewSpec().withNodeName(scheduled ? "node-1" : null).endSpec()
+                    .withNewStatus().withPhase(podPhase).withContainerStatuses(runner).endStatus().build());
+            return this;
+        }
+
+        /** The next runner pod {@link #jobIs} shows is still waiting for a node. */
+        World unscheduled() {
+            scheduled = false;
             return this;
         }
 
@@ -458,6 +466,20 @@ class PhaseMachineTest {
                 .withCreationTimestamp("2026-12-01T11:59:30Z").addToLabels("job-name", check).endMetadata()
                 .withNewStatus().withPhase("Failed").withContainerStatuses(terminated(1, "Error", result)).endStatus().build());
         return w;
+    }
+
+    @Test
+    void aRunnerPodOnANodeThatHasNotStartedIsLookedAtAgainForItsMountEventsAndOneWithoutANodeIsNot() {
+        World onNode = fresh().stepped(1);
+        onNode.jobIs(null, null, "Pending", waiting("ContainerCreating", null));
+        assertThat(onNode.decide().recheckAfter()).as("the kubelet's FailedMount Event wakes nothing").isEqualTo(PhaseMachine.STARTING_RECHECK);
+
+        World waitingForANode = fresh().stepped(1).unscheduled();
+        waitingForANode.jobIs(null, null, "Pending", null);
+        Decision decision = waitingForANode.decide();
+        assertThat(decision.recheckAfter()).as("being scheduled changes the pod, which wakes the reconcile").isNull();
+        assertThat(decision.status().getPhase()).isEqualTo(Phase.Migrating);
+        assertThat(condition(decision.status(), ConditionType.Reconciling).getMessage()).contains("not yet scheduled");
     }
 
     @ParameterizedTest(name = "{0}")

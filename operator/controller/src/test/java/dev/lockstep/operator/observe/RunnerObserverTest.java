@@ -36,6 +36,7 @@ class RunnerObserverTest {
     private static Pod pod(String phase, ContainerStatus runner) {
         return new PodBuilder().withNewMetadata().withName("orders-3-abc-x7k2p").withCreationTimestamp("2026-11-25T10:00:00Z")
                     .addToLabels("job-name", "orders-3-abc").addToLabels("controller-uid", "job-uid").endMetadata()
+                .withNewSpec().withNodeName("node-1").endSpec()
                 .withNewStatus().withPhase(phase).withContainerStatuses(runner).endStatus().build();
     }
 
@@ -136,5 +137,21 @@ class RunnerObserverTest {
         RunnerState state = RunnerObserver.observe(job(null, null), List.of(pod("Running", running())),
                 java.util.Map.of("orders-3-abc-x7k2p", "MountVolume.SetUp failed for volume \"tls-ca\" : configmap \"x\" not found"));
         assertThat(state).isInstanceOf(RunnerState.Running.class);
+    }
+
+    @Test
+    void aPodNoNodeHasTakenIsStartingWithNoMountFailureToLookFor() {
+        Pod unscheduled = new PodBuilder(pod("Pending", null)).editSpec().withNodeName(null).endSpec().build();
+        assertThat(RunnerObserver.waitingToStart(unscheduled)).isFalse();
+        assertThat(RunnerObserver.waitingToStart(pod("Pending", waiting("ContainerCreating", null)))).isTrue();
+
+        RunnerState state = RunnerObserver.observe(job(null, null), List.of(unscheduled),
+                java.util.Map.of("orders-3-abc-x7k2p", "MountVolume.SetUp failed for volume \"tls-ca\" : configmap \"x\" not found"));
+        assertThat(state).isInstanceOfSatisfying(RunnerState.Starting.class, s -> {
+            assertThat(s.onNode()).isFalse();
+            assertThat(s.detail()).contains("not yet scheduled");
+        });
+        assertThat(RunnerObserver.observe(job(null, null), List.of(pod("Pending", waiting("ContainerCreating", null)))))
+                .isInstanceOfSatisfying(RunnerState.Starting.class, s -> assertThat(s.onNode()).isTrue());
     }
 }
