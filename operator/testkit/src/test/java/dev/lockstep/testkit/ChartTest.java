@@ -190,6 +190,11 @@ class ChartTest {
             assertThat(e.getName()).isEqualTo("POD_NAMESPACE");
             assertThat(e.getValueFrom().getFieldRef().getFieldPath()).isEqualTo("metadata.namespace");
         });
+        assertThat(operator.getEnv()).as("the operator's heap bound, below its memory limit").anySatisfy(e -> {
+            assertThat(e.getName()).isEqualTo("JAVA_TOOL_OPTIONS");
+            assertThat(e.getValue()).isEqualTo("-Xmx256m -Djava.io.tmpdir=/tmp");
+        });
+        assertThat(operator.getResources().getLimits().get("memory").toString()).isEqualTo("512Mi");
         assertThat(operator.getLivenessProbe().getHttpGet().getPath()).isEqualTo("/healthz");
         assertThat(operator.getStartupProbe().getHttpGet().getPath()).isEqualTo("/healthz");
         assertThat(operator.getReadinessProbe().getHttpGet().getPath()).isEqualTo("/readyz");
@@ -266,6 +271,8 @@ class ChartTest {
         assertThat(operator.getImage()).isEqualTo(image);
         assertThat(operator.getArgs()).contains("--runner-image=" + image, "--log-format=json");
         assertThat(operator.getEnv()).anySatisfy(e -> assertThat(e.getName()).isEqualTo("OTEL_EXPORTER_OTLP_ENDPOINT"));
+        assertThat(operator.getEnv()).anySatisfy(e -> assertThat(e.getValue())
+                .isEqualTo("-Xmx1g -Djava.io.tmpdir=/tmp -XX:+HeapDumpOnOutOfMemoryError -XX:HeapDumpPath=/tmp"));
         assertThat(objects).extracting(HasMetadata::getKind)
                 .contains("ServiceMonitor", "PrometheusRule", "ConfigMap", "NetworkPolicy", "PodDisruptionBudget");
         var dashboard = objects.stream().filter(o -> o.getKind().equals("ConfigMap")).findFirst().orElseThrow();
@@ -342,6 +349,8 @@ class ChartTest {
                 .hasMessageContaining("watch.mode namespaces needs watch.namespaces");
         assertThatThrownBy(() -> render(values(dir, "image:\n  digest: latest\n"))).hasMessageContaining("digest");
         assertThatThrownBy(() -> render(values(dir, "logFormat: yaml\n"))).hasMessageContaining("logFormat");
+        assertThatThrownBy(() -> render(values(dir, "jvm:\n  maxHeap: \"256\"\n"))).hasMessageContaining("maxHeap")
+                .hasMessageContaining("pattern");
         assertThatThrownBy(() -> render(values(dir, "runner:\n  podSecurityContext:\n    runAsUser: 0\n")))
                 .hasMessageContaining("runAsUser");
         assertThatThrownBy(() -> render(values(dir, "runner:\n  podSecurityContext:\n    seccompProfile: Unconfined\n")))
