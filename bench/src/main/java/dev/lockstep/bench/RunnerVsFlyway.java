@@ -3,20 +3,17 @@ package dev.lockstep.bench;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.sql.Connection;
-import java.sql.DriverManager;
 import java.sql.SQLException;
-import java.sql.Statement;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
-import java.util.Properties;
 import java.util.concurrent.Callable;
 import java.util.concurrent.TimeUnit;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 /**
@@ -42,13 +39,8 @@ public final class RunnerVsFlyway implements Callable<Integer> {
     @Option(names = "--jar", defaultValue = "operator/cli/target/lockstep.jar", description = "The lockstep jar. Default: ${DEFAULT-VALUE}.")
     Path jar;
 
-    @Option(names = "--admin-url", defaultValue = "${env:LOCKSTEP_BENCH_JDBC_URL:-jdbc:postgresql://127.0.0.1:5432/postgres}",
-            description = "A database of a server where the benchmark may create databases (user postgres, trust auth by"
-                    + " default). Default: ${DEFAULT-VALUE}. Env: LOCKSTEP_BENCH_JDBC_URL.")
-    String adminUrl;
-
-    @Option(names = "--user", defaultValue = "${env:LOCKSTEP_BENCH_USER:-postgres}", description = "Its user. Default: ${DEFAULT-VALUE}.")
-    String user;
+    @Mixin
+    Database database;
 
     @Option(names = "--out", defaultValue = "bench/target/results", description = "Where the CSV goes. Default: ${DEFAULT-VALUE}.")
     Path out;
@@ -74,11 +66,11 @@ public final class RunnerVsFlyway implements Callable<Integer> {
             java.util.Collections.rotate(order, 1); // each subject first, second and last in turn
             for (String subject : order) {
                 String db = "lockstep_bench_" + System.nanoTime();
-                admin("CREATE DATABASE " + db);
+                database.admin("CREATE DATABASE " + db);
                 try {
                     samples.add(run(subject, rep, subjects.get(subject), db, scripts));
                 } finally {
-                    admin("DROP DATABASE " + db + " WITH (FORCE)");
+                    database.admin("DROP DATABASE " + db + " WITH (FORCE)");
                 }
             }
         }
@@ -92,8 +84,8 @@ public final class RunnerVsFlyway implements Callable<Integer> {
         System.out.println("raw samples: " + csv);
         List<String> names = new ArrayList<>(subjects.keySet());
         Map<String, List<Double>> medians = new LinkedHashMap<>();
-        medians.put("wall", names.stream().map(n -> median(of(samples, n, Sample::wallSeconds))).toList());
-        medians.put("CPU", names.stream().map(n -> median(of(samples, n, Sample::cpuSeconds))).toList());
+        medians.put("wall", names.stream().map(n -> Stats.median(of(samples, n, Sample::wallSeconds))).toList());
+        medians.put("CPU", names.stream().map(n -> Stats.median(of(samples, n, Sample::cpuSeconds))).toList());
         Path png = Charts.bars(out.resolve("runner-vs-flyway.png"), "lockstep migrate beside bare Flyway: " + scripts.getFileName()
                 + ", median of " + repetitions, "seconds", names, medians);
         System.out.println("chart: " + png);
@@ -108,13 +100,13 @@ public final class RunnerVsFlyway implements Callable<Integer> {
     }
 
     private Sample run(String subject, int rep, List<String> base, String db, Path scripts) throws IOException, InterruptedException {
-        String url = adminUrl.replaceFirst("/[^/?]+(\\?.*)?$", "/" + db);
+        String url = database.url(db);
         List<String> command = new ArrayList<>(List.of("/usr/bin/time", "-f", "%e %U %S %M", "-o", out.resolve("time.txt").toString()));
         command.addAll(base);
         if (subject.startsWith("bare")) {
-            command.addAll(List.of(url, user, scripts.toString()));
+            command.addAll(List.of(url, database.user, scripts.toString()));
         } else {
-            command.addAll(List.of("--url", url, "--username", user, "--location", scripts.toString(), "--target", "latest"));
+            command.addAll(List.of("--url", url, "--username", database.user, "--location", scripts.toString(), "--target", "latest"));
         }
         Files.createDirectories(out);
         Process p = new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(out.resolve("last-run.log").toFile()).start();
@@ -147,17 +139,6 @@ public final class RunnerVsFlyway implements Callable<Integer> {
         return dir.toAbsolutePath();
     }
 
-    private void admin(String sql) throws SQLException {
-        Properties props = new Properties();
-        props.setProperty("user", user);
-        if (System.getenv("LOCKSTEP_DB_PASSWORD") != null) {
-            props.setProperty("password", System.getenv("LOCKSTEP_DB_PASSWORD"));
-        }
-        try (Connection c = DriverManager.getConnection(adminUrl, props); Statement st = c.createStatement()) {
-            st.execute(sql);
-        }
-    }
-
     /** Each subject's median (min–max) and its ratio to bare Flyway: the median of the per-repetition ratios. */
     static String table(List<Sample> samples, Path scripts) throws IOException {
         long files;
@@ -179,25 +160,14 @@ public final class RunnerVsFlyway implements Callable<Integer> {
                 cpuRatio.add(s.cpuSeconds() / ref.cpuSeconds());
             }
             md.append(String.format(Locale.ROOT, "| %s | %s | %s | %.0f | %.2f× | %.2f× |%n", e.getKey(),
-                    spread(e.getValue().stream().map(Sample::wallSeconds).toList()),
-                    spread(e.getValue().stream().map(Sample::cpuSeconds).toList()),
-                    median(e.getValue().stream().map(s -> s.rssKiB() / 1024.0).toList()), median(wallRatio), median(cpuRatio)));
+                    Stats.spread(e.getValue().stream().map(Sample::wallSeconds).toList()),
+                    Stats.spread(e.getValue().stream().map(Sample::cpuSeconds).toList()),
+                    Stats.median(e.getValue().stream().map(s -> s.rssKiB() / 1024.0).toList()), Stats.median(wallRatio), Stats.median(cpuRatio)));
         }
         return md.toString();
     }
 
     private static List<Double> of(List<Sample> samples, String subject, java.util.function.Function<Sample, Double> measure) {
         return samples.stream().filter(s -> s.subject().equals(subject)).map(measure).toList();
-    }
-
-    static double median(List<Double> values) {
-        List<Double> sorted = values.stream().sorted().toList();
-        int n = sorted.size();
-        return n % 2 == 1 ? sorted.get(n / 2) : (sorted.get(n / 2 - 1) + sorted.get(n / 2)) / 2;
-    }
-
-    private static String spread(List<Double> values) {
-        return String.format(Locale.ROOT, "%.2f (%.2f–%.2f)", median(values), values.stream().min(Double::compare).orElseThrow(),
-                values.stream().max(Double::compare).orElseThrow());
     }
 }
