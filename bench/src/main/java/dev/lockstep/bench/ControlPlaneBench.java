@@ -347,106 +347,79 @@ public final class ControlPlaneBench implements Callable<Integer> {
     }
 
     private static ResourceEventHandler<Job> jobHandler(Map<String, Times> times) {
-        return new ResourceEventHandler<>() {
-            @Override
-            public void onAdd(Job job) {
-                seen(job);
+        return onAddOrUpdate((Job job) -> {
+            long now = System.nanoTime();
+            String owner = job.getMetadata().getAnnotations() == null ? null
+                    : job.getMetadata().getAnnotations().get(RunnerJobs.ANNOTATION_SCHEMA_MIGRATION);
+            if (owner == null) {
+                return;
             }
-
-            @Override
-            public void onUpdate(Job old, Job job) {
-                seen(job);
+            Times t = times.get(job.getMetadata().getNamespace() + "/" + owner);
+            if (t == null) {
+                return;
             }
-
-            @Override
-            public void onDelete(Job job, boolean unknown) {}
-
-            private void seen(Job job) {
-                long now = System.nanoTime();
-                String owner = job.getMetadata().getAnnotations() == null ? null
-                        : job.getMetadata().getAnnotations().get(RunnerJobs.ANNOTATION_SCHEMA_MIGRATION);
-                if (owner == null) {
-                    return;
-                }
-                Times t = times.get(job.getMetadata().getNamespace() + "/" + owner);
-                if (t == null) {
-                    return;
-                }
-                if (t.jobSeen == 0) {
-                    t.jobSeen = now;
-                }
-                if (t.jobComplete == 0 && job.getStatus() != null && job.getStatus().getSucceeded() != null
-                        && job.getStatus().getSucceeded() > 0) {
-                    t.jobComplete = now;
-                }
+            if (t.jobSeen == 0) {
+                t.jobSeen = now;
             }
-        };
+            if (t.jobComplete == 0 && job.getStatus() != null && job.getStatus().getSucceeded() != null
+                    && job.getStatus().getSucceeded() > 0) {
+                t.jobComplete = now;
+            }
+        });
     }
 
     private static ResourceEventHandler<SchemaMigration> smHandler(Map<String, Times> times, long[] revisionReported) {
-        return new ResourceEventHandler<>() {
-            @Override
-            public void onAdd(SchemaMigration sm) {
-                seen(sm);
+        return onAddOrUpdate((SchemaMigration sm) -> {
+            long now = System.nanoTime();
+            Times t = times.get(sm.getMetadata().getNamespace() + "/" + sm.getMetadata().getName());
+            if (t == null || t.ready != 0 || sm.getStatus() == null) {
+                return;
             }
-
-            @Override
-            public void onUpdate(SchemaMigration old, SchemaMigration sm) {
-                seen(sm);
+            boolean atTarget = TARGET.equals(sm.getStatus().getCurrentRevision());
+            if (atTarget && sm.getMetadata().getName().equals(name(0)) && namespace(0).equals(sm.getMetadata().getNamespace())
+                    && revisionReported[0] == 0) {
+                revisionReported[0] = now;
             }
-
-            @Override
-            public void onDelete(SchemaMigration sm, boolean unknown) {}
-
-            private void seen(SchemaMigration sm) {
-                long now = System.nanoTime();
-                Times t = times.get(sm.getMetadata().getNamespace() + "/" + sm.getMetadata().getName());
-                if (t == null || t.ready != 0 || sm.getStatus() == null) {
-                    return;
-                }
-                boolean atTarget = TARGET.equals(sm.getStatus().getCurrentRevision());
-                if (atTarget && sm.getMetadata().getName().equals(name(0)) && namespace(0).equals(sm.getMetadata().getNamespace())
-                        && revisionReported[0] == 0) {
-                    revisionReported[0] = now;
-                }
-                boolean ready = sm.getStatus().getConditions() != null && sm.getStatus().getConditions().stream()
-                        .anyMatch(c -> "Ready".equals(c.getType()) && "True".equals(c.getStatus()));
-                if (atTarget && ready) {
-                    t.ready = now;
-                }
+            boolean ready = sm.getStatus().getConditions() != null && sm.getStatus().getConditions().stream()
+                    .anyMatch(c -> "Ready".equals(c.getType()) && "True".equals(c.getStatus()));
+            if (atTarget && ready) {
+                t.ready = now;
             }
-        };
+        });
     }
 
     private static ResourceEventHandler<Pod> podHandler(Map<String, Long> released, Map<String, Long> podReady) {
+        return onAddOrUpdate((Pod pod) -> {
+            long now = System.nanoTime();
+            if (pod.getStatus() == null || pod.getStatus().getConditions() == null) {
+                return;
+            }
+            for (var c : pod.getStatus().getConditions()) {
+                if (PodGate.CONDITION.equals(c.getType()) && "True".equals(c.getStatus())) {
+                    released.putIfAbsent(pod.getMetadata().getName(), now);
+                }
+                if ("Ready".equals(c.getType()) && "True".equals(c.getStatus())) {
+                    podReady.putIfAbsent(pod.getMetadata().getName(), now);
+                }
+            }
+        });
+    }
+
+    /** A handler that hands every added or changed object to {@code seen}, and ignores deletions. */
+    private static <T> ResourceEventHandler<T> onAddOrUpdate(java.util.function.Consumer<T> seen) {
         return new ResourceEventHandler<>() {
             @Override
-            public void onAdd(Pod pod) {
-                seen(pod);
+            public void onAdd(T object) {
+                seen.accept(object);
             }
 
             @Override
-            public void onUpdate(Pod old, Pod pod) {
-                seen(pod);
+            public void onUpdate(T old, T object) {
+                seen.accept(object);
             }
 
             @Override
-            public void onDelete(Pod pod, boolean unknown) {}
-
-            private void seen(Pod pod) {
-                long now = System.nanoTime();
-                if (pod.getStatus() == null || pod.getStatus().getConditions() == null) {
-                    return;
-                }
-                for (var c : pod.getStatus().getConditions()) {
-                    if (PodGate.CONDITION.equals(c.getType()) && "True".equals(c.getStatus())) {
-                        released.putIfAbsent(pod.getMetadata().getName(), now);
-                    }
-                    if ("Ready".equals(c.getType()) && "True".equals(c.getStatus())) {
-                        podReady.putIfAbsent(pod.getMetadata().getName(), now);
-                    }
-                }
-            }
+            public void onDelete(T object, boolean unknown) {}
         };
     }
 
