@@ -109,6 +109,8 @@ public final class ControlPlaneBench implements Callable<Integer> {
         volatile long jobSeen;
         volatile long jobComplete;
         volatile long ready;
+        /** When it was seen Stalled (a failed run waiting for a person), if it was. */
+        volatile long stalled;
     }
 
     @Override
@@ -226,8 +228,12 @@ public final class ControlPlaneBench implements Callable<Integer> {
                 long deadline = start + TimeUnit.SECONDS.toNanos(timeoutSeconds);
                 while (true) {
                     long ready = times.values().stream().filter(t -> t.ready != 0).count();
+                    long stalled = times.values().stream().filter(t -> t.ready == 0 && t.stalled != 0).count();
                     convergence.add(new long[] {System.nanoTime() - start, ready});
-                    if (ready == count && released.size() >= gatedPods) {
+                    if (ready + stalled == count && released.size() >= gatedPods) {
+                        if (stalled > 0) {
+                            System.err.println(stalled + " of " + count + " stopped Stalled (see their status); the rest Ready");
+                        }
                         break;
                     }
                     if (System.nanoTime() > deadline) {
@@ -235,7 +241,7 @@ public final class ControlPlaneBench implements Callable<Integer> {
                     }
                     Thread.sleep(250);
                 }
-                double allReady = (times.values().stream().mapToLong(t -> t.ready).max().orElseThrow() - start) / 1e9;
+                double allReady = (times.values().stream().mapToLong(t -> t.ready).max().orElse(start) - start) / 1e9;
                 System.err.println("all Ready after " + String.format(Locale.ROOT, "%.1f", allReady) + " s");
                 Stats0 busy = Stats0.collected(stats, operator);
                 System.err.println("steady state for " + idleSeconds + " s");
@@ -385,6 +391,9 @@ public final class ControlPlaneBench implements Callable<Integer> {
             if (atTarget && ready) {
                 t.ready = now;
             }
+            boolean stalled = sm.getStatus().getConditions() != null && sm.getStatus().getConditions().stream()
+                    .anyMatch(c -> "Stalled".equals(c.getType()) && "True".equals(c.getStatus()));
+            t.stalled = stalled ? now : 0;
         });
     }
 
