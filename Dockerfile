@@ -13,10 +13,10 @@ RUN ./mvnw -B -q -DskipTests package -pl operator/cli -am
 # The runtime is Java 25 (the code is compiled for 17 and tested there): every migration is a new JVM in a new pod,
 # so start-up is the runner's fixed cost, and Java 25's AOT cache (JEP 483/514, written at the end of a training run)
 # starts a no-op `migrate` from classes already loaded and linked. `bench/run startup` measures it side by side
-# (docs/performance.md): on a 2-core machine, median of 5, a whole no-op run takes 0.88 s with Java 25 and this cache,
-# 1.30 s with Java 25 and no cache, 0.94 s with Java 17 and an AppCDS archive. The training run needs no database: it
+# (docs/performance.md): on a 2-core machine, median of 5, a whole no-op run takes 0.89 s with Java 25 and this cache,
+# 1.18 s with Java 25 and no cache, 0.85 s with Java 17 and an AppCDS archive. The training run needs no database: it
 # fails to connect, after loading the CLI, Flyway, the driver and the planner. (Trained on a real no-op run the cache
-# gives 0.74 s; that needs a PostgreSQL during the build.)
+# gives 0.73 s; that needs a PostgreSQL during the build.)
 FROM eclipse-temurin:25-jre
 LABEL org.opencontainers.image.title="lockstep" \
       org.opencontainers.image.description="The Lockstep operator and its migration runner: a database's schema revision as a Kubernetes resource" \
