@@ -141,6 +141,8 @@ class OperatorApiServerIT {
                             if (!request.method().equals("GET") && request.uri().getPath().endsWith("/status")
                                     && request.uri().getPath().contains("/schemamigrations/")) {
                                 answers.computeIfAbsent(response.code(), k -> new AtomicInteger()).incrementAndGet();
+                                // The method, under a negative key: -1 for PATCH, -2 for PUT.
+                                answers.computeIfAbsent(request.method().equals("PUT") ? -2 : -1, k -> new AtomicInteger()).incrementAndGet();
                             }
                         }
                     })).build();
@@ -203,6 +205,24 @@ class OperatorApiServerIT {
             await().during(Duration.ofSeconds(2)).atMost(Duration.ofSeconds(10)).untilAsserted(() ->
                     assertThat(answers.get(200).get()).as("status writes after a reconcile that changed nothing").isEqualTo(written));
             assertThat(answers).as("no status write lost a conflict to the operator's own last write").doesNotContainKey(409);
+        } finally {
+            operator.stop();
+            client.close();
+        }
+    }
+
+    @Test
+    void withoutServerSideApplyTheStatusIsReplacedUnderTheSameLock(Cluster cluster) {
+        TestDatabase db = cluster.databaseWithScripts("accounts-db", "accounts-migrations", Cluster.MIGRATIONS);
+        Map<Integer, AtomicInteger> answers = new java.util.concurrent.ConcurrentHashMap<>();
+        KubernetesClient client = countingStatusWrites(cluster, answers);
+        Operator operator = OperatorCommand.start(client, new CountingReconciler(), List.of(cluster.namespace()), null, false);
+        try {
+            cluster.apply(Migrations.fromConfigMap("accounts", "6", db, "accounts-db", "accounts-migrations"));
+            SchemaMigration ready = cluster.awaitCondition("accounts", "Ready", "True", "MigrationSucceeded", Duration.ofSeconds(90));
+            assertThat(ready.getStatus().getCurrentRevision()).isEqualTo("6");
+            assertThat(answers).as("status replaced (PUT), never applied").containsKey(-2).doesNotContainKey(-1)
+                    .doesNotContainKey(409);
         } finally {
             operator.stop();
             client.close();
