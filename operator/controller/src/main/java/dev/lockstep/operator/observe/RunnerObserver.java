@@ -78,8 +78,10 @@ public final class RunnerObserver {
             return new RunnerState.Running();
         }
         String phase = pod.getStatus() == null ? null : pod.getStatus().getPhase();
-        return new RunnerState.Starting("runner pod " + pod.getMetadata().getName() + " is " + (phase == null ? "Pending" : phase)
-                + (onNode(pod) ? "" : ", not yet scheduled"), onNode(pod));
+        // The same words before and after the pod is scheduled: a status write per run for a moment's state is not
+        // worth it (the pod's own conditions say why it waits for a node).
+        return new RunnerState.Starting("runner pod " + pod.getMetadata().getName() + " is " + (phase == null ? "Pending" : phase),
+                onNode(pod));
     }
 
     /**

@@ -479,7 +479,7 @@ class PhaseMachineTest {
         Decision decision = waitingForANode.decide();
         assertThat(decision.recheckAfter()).as("being scheduled changes the pod, which wakes the reconcile").isNull();
         assertThat(decision.status().getPhase()).isEqualTo(Phase.Migrating);
-        assertThat(condition(decision.status(), ConditionType.Reconciling).getMessage()).contains("not yet scheduled");
+        assertThat(condition(decision.status(), ConditionType.Reconciling).getMessage()).contains("is Pending");
     }
 
     @ParameterizedTest(name = "{0}")

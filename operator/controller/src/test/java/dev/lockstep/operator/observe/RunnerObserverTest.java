@@ -149,7 +149,8 @@ class RunnerObserverTest {
                 java.util.Map.of("orders-3-abc-x7k2p", "MountVolume.SetUp failed for volume \"tls-ca\" : configmap \"x\" not found"));
         assertThat(state).isInstanceOfSatisfying(RunnerState.Starting.class, s -> {
             assertThat(s.onNode()).isFalse();
-            assertThat(s.detail()).contains("not yet scheduled");
+            assertThat(s.detail()).as("the same words as once it is on a node: no status write for scheduling")
+                    .isEqualTo("runner pod orders-3-abc-x7k2p is Pending");
         });
         assertThat(RunnerObserver.observe(job(null, null), List.of(pod("Pending", waiting("ContainerCreating", null)))))
                 .isInstanceOfSatisfying(RunnerState.Starting.class, s -> assertThat(s.onNode()).isTrue());
