@@ -32,14 +32,10 @@ record Report(int count, int namespaces, int gatedPods, int idleSeconds, boolean
 
     Summary summary() {
         Map<String, Long> busyRequests = busy.since(before);
-        long total = busyRequests.values().stream().mapToLong(Long::longValue).sum();
-        long statusWrites = busyRequests.entrySet().stream().filter(e -> e.getKey().startsWith("PATCH|schemamigrations/status|"))
-                .mapToLong(Map.Entry::getValue).sum();
-        long podPatches = busyRequests.entrySet().stream().filter(e -> e.getKey().startsWith("PATCH|pods/status|"))
-                .mapToLong(Map.Entry::getValue).sum();
-        Map<String, Long> idleRequests = idle.since(busy);
-        long idleWrites = idleRequests.entrySet().stream().filter(e -> !e.getKey().startsWith("GET|")
-                && !e.getKey().startsWith("LIST|") && !e.getKey().startsWith("WATCH|")).mapToLong(Map.Entry::getValue).sum();
+        long total = count(busyRequests, k -> true);
+        long statusWrites = count(busyRequests, k -> k.startsWith("PATCH|schemamigrations/status|"));
+        long podPatches = count(busyRequests, k -> k.startsWith("PATCH|pods/status|"));
+        long idleWrites = writes(idle.since(busy));
         List<Double> release = released.values().stream().map(v -> (v - revisionReported) / 1e9).toList();
         return new Summary(count, gatedPods, allReadySeconds, p(seconds(t -> t.applied, t -> t.jobSeen), 50),
                 p(seconds(t -> t.applied, t -> t.jobSeen), 99), p(seconds(t -> t.jobComplete, t -> t.ready), 99), p(release, 99),
@@ -56,9 +52,8 @@ record Report(int count, int namespaces, int gatedPods, int idleSeconds, boolean
         List<Double> readyAfter = podReady.values().stream().map(v -> (v - revisionReported) / 1e9).toList();
         Map<String, Long> busyRequests = busy.since(before);
         Map<String, Long> idleRequests = idle.since(busy);
-        long idleWrites = idleRequests.entrySet().stream().filter(e -> !e.getKey().startsWith("GET|")
-                && !e.getKey().startsWith("LIST|") && !e.getKey().startsWith("WATCH|")).mapToLong(Map.Entry::getValue).sum();
-        long conflicts = busyRequests.entrySet().stream().filter(e -> e.getKey().endsWith("|409")).mapToLong(Map.Entry::getValue).sum();
+        long idleWrites = writes(idleRequests);
+        long conflicts = count(busyRequests, k -> k.endsWith("|409"));
 
         StringBuilder md = new StringBuilder();
         md.append(String.format(Locale.ROOT, "%d SchemaMigrations in %d namespaces applied at once, each on its own database (%s);"
@@ -132,6 +127,16 @@ record Report(int count, int namespaces, int gatedPods, int idleSeconds, boolean
                 "seconds after the applies", "Ready", convergence.stream().map(c -> c[0] / 1e9).toList(),
                 convergence.stream().map(c -> (double) c[1]).toList());
         System.out.println("raw samples and charts: " + out.resolve(tag) + "*");
+    }
+
+    /** The requests whose "VERB|resource|code" key {@code which} accepts. */
+    private static long count(Map<String, Long> requests, java.util.function.Predicate<String> which) {
+        return requests.entrySet().stream().filter(e -> which.test(e.getKey())).mapToLong(Map.Entry::getValue).sum();
+    }
+
+    /** The requests that are not reads or watches. */
+    private static long writes(Map<String, Long> requests) {
+        return count(requests, k -> !k.startsWith("GET|") && !k.startsWith("LIST|") && !k.startsWith("WATCH|"));
     }
 
     private static String d(long from, long to) {

@@ -3,7 +3,6 @@ package dev.lockstep.bench;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.sql.SQLException;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.LinkedHashMap;
@@ -11,7 +10,6 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.Callable;
-import java.util.concurrent.TimeUnit;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
@@ -101,21 +99,14 @@ public final class RunnerVsFlyway implements Callable<Integer> {
 
     private Sample run(String subject, int rep, List<String> base, String db, Path scripts) throws IOException, InterruptedException {
         String url = database.url(db);
-        List<String> command = new ArrayList<>(List.of("/usr/bin/time", "-f", "%e %U %S %M", "-o", out.resolve("time.txt").toString()));
-        command.addAll(base);
+        List<String> command = new ArrayList<>(base);
         if (subject.startsWith("bare")) {
             command.addAll(List.of(url, database.user, scripts.toString()));
         } else {
             command.addAll(List.of("--url", url, "--username", database.user, "--location", scripts.toString(), "--target", "latest"));
         }
-        Files.createDirectories(out);
-        Process p = new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(out.resolve("last-run.log").toFile()).start();
-        if (!p.waitFor(30, TimeUnit.MINUTES) || p.exitValue() != 0) {
-            throw new IllegalStateException(subject + " failed (exit " + p.exitValue() + "): see " + out.resolve("last-run.log"));
-        }
-        String[] t = Files.readString(out.resolve("time.txt")).strip().lines().reduce((a, b) -> b).orElseThrow().split(" ");
-        return new Sample(subject, rep, Double.parseDouble(t[0]), Double.parseDouble(t[1]) + Double.parseDouble(t[2]),
-                Long.parseLong(t[3]));
+        Timed t = Timed.run(command, out, java.time.Duration.ofMinutes(30), subject);
+        return new Sample(subject, rep, t.wallSeconds(), t.cpuSeconds(), t.rssKiB());
     }
 
     private Path scripts() throws IOException {

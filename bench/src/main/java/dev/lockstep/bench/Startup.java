@@ -137,7 +137,7 @@ public final class Startup implements Callable<Integer> {
 
     private int run(List<String> jvm, String url, Path work) throws IOException, InterruptedException {
         Process p = new ProcessBuilder(migrate(jvm, url)).redirectErrorStream(true)
-                .redirectOutput(work.resolve("last-run.log").toFile()).start();
+                .redirectOutput(work.resolve(Timed.LOG).toFile()).start();
         if (!p.waitFor(10, TimeUnit.MINUTES)) {
             p.destroyForcibly();
             throw new IllegalStateException("timed out: " + String.join(" ", jvm));
@@ -148,31 +148,24 @@ public final class Startup implements Callable<Integer> {
     private void runChecked(List<String> jvm, String url, Path work, String what) throws IOException, InterruptedException {
         int exit = run(jvm, url, work);
         if (exit != 0) {
-            throw new IllegalStateException("could not " + what + " (exit " + exit + "): see " + work.resolve("last-run.log"));
+            throw new IllegalStateException("could not " + what + " (exit " + exit + "): see " + work.resolve(Timed.LOG));
         }
     }
 
     private Sample measure(String subject, int rep, List<String> jvm, String url, Path work, PgProxy proxy)
             throws IOException, InterruptedException {
-        Path time = work.resolve("time.txt");
-        List<String> command = new ArrayList<>(List.of("/usr/bin/time", "-f", "%e %U %S %M", "-o", time.toString()));
-        command.addAll(migrate(jvm, url));
         proxy.reset();
         long started = System.nanoTime();
-        Process p = new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(work.resolve("last-run.log").toFile()).start();
-        if (!p.waitFor(10, TimeUnit.MINUTES) || p.exitValue() != 0) {
-            throw new IllegalStateException(subject + " failed: see " + work.resolve("last-run.log"));
-        }
-        String log = Files.readString(work.resolve("last-run.log"));
+        Timed t = Timed.run(migrate(jvm, url), work, java.time.Duration.ofMinutes(10), subject);
+        String log = Files.readString(work.resolve(Timed.LOG));
         if (log.contains("AOT cache") && log.toLowerCase(Locale.ROOT).contains("error") || log.contains("Unable to use shared archive")) {
-            throw new IllegalStateException(subject + ": the JVM could not use its cache: see " + work.resolve("last-run.log"));
+            throw new IllegalStateException(subject + ": the JVM could not use its cache: see " + work.resolve(Timed.LOG));
         }
         long connected = proxy.firstConnectionNanos().orElseThrow(() -> new IllegalStateException(subject + " never connected"
                 + " through the proxy"));
         long firstSql = proxy.firstQueryNanos().orElseThrow(() -> new IllegalStateException(subject + " sent no SQL"));
-        String[] t = Files.readString(time).strip().lines().reduce((a, b) -> b).orElseThrow().split(" ");
-        return new Sample(subject, rep, Double.parseDouble(t[0]), Double.parseDouble(t[1]) + Double.parseDouble(t[2]),
-                Long.parseLong(t[3]), (connected - started) / 1e9, (firstSql - started) / 1e9);
+        return new Sample(subject, rep, t.wallSeconds(), t.cpuSeconds(), t.rssKiB(), (connected - started) / 1e9,
+                (firstSql - started) / 1e9);
     }
 
     static String table(List<Sample> samples, List<String> subjects) {
