@@ -1,18 +1,13 @@
 package dev.lockstep.bench;
 
-import dev.lockstep.api.v1alpha1.DatabaseSpec;
 import dev.lockstep.api.v1alpha1.SchemaMigration;
-import dev.lockstep.api.v1alpha1.SchemaMigrationSpec;
-import dev.lockstep.api.v1alpha1.SecretKeysReference;
-import dev.lockstep.api.v1alpha1.SourceSpec;
 import dev.lockstep.operator.gate.PodGate;
 import dev.lockstep.operator.jobs.RunnerJobs;
 import dev.lockstep.testkit.ControlPlane;
 import dev.lockstep.testkit.LocalKubelet;
+import dev.lockstep.testkit.SchemaMigrations;
 import io.fabric8.kubernetes.api.model.ConfigMapBuilder;
-import io.fabric8.kubernetes.api.model.LocalObjectReference;
 import io.fabric8.kubernetes.api.model.NamespaceBuilder;
-import io.fabric8.kubernetes.api.model.ObjectMetaBuilder;
 import io.fabric8.kubernetes.api.model.Pod;
 import io.fabric8.kubernetes.api.model.PodBuilder;
 import io.fabric8.kubernetes.api.model.SecretBuilder;
@@ -323,25 +318,11 @@ public final class ControlPlaneBench implements Callable<Integer> {
     }
 
     private SchemaMigration migration(String name, String url) {
-        SchemaMigration sm = new SchemaMigration();
-        sm.setMetadata(new ObjectMetaBuilder().withName(name).build());
-        SchemaMigrationSpec spec = new SchemaMigrationSpec();
-        spec.setTargetRevision(TARGET);
-        DatabaseSpec db = new DatabaseSpec();
-        db.setUrl(url);
-        SecretKeysReference ref = new SecretKeysReference();
-        ref.setName(SECRET);
-        db.setCredentialsSecretRef(ref);
-        db.setSchemas(List.of("public"));
-        spec.setDatabase(db);
-        SourceSpec source = new SourceSpec();
-        source.setConfigMapRef(new LocalObjectReference(SCRIPTS_CONFIG_MAP));
-        spec.setSource(source);
+        SchemaMigration sm = SchemaMigrations.fromConfigMap(name, TARGET, url, SECRET, SCRIPTS_CONFIG_MAP);
         // A Job's deadline counts the time its pod waits for a runner slot too: at 1 000 that wait passes the default.
         dev.lockstep.api.v1alpha1.RunnerSpec runner = new dev.lockstep.api.v1alpha1.RunnerSpec();
         runner.setActiveDeadlineSeconds((long) timeoutSeconds);
-        spec.setRunner(runner);
-        sm.setSpec(spec);
+        sm.getSpec().setRunner(runner);
         return sm;
     }
 

@@ -1,16 +1,9 @@
 package dev.lockstep.testkit;
 
-import dev.lockstep.api.v1alpha1.DatabaseSpec;
 import dev.lockstep.api.v1alpha1.SchemaMigration;
-import dev.lockstep.api.v1alpha1.SchemaMigrationSpec;
-import dev.lockstep.api.v1alpha1.SecretKeysReference;
-import dev.lockstep.api.v1alpha1.SourceSpec;
 import dev.lockstep.runner.testing.TestDatabase;
-import io.fabric8.kubernetes.api.model.LocalObjectReference;
-import io.fabric8.kubernetes.api.model.ObjectMetaBuilder;
 import java.util.Collections;
 import java.util.LinkedHashMap;
-import java.util.List;
 import java.util.Map;
 
 /** SchemaMigrations for the API-server tests. */
@@ -33,21 +26,6 @@ final class Migrations {
     }
 
     static SchemaMigration fromConfigMap(String name, String target, String url, String secret, String configMap) {
-        SchemaMigration sm = new SchemaMigration();
-        sm.setMetadata(new ObjectMetaBuilder().withName(name).build());
-        SchemaMigrationSpec spec = new SchemaMigrationSpec();
-        spec.setTargetRevision(target);
-        DatabaseSpec database = new DatabaseSpec();
-        database.setUrl(url);
-        SecretKeysReference ref = new SecretKeysReference();
-        ref.setName(secret);
-        database.setCredentialsSecretRef(ref);
-        database.setSchemas(List.of("public"));
-        spec.setDatabase(database);
-        SourceSpec source = new SourceSpec();
-        source.setConfigMapRef(new LocalObjectReference(configMap));
-        spec.setSource(source);
-        sm.setSpec(spec);
-        return sm;
+        return SchemaMigrations.fromConfigMap(name, target, url, secret, configMap);
     }
 }
