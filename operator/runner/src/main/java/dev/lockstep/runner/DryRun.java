@@ -15,8 +15,9 @@ import java.util.List;
 import java.util.Optional;
 
 /**
- * Applies a plan's steps inside one transaction on the database itself, reads the catalog after each, and rolls
- * everything back: PostgreSQL's DDL is transactional, so no second database is needed to see what a script really
+ * Applies a plan's steps inside one transaction on the database itself, reads the catalog after each (only the objects
+ * that were there before the plan, and what took their name or kept their OID: see {@link SchemaSnapshot.Scope}), and
+ * rolls everything back: PostgreSQL's DDL is transactional, so no second database is needed to see what a script really
  * does. Runs under a short {@code lock_timeout}, so a busy table costs the dry run a note, not the application a
  * queue of blocked queries. A step PostgreSQL cannot run in a transaction is dry-run a statement at a time, with a
  * transactional stand-in for what {@link TransactionBlocks} knows, and is unchecked otherwise. Nothing is ever committed.
@@ -43,6 +44,11 @@ final class DryRun {
     /** The plan's steps with what the dry run found in each; steps without a file (undo) are returned as they are. */
     static List<MigrationPlan.Step> lint(Connection c, List<String> schemas, List<MigrationPlan.Step> steps, List<Path> files,
                                          Duration lockTimeout) throws SQLException {
+        return lint(c, schemas, steps, files, lockTimeout, Reads.BASE_OBJECTS);
+    }
+
+    static List<MigrationPlan.Step> lint(Connection c, List<String> schemas, List<MigrationPlan.Step> steps, List<Path> files,
+                                         Duration lockTimeout, Reads reads) throws SQLException {
         boolean autoCommit = c.getAutoCommit();
         c.setAutoCommit(false);
         try {
@@ -54,7 +60,7 @@ final class DryRun {
                 // As Flyway runs scripts: unqualified names resolve in the first schema.
                 st.execute("SET LOCAL search_path TO " + Text.quoteIdentifier(schemas.get(0)));
             }
-            return check(c, schemas, steps, files, (sql, statements) -> {
+            return check(c, schemas, steps, files, reads, (sql, statements) -> {
                 Optional<String> control = transactionControl(statements);
                 if (control.isPresent()) {
                     // It would end the dry run's transaction and commit what came before it: never run it here.
@@ -87,6 +93,11 @@ final class DryRun {
      */
     static List<MigrationPlan.Step> lintOnScratch(Connection c, List<String> schemas, List<MigrationPlan.Step> steps,
                                                   List<Path> files) throws SQLException {
+        return lintOnScratch(c, schemas, steps, files, Reads.BASE_OBJECTS);
+    }
+
+    static List<MigrationPlan.Step> lintOnScratch(Connection c, List<String> schemas, List<MigrationPlan.Step> steps,
+                                                  List<Path> files, Reads reads) throws SQLException {
         long lockMillis = LOCK_TIMEOUT.toMillis();
         long statementMillis = STATEMENT_TIMEOUT.toMillis();
         c.setAutoCommit(true);
@@ -95,7 +106,7 @@ final class DryRun {
             st.execute("SET statement_timeout = " + statementMillis);
             st.execute("SET search_path TO " + Text.quoteIdentifier(schemas.get(0)));
         }
-        return check(c, schemas, steps, files, (sql, statements) -> {
+        return check(c, schemas, steps, files, reads, (sql, statements) -> {
             if (transactionControl(statements).isEmpty()) {
                 c.setAutoCommit(false);
                 try (Statement st = c.createStatement()) {
@@ -178,10 +189,18 @@ final class DryRun {
         String run(String sql, ScriptStatements statements) throws SQLException;
     }
 
+    /**
+     * What the dry run reads after each step: the base's objects and what can take their place (what it does), or the
+     * whole catalog of the schemas, which finds the same and is kept as the reference the tests hold it to.
+     */
+    enum Reads { BASE_OBJECTS, WHOLE_CATALOG }
+
     private static List<MigrationPlan.Step> check(Connection c, List<String> schemas, List<MigrationPlan.Step> steps,
-                                                  List<Path> files, StepRun run) throws SQLException {
+                                                  List<Path> files, Reads reads, StepRun run) throws SQLException {
         List<MigrationPlan.Step> linted = new ArrayList<>();
         SchemaSnapshot base = SchemaSnapshot.read(c, schemas);
+        // After each step only what can stand for an object of the base is read again: a finding only ever names one.
+        SchemaSnapshot.Scope scope = reads == Reads.WHOLE_CATALOG ? SchemaSnapshot.Scope.WHOLE : SchemaSnapshot.Scope.of(base);
         SchemaSnapshot before = base;
         for (int i = 0; i < steps.size(); i++) {
             MigrationPlan.Step step = steps.get(i);
@@ -201,7 +220,7 @@ final class DryRun {
             String note = run.run(sql, statements);
             // A step that failed midway on a scratch database may have left part of itself behind: what that part
             // changed is reported too. In place, the step was rolled back to its savepoint and nothing changed.
-            SchemaSnapshot after = SchemaSnapshot.read(c, schemas);
+            SchemaSnapshot after = SchemaSnapshot.read(c, schemas, scope);
             List<String> declared = statements.statements().stream().map(ScriptStatements.Located::sql)
                     .filter(st -> TransactionBlocks.of(st).filter(TransactionBlocks.Form::buildsIndex).isPresent())
                     .toList();
