@@ -197,10 +197,20 @@ final class DryRun {
 
     private static List<MigrationPlan.Step> check(Connection c, List<String> schemas, List<MigrationPlan.Step> steps,
                                                   List<Path> files, Reads reads, StepRun run) throws SQLException {
-        List<MigrationPlan.Step> linted = new ArrayList<>();
         SchemaSnapshot base = SchemaSnapshot.read(c, schemas);
         // After each step only what can stand for an object of the base is read again: a finding only ever names one.
-        SchemaSnapshot.Scope scope = reads == Reads.WHOLE_CATALOG ? SchemaSnapshot.Scope.WHOLE : SchemaSnapshot.Scope.of(base);
+        SchemaSnapshot.Scope scope = reads == Reads.WHOLE_CATALOG ? SchemaSnapshot.Scope.WHOLE : SchemaSnapshot.Scope.of(base, schemas);
+        if (scope.isEmpty()) {
+            return nothingToBreak(schemas, steps);
+        }
+        try (SchemaSnapshot.Reader reader = SchemaSnapshot.reader(c, schemas, scope)) {
+            return check(base, reader, steps, files, run);
+        }
+    }
+
+    private static List<MigrationPlan.Step> check(SchemaSnapshot base, SchemaSnapshot.Reader reader, List<MigrationPlan.Step> steps,
+                                                  List<Path> files, StepRun run) throws SQLException {
+        List<MigrationPlan.Step> linted = new ArrayList<>();
         SchemaSnapshot before = base;
         for (int i = 0; i < steps.size(); i++) {
             MigrationPlan.Step step = steps.get(i);
@@ -220,7 +230,7 @@ final class DryRun {
             String note = run.run(sql, statements);
             // A step that failed midway on a scratch database may have left part of itself behind: what that part
             // changed is reported too. In place, the step was rolled back to its savepoint and nothing changed.
-            SchemaSnapshot after = SchemaSnapshot.read(c, schemas, scope);
+            SchemaSnapshot after = reader.read();
             List<String> declared = statements.statements().stream().map(ScriptStatements.Located::sql)
                     .filter(st -> TransactionBlocks.of(st).filter(TransactionBlocks.Form::buildsIndex).isPresent())
                     .toList();
@@ -238,6 +248,24 @@ final class DryRun {
             before = after;
         }
         return linted;
+    }
+
+    /**
+     * A plan on schemas that held nothing (a new database, a new schema): every finding names an object that was there
+     * before the plan, so none can be found, and running the steps would only cost the run their time. The first expand
+     * step says so; nothing is refused for it.
+     */
+    private static List<MigrationPlan.Step> nothingToBreak(List<String> schemas, List<MigrationPlan.Step> steps) {
+        List<MigrationPlan.Step> noted = new ArrayList<>(steps);
+        for (int i = 0; i < noted.size(); i++) {
+            if (noted.get(i).kind() == MigrationPlan.Kind.Expand) {
+                noted.set(i, noted.get(i).withLint(List.of(), NOT_DRY_RUN + "schema(s) " + String.join(", ", schemas)
+                        + " held nothing before this plan, so no step can break code written for them; none of its "
+                        + steps.size() + " step(s) was dry-run"));
+                break;
+            }
+        }
+        return noted;
     }
 
     private static Optional<String> transactionControl(ScriptStatements statements) {

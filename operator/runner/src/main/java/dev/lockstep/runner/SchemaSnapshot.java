@@ -41,182 +41,256 @@ public record SchemaSnapshot(SortedMap<String, String> objects, Map<String, Stri
      * the catalog is not read.
      */
     public static SchemaSnapshot read(Connection connection, List<String> schemas, Scope scope) throws SQLException {
-        SortedMap<String, String> objects = new TreeMap<>();
-        Map<String, String> identities = new HashMap<>();
-        if (scope.isEmpty()) {
-            return new SchemaSnapshot(objects, identities);
+        try (Reader reader = reader(connection, schemas, scope)) {
+            return reader.read();
         }
-        String[] names = schemas.toArray(String[]::new);
-        boolean qualify = schemas.size() > 1;
-        Reader reader = new Reader(connection, names, qualify, scope);
-        reader.query("""
-                SELECT n.nspname, c.relname, CASE c.relkind WHEN 'p' THEN 'partitioned table' ELSE 'table' END, c.oid::text
-                FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
-                WHERE n.nspname = ANY (?) AND c.relkind IN ('r', 'p') AND c.relname <> 'flyway_schema_history'
-                """, Reader.Covered.RELATION, (r, p) -> {
-                    objects.put("table " + p + r.getString(2), r.getString(3));
-                    identities.put("table " + p + r.getString(2), r.getString(4));
-                });
-        reader.query("""
-                SELECT n.nspname, c.relname, a.attname, format_type(a.atttypid, a.atttypmod), a.attnotnull,
-                       pg_get_expr(d.adbin, d.adrelid), a.attidentity, a.attgenerated, c.oid::text || ':' || a.attnum
-                FROM pg_attribute a JOIN pg_class c ON c.oid = a.attrelid JOIN pg_namespace n ON n.oid = c.relnamespace
-                LEFT JOIN pg_attrdef d ON d.adrelid = a.attrelid AND d.adnum = a.attnum
-                WHERE n.nspname = ANY (?) AND c.relkind IN ('r', 'p', 'v', 'm') AND a.attnum > 0 AND NOT a.attisdropped
-                  AND c.relname <> 'flyway_schema_history'
-                """, Reader.Covered.RELATION, (r, p) -> {
-                    String key = "column " + p + r.getString(2) + "." + r.getString(3);
-                    objects.put(key, r.getString(4)
-                            + (r.getBoolean(5) ? " not null" : "")
-                            + (r.getString(6) == null ? "" : ("s".equals(r.getString(8)) ? " generated always as " : " default ") + r.getString(6))
-                            + identity(r.getString(7)));
-                    identities.put(key, r.getString(9));
-                });
-        reader.query("""
-                SELECT n.nspname, c.relname || '.' || con.conname, pg_get_constraintdef(con.oid)
-                FROM pg_constraint con JOIN pg_class c ON c.oid = con.conrelid JOIN pg_namespace n ON n.oid = c.relnamespace
-                WHERE n.nspname = ANY (?) AND c.relname <> 'flyway_schema_history' AND con.contype <> 'n'
-                """, Reader.Covered.RELATION, (r, p) -> objects.put("constraint " + p + r.getString(2), r.getString(3)));
-        reader.query("""
-                SELECT n.nspname, i.relname, pg_get_indexdef(i.oid), x.indisvalid
-                FROM pg_index x JOIN pg_class i ON i.oid = x.indexrelid JOIN pg_class c ON c.oid = x.indrelid
-                JOIN pg_namespace n ON n.oid = i.relnamespace
-                WHERE n.nspname = ANY (?) AND c.relname <> 'flyway_schema_history'
-                """, Reader.Covered.INDEX, (r, p) -> objects.put("index " + p + r.getString(2),
-                        r.getString(3) + (r.getBoolean(4) ? "" : " (INVALID)")));
-        reader.query("""
-                SELECT n.nspname, c.relname, pg_get_viewdef(c.oid, true), c.relkind, c.oid::text
-                FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
-                WHERE n.nspname = ANY (?) AND c.relkind IN ('v', 'm')
-                """, Reader.Covered.RELATION, (r, p) -> {
-                    String key = ("m".equals(r.getString(4)) ? "materialized view " : "view ") + p + r.getString(2);
-                    objects.put(key, r.getString(3).strip());
-                    identities.put(key, r.getString(5));
-                });
-        reader.query("""
-                SELECT n.nspname, c.relname, format_type(s.seqtypid, NULL) || ' start ' || s.seqstart || ' increment '
-                       || s.seqincrement || ' min ' || s.seqmin || ' max ' || s.seqmax || CASE WHEN s.seqcycle THEN ' cycle' ELSE '' END,
-                       c.oid::text
-                FROM pg_sequence s JOIN pg_class c ON c.oid = s.seqrelid JOIN pg_namespace n ON n.oid = c.relnamespace
-                WHERE n.nspname = ANY (?)
-                """, Reader.Covered.RELATION, (r, p) -> {
-                    objects.put("sequence " + p + r.getString(2), r.getString(3));
-                    identities.put("sequence " + p + r.getString(2), r.getString(4));
-                });
-        reader.query("""
-                SELECT n.nspname, p.proname || '(' || pg_get_function_identity_arguments(p.oid) || ')', pg_get_functiondef(p.oid),
-                       p.oid::text
-                FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace
-                WHERE n.nspname = ANY (?) AND p.prokind IN ('f', 'p')
-                """, Reader.Covered.FUNCTION, (r, p) -> {
-                    objects.put("function " + p + r.getString(2), r.getString(3).strip());
-                    identities.put("function " + p + r.getString(2), r.getString(4));
-                });
-        return new SchemaSnapshot(objects, identities);
     }
+
+    /**
+     * A reader that reads {@code scope} again and again over one connection, as a dry run does after each step: its
+     * statements are prepared once, so PostgreSQL plans them once, not at every read.
+     */
+    static Reader reader(Connection connection, List<String> schemas, Scope scope) {
+        return new Reader(connection, schemas.toArray(String[]::new), schemas.size() > 1, scope);
+    }
+
+    /**
+     * What a query's rows are, and so how a scope narrows it: objects of a relation (aliased {@code c}, its OID in
+     * {@code scopeColumn}), indexes ({@code x} of {@code pg_index}), or functions ({@code p}).
+     */
+    private enum Covered { RELATION, INDEX, FUNCTION }
+
+    /** One catalog query: its SQL, what its rows are, the column a scope narrows, and what each row adds to a snapshot. */
+    private record Query(String sql, Covered covered, String scopeColumn, Row row) {}
+
+    private interface Row {
+        void accept(ResultSet row, String prefix, Map<String, String> objects, Map<String, String> identities) throws SQLException;
+    }
+
+    private static final List<Query> QUERIES = List.of(
+            new Query("""
+                    SELECT n.nspname, c.relname, CASE c.relkind WHEN 'p' THEN 'partitioned table' ELSE 'table' END, c.oid::text
+                    FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+                    WHERE n.nspname = ANY (?) AND c.relkind IN ('r', 'p') AND c.relname <> 'flyway_schema_history'
+                    """, Covered.RELATION, "c.oid", (r, p, objects, identities) -> {
+                        objects.put("table " + p + r.getString(2), r.getString(3));
+                        identities.put("table " + p + r.getString(2), r.getString(4));
+                    }),
+            new Query("""
+                    SELECT n.nspname, c.relname, a.attname, format_type(a.atttypid, a.atttypmod), a.attnotnull,
+                           pg_get_expr(d.adbin, d.adrelid), a.attidentity, a.attgenerated, c.oid::text || ':' || a.attnum
+                    FROM pg_attribute a JOIN pg_class c ON c.oid = a.attrelid JOIN pg_namespace n ON n.oid = c.relnamespace
+                    LEFT JOIN pg_attrdef d ON d.adrelid = a.attrelid AND d.adnum = a.attnum
+                    WHERE n.nspname = ANY (?) AND c.relkind IN ('r', 'p', 'v', 'm') AND a.attnum > 0 AND NOT a.attisdropped
+                      AND c.relname <> 'flyway_schema_history'
+                    """, Covered.RELATION, "a.attrelid", (r, p, objects, identities) -> {
+                        String key = "column " + p + r.getString(2) + "." + r.getString(3);
+                        objects.put(key, r.getString(4)
+                                + (r.getBoolean(5) ? " not null" : "")
+                                + (r.getString(6) == null ? "" : ("s".equals(r.getString(8)) ? " generated always as " : " default ") + r.getString(6))
+                                + identity(r.getString(7)));
+                        identities.put(key, r.getString(9));
+                    }),
+            new Query("""
+                    SELECT n.nspname, c.relname || '.' || con.conname, pg_get_constraintdef(con.oid)
+                    FROM pg_constraint con JOIN pg_class c ON c.oid = con.conrelid JOIN pg_namespace n ON n.oid = c.relnamespace
+                    WHERE n.nspname = ANY (?) AND c.relname <> 'flyway_schema_history' AND con.contype <> 'n'
+                    """, Covered.RELATION, "con.conrelid", (r, p, objects, identities) ->
+                            objects.put("constraint " + p + r.getString(2), r.getString(3))),
+            new Query("""
+                    SELECT n.nspname, i.relname, pg_get_indexdef(i.oid), x.indisvalid
+                    FROM pg_index x JOIN pg_class i ON i.oid = x.indexrelid JOIN pg_class c ON c.oid = x.indrelid
+                    JOIN pg_namespace n ON n.oid = i.relnamespace
+                    WHERE n.nspname = ANY (?) AND c.relname <> 'flyway_schema_history'
+                    """, Covered.INDEX, null, (r, p, objects, identities) -> objects.put("index " + p + r.getString(2),
+                            r.getString(3) + (r.getBoolean(4) ? "" : " (INVALID)"))),
+            new Query("""
+                    SELECT n.nspname, c.relname, pg_get_viewdef(c.oid, true), c.relkind, c.oid::text
+                    FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+                    WHERE n.nspname = ANY (?) AND c.relkind IN ('v', 'm')
+                    """, Covered.RELATION, "c.oid", (r, p, objects, identities) -> {
+                        String key = ("m".equals(r.getString(4)) ? "materialized view " : "view ") + p + r.getString(2);
+                        objects.put(key, r.getString(3).strip());
+                        identities.put(key, r.getString(5));
+                    }),
+            new Query("""
+                    SELECT n.nspname, c.relname, format_type(s.seqtypid, NULL) || ' start ' || s.seqstart || ' increment '
+                           || s.seqincrement || ' min ' || s.seqmin || ' max ' || s.seqmax || CASE WHEN s.seqcycle THEN ' cycle' ELSE '' END,
+                           c.oid::text
+                    FROM pg_sequence s JOIN pg_class c ON c.oid = s.seqrelid JOIN pg_namespace n ON n.oid = c.relnamespace
+                    WHERE n.nspname = ANY (?)
+                    """, Covered.RELATION, "s.seqrelid", (r, p, objects, identities) -> {
+                        objects.put("sequence " + p + r.getString(2), r.getString(3));
+                        identities.put("sequence " + p + r.getString(2), r.getString(4));
+                    }),
+            new Query("""
+                    SELECT n.nspname, p.proname || '(' || pg_get_function_identity_arguments(p.oid) || ')', pg_get_functiondef(p.oid),
+                           p.oid::text
+                    FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace
+                    WHERE n.nspname = ANY (?) AND p.prokind IN ('f', 'p')
+                    """, Covered.FUNCTION, null, (r, p, objects, identities) -> {
+                        objects.put("function " + p + r.getString(2), r.getString(3).strip());
+                        identities.put("function " + p + r.getString(2), r.getString(4));
+                    }));
 
     /**
      * What a read covers: the whole of the schemas, or the objects of a base snapshot and whatever can stand in their
      * place after a step. A step can change a base object (same name, same OID), rename it (same OID), or drop it and
      * make another under its name (same name), and every one of those is covered: relations (tables, views,
-     * sequences) by OID or by name, with all their columns, constraints and indexes; indexes by name too; functions by
-     * OID or by name and arguments. An object that is none of those is new and unrelated to the base, and {@link
+     * sequences) and indexes by OID or by name, with all the columns, constraints and indexes of those relations;
+     * functions by OID or by name. A name is matched in every schema read, and whatever its kind (a view made under a
+     * dropped table's name is covered). An object that is none of those is new and unrelated to the base, and {@link
      * DestructiveChanges} only ever speaks of what the base held: leaving it unread loses no finding. Reading it would
      * cost a dry run a read of the whole catalog after every step, which grows with the square of a long history.
      *
      * @param relationOids  OIDs of the base's tables, views and sequences
-     * @param relationNames their names, as a snapshot's keys write them (qualified when it reads several schemas)
-     * @param indexNames    the base's index names, written as well
+     * @param relationNames their names and the base's index names, unqualified
      * @param functionOids  OIDs of the base's functions and procedures
-     * @param functionNames their names with their identity arguments ({@code f(integer)}), written as well
+     * @param functionNames their names, unqualified and without arguments
      */
-    public record Scope(boolean whole, List<String> relationOids, List<String> relationNames, List<String> indexNames,
-                        List<String> functionOids, List<String> functionNames) {
+    public record Scope(boolean whole, List<String> relationOids, List<String> relationNames, List<String> functionOids,
+                        List<String> functionNames) {
         /** Everything in the schemas. */
-        public static final Scope WHOLE = new Scope(true, List.of(), List.of(), List.of(), List.of(), List.of());
+        public static final Scope WHOLE = new Scope(true, List.of(), List.of(), List.of(), List.of());
 
-        private static final List<String> RELATIONS = List.of("table ", "view ", "materialized view ", "sequence ");
+        private static final List<String> RELATIONS = List.of("table ", "view ", "materialized view ", "sequence ", "index ");
 
-        /** The objects of {@code base} and what can take their place (see above). */
-        public static Scope of(SchemaSnapshot base) {
-            List<String> relationOids = new ArrayList<>();
-            List<String> relationNames = new ArrayList<>();
-            List<String> indexNames = new ArrayList<>();
-            List<String> functionOids = new ArrayList<>();
-            List<String> functionNames = new ArrayList<>();
+        /** The objects of {@code base}, read from {@code schemas}, and what can take their place (see above). */
+        public static Scope of(SchemaSnapshot base, List<String> schemas) {
+            java.util.Set<String> relationOids = new TreeSet<>();
+            java.util.Set<String> relationNames = new TreeSet<>();
+            java.util.Set<String> functionOids = new TreeSet<>();
+            java.util.Set<String> functionNames = new TreeSet<>();
             for (String key : base.objects().keySet()) {
                 String identity = base.identities().get(key);
                 for (String prefix : RELATIONS) {
                     if (key.startsWith(prefix)) {
-                        relationNames.add(key.substring(prefix.length()));
+                        relationNames.add(unqualified(key.substring(prefix.length()), schemas));
                         if (identity != null) {
                             relationOids.add(identity);
                         }
                     }
                 }
-                if (key.startsWith("index ")) {
-                    indexNames.add(key.substring("index ".length()));
-                } else if (key.startsWith("function ")) {
-                    functionNames.add(key.substring("function ".length()));
+                if (key.startsWith("function ")) {
+                    String signature = key.substring("function ".length());
+                    functionNames.add(unqualified(signature.substring(0, signature.indexOf('(')), schemas));
                     if (identity != null) {
                         functionOids.add(identity);
                     }
                 }
             }
-            return new Scope(false, List.copyOf(relationOids), List.copyOf(relationNames), List.copyOf(indexNames),
-                    List.copyOf(functionOids), List.copyOf(functionNames));
+            return new Scope(false, List.copyOf(relationOids), List.copyOf(relationNames), List.copyOf(functionOids),
+                    List.copyOf(functionNames));
+        }
+
+        /** A name as a key writes it, without the schema a read of several schemas puts before it. */
+        private static String unqualified(String name, List<String> schemas) {
+            if (schemas.size() < 2) {
+                return name;
+            }
+            String schema = schemas.stream().filter(sc -> name.startsWith(sc + ".")).max(java.util.Comparator.comparingInt(String::length))
+                    .orElse("");
+            return schema.isEmpty() ? name : name.substring(schema.length() + 1);
         }
 
         /** True when the read can find nothing: a base with no object at all (a new database, a new schema). */
         public boolean isEmpty() {
-            return !whole && relationOids.isEmpty() && relationNames.isEmpty() && indexNames.isEmpty() && functionOids.isEmpty()
-                    && functionNames.isEmpty();
+            return !whole && relationOids.isEmpty() && relationNames.isEmpty() && functionOids.isEmpty() && functionNames.isEmpty();
         }
     }
 
-    /** Runs a snapshot's queries, each with the condition of its scope after the schemas it reads. */
-    private record Reader(Connection connection, String[] schemas, boolean qualify, Scope scope) {
-        /** What a query's rows are: objects of the relation aliased {@code c}, indexes ({@code i}) of it, or functions ({@code p}). */
-        enum Covered { RELATION, INDEX, FUNCTION }
+    /** Reads a snapshot's queries, each narrowed to its scope, on statements it keeps for the next read. */
+    static final class Reader implements AutoCloseable {
+        /**
+         * The OIDs of the relations a scope covers, found through pg_class's indexes on OID and name, so each query
+         * looks up those relations' rows by index instead of scanning a catalog that a long dry run's transaction
+         * fills with row versions it cannot clean up.
+         */
+        private static final String SCOPED_RELATIONS = "ARRAY(SELECT sc.oid FROM pg_class sc JOIN pg_namespace sn ON sn.oid ="
+                + " sc.relnamespace WHERE sn.nspname = ANY (?) AND (sc.oid = ANY (?::oid[]) OR sc.relname = ANY (?::name[])))";
 
-        void query(String sql, Covered covered, Row row) throws SQLException {
-            List<List<String>> parameters = new ArrayList<>();
-            String condition = condition(covered, parameters);
-            try (PreparedStatement st = connection.prepareStatement(sql.strip() + (condition == null ? "" : "\n  AND " + condition))) {
-                st.setArray(1, connection.createArrayOf("text", schemas));
-                for (int i = 0; i < parameters.size(); i++) {
-                    st.setArray(i + 2, connection.createArrayOf("text", parameters.get(i).toArray()));
+        private final Connection connection;
+        private final String[] schemas;
+        private final boolean qualify;
+        private final Scope scope;
+        private final PreparedStatement[] statements = new PreparedStatement[QUERIES.size()];
+
+        private Reader(Connection connection, String[] schemas, boolean qualify, Scope scope) {
+            this.connection = connection;
+            this.schemas = schemas;
+            this.qualify = qualify;
+            this.scope = scope;
+        }
+
+        SchemaSnapshot read() throws SQLException {
+            SortedMap<String, String> objects = new TreeMap<>();
+            Map<String, String> identities = new HashMap<>();
+            for (int q = 0; q < QUERIES.size(); q++) {
+                Query query = QUERIES.get(q);
+                if (!covers(query.covered())) {
+                    continue;
                 }
-                try (ResultSet rs = st.executeQuery()) {
+                if (statements[q] == null) {
+                    statements[q] = prepare(query);
+                }
+                try (ResultSet rs = statements[q].executeQuery()) {
                     while (rs.next()) {
-                        row.accept(rs, qualify ? rs.getString(1) + "." : "");
+                        query.row().accept(rs, qualify ? rs.getString(1) + "." : "", objects, identities);
                     }
+                }
+            }
+            return new SchemaSnapshot(objects, identities);
+        }
+
+        /** Whether a query can return anything in this scope: nothing, if the base had nothing of its kind to stand for. */
+        private boolean covers(Covered covered) {
+            if (scope.whole()) {
+                return true;
+            }
+            return covered == Covered.FUNCTION ? !scope.functionOids().isEmpty() || !scope.functionNames().isEmpty()
+                    : !scope.relationOids().isEmpty() || !scope.relationNames().isEmpty();
+        }
+
+        @Override
+        public void close() throws SQLException {
+            for (PreparedStatement st : statements) {
+                if (st != null) {
+                    st.close();
                 }
             }
         }
 
-        private String condition(Covered covered, List<List<String>> parameters) {
-            if (scope.whole()) {
-                return null;
+        private PreparedStatement prepare(Query query) throws SQLException {
+            List<Object[]> parameters = new ArrayList<>();
+            parameters.add(schemas);
+            String condition = null;
+            if (!scope.whole()) {
+                switch (query.covered()) {
+                    case RELATION -> {
+                        condition = query.scopeColumn() + " = ANY (" + SCOPED_RELATIONS + ")";
+                        parameters.addAll(relations());
+                    }
+                    case INDEX -> {
+                        condition = "(x.indrelid = ANY (" + SCOPED_RELATIONS + ") OR x.indexrelid = ANY (" + SCOPED_RELATIONS + "))";
+                        parameters.addAll(relations());
+                        parameters.addAll(relations());
+                    }
+                    case FUNCTION -> {
+                        condition = "(p.oid = ANY (?::oid[]) OR p.proname = ANY (?::name[]))";
+                        parameters.add(scope.functionOids().toArray());
+                        parameters.add(scope.functionNames().toArray());
+                    }
+                }
             }
-            String prefix = qualify ? "n.nspname || '.' || " : "";
-            String relation = "(c.oid = ANY (?::oid[]) OR " + prefix + "c.relname = ANY (?)";
-            parameters.add(scope.relationOids());
-            parameters.add(scope.relationNames());
-            return switch (covered) {
-                case RELATION -> relation + ")";
-                case INDEX -> {
-                    parameters.add(scope.indexNames());
-                    yield relation + " OR " + prefix + "i.relname = ANY (?))";
-                }
-                case FUNCTION -> {
-                    parameters.clear();
-                    parameters.add(scope.functionOids());
-                    parameters.add(scope.functionNames());
-                    yield "(p.oid = ANY (?::oid[]) OR " + prefix + "p.proname || '(' || pg_get_function_identity_arguments(p.oid)"
-                            + " || ')' = ANY (?))";
-                }
-            };
+            PreparedStatement st = connection.prepareStatement(query.sql().strip() + (condition == null ? "" : "\n  AND " + condition));
+            for (int i = 0; i < parameters.size(); i++) {
+                st.setArray(i + 1, connection.createArrayOf("text", parameters.get(i)));
+            }
+            return st;
+        }
+
+        private List<Object[]> relations() {
+            return List.of(schemas, scope.relationOids().toArray(), scope.relationNames().toArray());
         }
     }
 
@@ -251,10 +325,6 @@ public record SchemaSnapshot(SortedMap<String, String> objects, Map<String, Stri
 
     public int size() {
         return objects.size();
-    }
-
-    private interface Row {
-        void accept(ResultSet row, String prefix) throws SQLException;
     }
 
     private static String identity(String attidentity) {

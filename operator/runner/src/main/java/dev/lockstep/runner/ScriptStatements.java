@@ -17,8 +17,37 @@ import net.sf.jsqlparser.util.TablesNamesFinder;
  * points: whether a change is destructive is decided by {@link DestructiveChanges}, never here.
  */
 final class ScriptStatements {
-    /** One statement: its text, the line it starts on, and the tables JSqlParser found in it (empty when it could not). */
-    record Located(String sql, int line, Set<String> tables) {}
+    /** One statement: its text and the line it starts on. */
+    static final class Located {
+        private final String sql;
+        private final int line;
+        private Set<String> tables;
+
+        Located(String sql, int line) {
+            this.sql = sql;
+            this.line = line;
+        }
+
+        String sql() {
+            return sql;
+        }
+
+        int line() {
+            return line;
+        }
+
+        /**
+         * The tables JSqlParser finds in it (empty when it cannot parse it), parsed when first asked: only a step with
+         * something to point at needs them, and parsing every statement of a long plan cost its dry run more than
+         * running them.
+         */
+        Set<String> tables() {
+            if (tables == null) {
+                tables = ScriptStatements.tables(sql);
+            }
+            return tables;
+        }
+    }
 
     private final List<Located> statements;
 
@@ -31,7 +60,7 @@ final class ScriptStatements {
         for (int[] span : split(script)) {
             String sql = script.substring(span[0], span[1]).strip();
             if (!sql.isEmpty()) {
-                located.add(new Located(sql, span[2], tables(sql)));
+                located.add(new Located(sql, span[2]));
             }
         }
         return new ScriptStatements(located);

@@ -132,14 +132,25 @@ class DryRunReadsDatabaseTest {
     }
 
     @Test
-    void aNewDatabaseIsNotReadAfterItsStepsAndNothingIsFound() throws Exception {
+    void aNewDatabaseHasNothingToBreakSoItsStepsAreNotDryRunAndThePlanSaysSo() throws Exception {
         try (TestDatabase db = TestPostgres.createDatabase(); Connection c = db.connect()) {
             SchemaSnapshot base = SchemaSnapshot.read(c, List.of("public"));
-            assertThat(SchemaSnapshot.Scope.of(base).isEmpty()).isTrue();
+            assertThat(SchemaSnapshot.Scope.of(base, List.of("public")).isEmpty()).isTrue();
             Comparison comparison = compare(db, List.of("public"), List.of(
-                    "CREATE TABLE users (id bigint PRIMARY KEY, email text);", "ALTER TABLE users DROP COLUMN email;"));
-            assertThat(comparison.narrow()).isEqualTo(comparison.reference())
-                    .allSatisfy(step -> assertThat(step.findings()).isNull());
+                    "CREATE TABLE users (id bigint PRIMARY KEY, email text);", "ALTER TABLE users DROP COLUMN email;",
+                    "BEGIN;\nCREATE TABLE teams (id int);\nCOMMIT;"));
+
+            // The whole-catalog reference runs them and finds nothing destructive either: what a step drops, the plan made.
+            assertThat(comparison.reference()).allSatisfy(step -> assertThat(step.findings()).isNull());
+            assertThat(comparison.narrow()).extracting(MigrationPlan.Step::note).containsExactly(DryRun.NOT_DRY_RUN
+                    + "schema(s) public held nothing before this plan, so no step can break code written for them; none of"
+                    + " its 3 step(s) was dry-run", null, null);
+            assertThat(comparison.narrow()).allSatisfy(step -> {
+                assertThat(step.findings()).isNull();
+                assertThat(step.destructive()).isFalse();
+            });
+            // Nothing ran, and nothing is unchecked for Block to refuse: there was nothing to protect.
+            assertThat(db.tables("public")).isEmpty();
         }
     }
 
@@ -150,7 +161,7 @@ class DryRunReadsDatabaseTest {
             SchemaSnapshot base = SchemaSnapshot.read(c, List.of("public"));
             db.execute("CREATE TABLE unrelated (id int); CREATE INDEX unrelated_idx ON unrelated (id);");
 
-            SchemaSnapshot scoped = SchemaSnapshot.read(c, List.of("public"), SchemaSnapshot.Scope.of(base));
+            SchemaSnapshot scoped = SchemaSnapshot.read(c, List.of("public"), SchemaSnapshot.Scope.of(base, List.of("public")));
 
             assertThat(scoped.objects()).isEqualTo(base.objects()).containsKeys("table users", "view active_users",
                     "materialized view order_totals", "sequence order_numbers", "function adult(age integer)",
