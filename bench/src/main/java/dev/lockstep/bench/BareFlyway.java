@@ -12,12 +12,18 @@ public final class BareFlyway {
     private BareFlyway() {}
 
     public static void main(String[] args) {
-        var config = Flyway.configure()
-                .dataSource(args[0], args[1], System.getenv("LOCKSTEP_DB_PASSWORD"))
-                .locations("filesystem:" + args[2])
-                .schemas("public");
-        config.getConfigurationExtension(PostgreSQLConfigurationExtension.class).setTransactionalLock(false);
-        var result = config.load().migrate();
+        var result = migrate(args[0], args[1], args[2], "latest");
         System.out.println("applied " + result.migrationsExecuted + ", at " + result.targetSchemaVersion);
+    }
+
+    /** Migrates the database at {@code url} to {@code target} (a version, or latest) from the scripts in {@code location}. */
+    static org.flywaydb.core.api.output.MigrateResult migrate(String url, String user, String location, String target) {
+        var config = Flyway.configure()
+                .dataSource(url, user, System.getenv("LOCKSTEP_DB_PASSWORD"))
+                .locations("filesystem:" + location)
+                .schemas("public")
+                .target(target);
+        config.getConfigurationExtension(PostgreSQLConfigurationExtension.class).setTransactionalLock(false);
+        return config.load().migrate();
     }
 }

@@ -31,6 +31,12 @@ public final class RunnerVsFlyway implements Callable<Integer> {
     @Option(names = "--count", defaultValue = "500", description = "Migrations of the generated set. Default: ${DEFAULT-VALUE}.")
     int count;
 
+    @Option(names = "--applied", defaultValue = "0",
+            description = "Versions applied (untimed) before each run, so the run starts on a database with a history and"
+                    + " the dry run has a catalog to compare: 250 of the 500 generated leaves about 80 tables and 250 pending"
+                    + " steps. Default: ${DEFAULT-VALUE}.")
+    int applied;
+
     @Option(names = "--repetitions", defaultValue = "5", description = "Runs of each subject. Default: ${DEFAULT-VALUE}.")
     int repetitions;
 
@@ -66,6 +72,9 @@ public final class RunnerVsFlyway implements Callable<Integer> {
                 String db = "lockstep_bench_" + System.nanoTime();
                 database.admin("CREATE DATABASE " + db);
                 try {
+                    if (applied > 0) {
+                        BareFlyway.migrate(database.url(db), database.user, scripts.toString(), String.valueOf(applied));
+                    }
                     samples.add(run(subject, rep, subjects.get(subject), db, scripts));
                 } finally {
                     database.admin("DROP DATABASE " + db + " WITH (FORCE)");
@@ -73,19 +82,20 @@ public final class RunnerVsFlyway implements Callable<Integer> {
             }
         }
         Files.createDirectories(out);
-        Path csv = out.resolve("runner-vs-flyway.csv");
+        String name = "runner-vs-flyway" + (applied > 0 ? "-applied-" + applied : "");
+        Path csv = out.resolve(name + ".csv");
         StringBuilder raw = new StringBuilder("subject,repetition,wall_seconds,cpu_seconds,rss_kib\n");
         samples.forEach(s -> raw.append(String.format(Locale.ROOT, "%s,%d,%.3f,%.3f,%d%n", s.subject(), s.repetition(),
                 s.wallSeconds(), s.cpuSeconds(), s.rssKiB())));
         Files.writeString(csv, raw);
-        System.out.println(table(samples, scripts));
+        System.out.println(table(samples, scripts, applied));
         System.out.println("raw samples: " + csv);
         List<String> names = new ArrayList<>(subjects.keySet());
         Map<String, List<Double>> medians = new LinkedHashMap<>();
         medians.put("wall", names.stream().map(n -> Stats.median(of(samples, n, Sample::wallSeconds))).toList());
         medians.put("CPU", names.stream().map(n -> Stats.median(of(samples, n, Sample::cpuSeconds))).toList());
-        Path png = Charts.bars(out.resolve("runner-vs-flyway.png"), "lockstep migrate beside bare Flyway: " + scripts.getFileName()
-                + ", median of " + repetitions, "seconds", names, medians);
+        Path png = Charts.bars(out.resolve(name + ".png"), "lockstep migrate beside bare Flyway: " + scripts.getFileName()
+                + (applied > 0 ? " from version " + applied : "") + ", median of " + repetitions, "seconds", names, medians);
         System.out.println("chart: " + png);
         return 0;
     }
@@ -131,12 +141,13 @@ public final class RunnerVsFlyway implements Callable<Integer> {
     }
 
     /** Each subject's median (min–max) and its ratio to bare Flyway: the median of the per-repetition ratios. */
-    static String table(List<Sample> samples, Path scripts) throws IOException {
+    static String table(List<Sample> samples, Path scripts, int applied) throws IOException {
         long files;
         try (var list = Files.list(scripts)) {
             files = list.filter(f -> f.getFileName().toString().matches("V.*\\.sql")).count();
         }
-        StringBuilder md = new StringBuilder("Scripts: " + scripts + " (" + files + " versioned)\n\n"
+        StringBuilder md = new StringBuilder("Scripts: " + scripts + " (" + files + " versioned"
+                + (applied > 0 ? ", the first " + applied + " applied before each run" : "") + ")\n\n"
                 + "| subject | wall s, median (min–max) | CPU s, median (min–max) | peak RSS MiB, median | wall ratio | CPU ratio |\n"
                 + "|---|---|---|---|---|---|\n");
         Map<String, List<Sample>> by = new LinkedHashMap<>();
