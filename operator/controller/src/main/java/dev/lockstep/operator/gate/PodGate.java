@@ -64,15 +64,17 @@ public final class PodGate {
         if (current != null && Revisions.isVersion(current) && Revisions.compare(current, required.get()) >= 0) {
             return new Decision(true, Reason.SchemaReady, "database at revision " + current + ", this pod requires " + required.get());
         }
-        String phase = sm.getStatus() == null || sm.getStatus().getPhase() == null ? "" : ", " + sm.getStatus().getPhase();
-        // When the migration needs a person, the pod says why, so `kubectl describe pod` leads to the cause.
-        String stalled = sm.getStatus() == null ? "" : sm.getStatus().getConditions().stream()
+        // When the migration needs a person, the pod says why and in which phase, so `kubectl describe pod` leads to the
+        // cause. While a run goes as it should, the phase is left out: each phase of a run (Pending, Migrating, ...) would
+        // otherwise cost every held pod one more status patch, and 500 held pods 500 requests, for words the
+        // SchemaMigration's own status already says.
+        Optional<String> stalled = sm.getStatus() == null ? Optional.empty() : sm.getStatus().getConditions().stream()
                 .filter(c -> "Stalled".equals(c.getType()) && "True".equals(c.getStatus())).findFirst()
-                .map(c -> ": " + (c.getMessage().length() > 300 ? c.getMessage().substring(0, 300) + "..." : c.getMessage()))
-                .orElse("");
+                .map(c -> c.getMessage() == null ? "" : c.getMessage().length() > 300 ? c.getMessage().substring(0, 300) + "..." : c.getMessage());
+        String phase = stalled.isPresent() && sm.getStatus().getPhase() != null ? ", " + sm.getStatus().getPhase() : "";
         return new Decision(false, Reason.SchemaBehind, "this pod requires revision " + required.get() + "; SchemaMigration "
                 + sm.getMetadata().getName() + " reports the database at " + (current == null ? "an unknown revision" : current)
-                + " (target " + sm.getSpec().getTargetRevision() + phase + ")" + stalled);
+                + " (target " + sm.getSpec().getTargetRevision() + phase + ")" + stalled.map(m -> ": " + m).orElse(""));
     }
 
     /** Whether the pod is held: it needs a revision the SchemaMigration has not reported. */

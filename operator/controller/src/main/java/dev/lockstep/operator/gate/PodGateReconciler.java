@@ -99,11 +99,14 @@ public class PodGateReconciler implements Reconciler<Pod> {
         return UpdateControl.noUpdate();
     }
 
+    /**
+     * Warning Events for what a person must fix on the pod. A release is not an Event: the pod's condition says it (with
+     * its time), and the SchemaMigration's WorkloadsReleased condition says it once for all its pods, where an Event per
+     * pod cost as many requests as the release itself (500 pods, 500 more requests on the same reconcile threads).
+     */
     private void announce(Pod pod, PodGate.Decision decision) {
         if (decision.reason() == Reason.SchemaMigrationNotFound || decision.reason() == Reason.InvalidRequiredRevision) {
             events.record(pod, true, decision.reason(), decision.message(), "", decision.message());
-        } else if (decision.open()) {
-            events.record(pod, false, decision.reason(), "released: " + decision.message(), "", decision.message());
         }
         if (!PodGate.hasGate(pod)) {
             String message = "pod names SchemaMigration " + PodGate.schemaName(pod).orElse("")

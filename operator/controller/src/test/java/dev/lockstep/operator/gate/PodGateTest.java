@@ -78,6 +78,23 @@ class PodGateTest {
     }
 
     @Test
+    void aHeldPodsWordsStayTheSameThroughThePhasesOfARunAndNameThePhaseOnlyWhenItStalled() {
+        List<String> messages = new java.util.ArrayList<>();
+        for (var phase : List.of(dev.lockstep.api.v1alpha1.Phase.Pending, dev.lockstep.api.v1alpha1.Phase.Migrating)) {
+            SchemaMigration sm = migration("6", "7");
+            sm.getStatus().setPhase(phase);
+            messages.add(PodGate.decide(pod("7"), Optional.of(sm)).message());
+        }
+        assertThat(messages).containsOnly("this pod requires revision 7; SchemaMigration orders reports the database at 6 (target 7)");
+
+        SchemaMigration stalled = migration("6", "7");
+        stalled.getStatus().setPhase(dev.lockstep.api.v1alpha1.Phase.Failed);
+        stalled.getStatus().setConditions(new java.util.ArrayList<>(List.of(new ConditionBuilder().withType("Stalled")
+                .withStatus("True").withMessage("V7__add_email.sql failed").build())));
+        assertThat(PodGate.decide(pod("7"), Optional.of(stalled)).message()).endsWith("(target 7, Failed): V7__add_email.sql failed");
+    }
+
+    @Test
     void requiredRevisionMayComeFromAnAnnotation() {
         Pod annotated = pod(null);
         annotated.getMetadata().setAnnotations(java.util.Map.of(PodGate.REQUIRES_REVISION, "5"));
