@@ -16,9 +16,9 @@ import java.util.Optional;
 
 /**
  * Applies a plan's steps inside one transaction on the database itself, reads the catalog after each (only the objects
- * that were there before the plan, and what took their name or kept their OID: see {@link SchemaSnapshot.Scope}), and
- * rolls everything back: PostgreSQL's DDL is transactional, so no second database is needed to see what a script really
- * does. Runs under a short {@code lock_timeout}, so a busy table costs the dry run a note, not the application a
+ * that were there before the plan, and what took their name or kept their OID: see {@link SchemaSnapshot.Scope}; and
+ * not after a step that wrote no catalog row: see {@link CatalogWrites}), and rolls everything back: PostgreSQL's DDL
+ * is transactional, so no second database is needed to see what a script really does. Runs under a short {@code lock_timeout}, so a busy table costs the dry run a note, not the application a
  * queue of blocked queries. A step PostgreSQL cannot run in a transaction is dry-run a statement at a time, with a
  * transactional stand-in for what {@link TransactionBlocks} knows, and is unchecked otherwise. Nothing is ever committed.
  *
@@ -60,7 +60,7 @@ final class DryRun {
                 // As Flyway runs scripts: unqualified names resolve in the first schema.
                 st.execute("SET LOCAL search_path TO " + Text.quoteIdentifier(schemas.get(0)));
             }
-            return check(c, schemas, steps, files, reads, (sql, statements) -> {
+            return check(c, schemas, steps, files, reads, true, (sql, statements) -> {
                 Optional<String> control = transactionControl(statements);
                 if (control.isPresent()) {
                     // It would end the dry run's transaction and commit what came before it: never run it here.
@@ -89,7 +89,8 @@ final class DryRun {
     /**
      * As {@link #lint}, on a scratch database that nobody else uses (see {@link ScratchDryRun}): each step is committed
      * there as Flyway would run it, so a step that runs outside a transaction ({@code CREATE INDEX CONCURRENTLY}) or
-     * that has its own BEGIN/COMMIT is checked too. Leaves the scratch database at the end of the plan.
+     * that has its own BEGIN/COMMIT is checked too. Leaves the scratch database at the end of the plan (as it was, when
+     * its schemas held nothing and there is nothing to check).
      */
     static List<MigrationPlan.Step> lintOnScratch(Connection c, List<String> schemas, List<MigrationPlan.Step> steps,
                                                   List<Path> files) throws SQLException {
@@ -106,7 +107,7 @@ final class DryRun {
             st.execute("SET statement_timeout = " + statementMillis);
             st.execute("SET search_path TO " + Text.quoteIdentifier(schemas.get(0)));
         }
-        return check(c, schemas, steps, files, reads, (sql, statements) -> {
+        return check(c, schemas, steps, files, reads, false, (sql, statements) -> {
             if (transactionControl(statements).isEmpty()) {
                 c.setAutoCommit(false);
                 try (Statement st = c.createStatement()) {
@@ -195,21 +196,28 @@ final class DryRun {
      */
     enum Reads { BASE_OBJECTS, WHOLE_CATALOG }
 
+    /**
+     * @param oneTransaction the steps run in one transaction (in place), where a step that wrote no catalog row and
+     *                       changed no setting is not followed by a read (see {@link CatalogWrites}); on a scratch
+     *                       database each step commits, and every step is followed by one
+     */
     private static List<MigrationPlan.Step> check(Connection c, List<String> schemas, List<MigrationPlan.Step> steps,
-                                                  List<Path> files, Reads reads, StepRun run) throws SQLException {
+                                                  List<Path> files, Reads reads, boolean oneTransaction, StepRun run)
+            throws SQLException {
         SchemaSnapshot base = SchemaSnapshot.read(c, schemas);
         // After each step only what can stand for an object of the base is read again: a finding only ever names one.
         SchemaSnapshot.Scope scope = reads == Reads.WHOLE_CATALOG ? SchemaSnapshot.Scope.WHOLE : SchemaSnapshot.Scope.of(base, schemas);
         if (scope.isEmpty()) {
             return nothingToBreak(schemas, steps);
         }
-        try (SchemaSnapshot.Reader reader = SchemaSnapshot.reader(c, schemas, scope)) {
-            return check(base, reader, steps, files, run);
+        try (SchemaSnapshot.Reader reader = SchemaSnapshot.reader(c, schemas, scope);
+             CatalogWrites writes = oneTransaction && reads == Reads.BASE_OBJECTS ? CatalogWrites.watch(c) : CatalogWrites.ALWAYS) {
+            return check(base, reader, writes, steps, files, run);
         }
     }
 
-    private static List<MigrationPlan.Step> check(SchemaSnapshot base, SchemaSnapshot.Reader reader, List<MigrationPlan.Step> steps,
-                                                  List<Path> files, StepRun run) throws SQLException {
+    private static List<MigrationPlan.Step> check(SchemaSnapshot base, SchemaSnapshot.Reader reader, CatalogWrites writes,
+                                                  List<MigrationPlan.Step> steps, List<Path> files, StepRun run) throws SQLException {
         List<MigrationPlan.Step> linted = new ArrayList<>();
         SchemaSnapshot before = base;
         for (int i = 0; i < steps.size(); i++) {
@@ -230,7 +238,7 @@ final class DryRun {
             String note = run.run(sql, statements);
             // A step that failed midway on a scratch database may have left part of itself behind: what that part
             // changed is reported too. In place, the step was rolled back to its savepoint and nothing changed.
-            SchemaSnapshot after = reader.read();
+            SchemaSnapshot after = writes.changed() ? reader.read() : before;
             List<String> declared = statements.statements().stream().map(ScriptStatements.Located::sql)
                     .filter(st -> TransactionBlocks.of(st).filter(TransactionBlocks.Form::buildsIndex).isPresent())
                     .toList();
