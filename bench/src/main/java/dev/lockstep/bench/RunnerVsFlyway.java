@@ -82,7 +82,8 @@ public final class RunnerVsFlyway implements Callable<Integer> {
             }
         }
         Files.createDirectories(out);
-        String name = "runner-vs-flyway" + (applied > 0 ? "-applied-" + applied : "");
+        // One name per set, so a run of another set does not overwrite its samples and chart.
+        String name = "runner-vs-flyway-" + scripts.getFileName() + (applied > 0 ? "-applied-" + applied : "");
         Path csv = out.resolve(name + ".csv");
         StringBuilder raw = new StringBuilder("subject,repetition,wall_seconds,cpu_seconds,rss_kib\n");
         samples.forEach(s -> raw.append(String.format(Locale.ROOT, "%s,%d,%.3f,%.3f,%d%n", s.subject(), s.repetition(),
