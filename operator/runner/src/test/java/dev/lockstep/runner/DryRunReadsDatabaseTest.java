@@ -22,12 +22,13 @@ import org.junit.jupiter.params.provider.MethodSource;
 
 /**
  * Database layer: after each step the dry run reads only the objects that were there before the plan and what can take
- * their place, not the whole catalog. A destructive change it missed that way would run unwarned, so here every plan is
- * dry-run twice on the same database, reading the whole catalog after each step (the reference) and reading what the
- * dry run reads, and the two must find the same, to the note and the line. The plans are made to tempt a narrower read:
- * an object dropped and made again under its name, renamed and replaced, a name that moves between kinds, a change seen
- * only through what depends on it (a view, a foreign key, a default), two schemas with the same names; and a few hundred
- * random steps over the same names.
+ * their place, not the whole catalog, and reads nothing after a step that wrote no catalog row. A destructive change it
+ * missed that way would run unwarned, so here every plan is dry-run twice on the same database, reading the whole
+ * catalog after each step (the reference) and reading what the dry run reads, and the two must find the same, to the
+ * note and the line. The plans are made to tempt a narrower read: an object dropped and made again under its name,
+ * renamed and replaced, a name that moves between kinds, a change seen only through what depends on it (a view, a
+ * foreign key, a default), two schemas with the same names, a data step whose trigger changes the schema, a step that
+ * only sets the search path; and 40 random plans over the same names, data steps among them.
  */
 class DryRunReadsDatabaseTest {
     private static final String BASE = """
