@@ -162,7 +162,7 @@ public final class DestructiveChanges {
      * An index as {@code pg_get_indexdef} writes it, or as a CREATE INDEX statement does: enough to tell whether one
      * serves the queries another served. Anything it cannot read is no replacement, so a drop stays destructive.
      */
-    record IndexShape(String name, String table, String method, boolean unique, List<String> columns, String predicate) {
+    record IndexShape(String name, String schema, String table, String method, boolean unique, List<String> columns, String predicate) {
         private static final Pattern HEAD = Pattern.compile("(?is)^\\s*CREATE\\s+(UNIQUE\\s+)?INDEX\\s+(CONCURRENTLY\\s+)?"
                 + "(IF\\s+NOT\\s+EXISTS\\s+)?(\\S+\\s+)?ON\\s+(ONLY\\s+)?([^\\s(]+)\\s*(USING\\s+(\\w+)\\s*)?\\(");
 
@@ -186,16 +186,21 @@ public final class DestructiveChanges {
             String predicate = where.find() ? unparenthesized(normal(where.group(1).replaceAll(";\\s*$", ""))) : null;
             String name = m.group(4) == null ? "(unnamed)" : m.group(4).strip();
             String table = normal(m.group(6));
-            return Optional.of(new IndexShape(name, table.substring(table.lastIndexOf('.') + 1),
+            return Optional.of(new IndexShape(name, table.contains(".") ? table.substring(0, table.lastIndexOf('.')) : null,
+                    table.substring(table.lastIndexOf('.') + 1),
                     m.group(8) == null ? "btree" : m.group(8).toLowerCase(java.util.Locale.ROOT), m.group(1) != null, columns, predicate));
         }
 
         /**
-         * Whether this index serves every query {@code dropped} served, and enforces what it enforced: the same table and
-         * method, its columns leading this one's, the same predicate or none; a unique index only by one unique on exactly
+         * Whether this index serves every query {@code dropped} served, and enforces what it enforced: the same table (and
+         * schema, where both name one) and method, its columns leading this one's, the same predicate or none; a unique index only by one unique on exactly
          * its columns and predicate.
          */
         boolean replaces(IndexShape dropped) {
+            // A table of the same name in another schema is another table (a statement's unqualified name is not compared).
+            if (schema != null && dropped.schema != null && !schema.equals(dropped.schema)) {
+                return false;
+            }
             if (!table.equals(dropped.table) || !method.equals(dropped.method) || columns.size() < dropped.columns.size()
                     || !columns.subList(0, dropped.columns.size()).equals(dropped.columns)) {
                 return false;

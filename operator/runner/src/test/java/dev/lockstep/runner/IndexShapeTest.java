@@ -38,6 +38,9 @@ class IndexShapeTest {
         IndexShape dropped = shape("CREATE INDEX t_a_idx ON public.t USING btree (a)");
 
         assertThat(shape("CREATE INDEX u_a_idx ON u (a)").replaces(dropped)).isFalse();
+        assertThat(shape("CREATE INDEX t_a_idx ON billing.t USING btree (a)").replaces(dropped))
+                .as("a table of the same name in another schema").isFalse();
+        assertThat(shape("CREATE INDEX t_a_idx2 ON public.t USING btree (a)").replaces(dropped)).isTrue();
         assertThat(shape("CREATE INDEX t_a_hash ON t USING hash (a)").replaces(dropped)).isFalse();
         assertThat(shape("CREATE INDEX t_a_live ON t (a) WHERE NOT deleted").replaces(dropped)).isFalse();
         assertThat(IndexShape.parse("CREATE TABLE t (a int)")).isEmpty();
