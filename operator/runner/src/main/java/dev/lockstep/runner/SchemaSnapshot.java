@@ -206,8 +206,9 @@ public record SchemaSnapshot(SortedMap<String, String> objects, Map<String, Stri
          * looks up those relations' rows by index instead of scanning a catalog that a long dry run's transaction
          * fills with row versions it cannot clean up.
          */
-        private static final String SCOPED_RELATIONS = "ARRAY(SELECT sc.oid FROM pg_class sc JOIN pg_namespace sn ON sn.oid ="
-                + " sc.relnamespace WHERE sn.nspname = ANY (?) AND (sc.oid = ANY (?::oid[]) OR sc.relname = ANY (?::name[])))";
+        private static final String SCOPED_RELATIONS = "SELECT array_agg(sc.oid)::text[] FROM pg_class sc JOIN pg_namespace sn"
+                + " ON sn.oid = sc.relnamespace WHERE sn.nspname = ANY (?) AND (sc.oid = ANY (?::oid[]) OR sc.relname = ANY (?::name[]))";
+        private PreparedStatement scoped;
 
         private final Connection connection;
         private final String[] schemas;
@@ -225,6 +226,8 @@ public record SchemaSnapshot(SortedMap<String, String> objects, Map<String, Stri
         SchemaSnapshot read() throws SQLException {
             SortedMap<String, String> objects = new TreeMap<>();
             Map<String, String> identities = new HashMap<>();
+            // The relations the scope covers, found once for all the queries of this read.
+            java.sql.Array relations = scope.whole() || !covers(Covered.RELATION) ? null : scopedRelations();
             for (int q = 0; q < QUERIES.size(); q++) {
                 Query query = QUERIES.get(q);
                 if (!covers(query.covered())) {
@@ -232,6 +235,12 @@ public record SchemaSnapshot(SortedMap<String, String> objects, Map<String, Stri
                 }
                 if (statements[q] == null) {
                     statements[q] = prepare(query);
+                }
+                if (relations != null && query.covered() != Covered.FUNCTION) {
+                    statements[q].setArray(2, relations);
+                    if (query.covered() == Covered.INDEX) {
+                        statements[q].setArray(3, relations);
+                    }
                 }
                 try (ResultSet rs = statements[q].executeQuery()) {
                     while (rs.next()) {
@@ -251,8 +260,25 @@ public record SchemaSnapshot(SortedMap<String, String> objects, Map<String, Stri
                     : !scope.relationOids().isEmpty() || !scope.relationNames().isEmpty();
         }
 
+        private java.sql.Array scopedRelations() throws SQLException {
+            if (scoped == null) {
+                scoped = connection.prepareStatement(SCOPED_RELATIONS);
+                scoped.setArray(1, connection.createArrayOf("text", schemas));
+                scoped.setArray(2, connection.createArrayOf("text", scope.relationOids().toArray()));
+                scoped.setArray(3, connection.createArrayOf("text", scope.relationNames().toArray()));
+            }
+            try (ResultSet rs = scoped.executeQuery()) {
+                rs.next();
+                java.sql.Array found = rs.getArray(1);
+                return found != null ? found : connection.createArrayOf("text", new Object[0]);
+            }
+        }
+
         @Override
         public void close() throws SQLException {
+            if (scoped != null) {
+                scoped.close();
+            }
             for (PreparedStatement st : statements) {
                 if (st != null) {
                     st.close();
@@ -265,15 +291,16 @@ public record SchemaSnapshot(SortedMap<String, String> objects, Map<String, Stri
             parameters.add(schemas);
             String condition = null;
             if (!scope.whole()) {
+                // The relations' OIDs are bound at each read (parameter 2): see read().
                 switch (query.covered()) {
                     case RELATION -> {
-                        condition = query.scopeColumn() + " = ANY (" + SCOPED_RELATIONS + ")";
-                        parameters.addAll(relations());
+                        condition = query.scopeColumn() + " = ANY (?::oid[])";
+                        parameters.add(new Object[0]);
                     }
                     case INDEX -> {
-                        condition = "(x.indrelid = ANY (" + SCOPED_RELATIONS + ") OR x.indexrelid = ANY (" + SCOPED_RELATIONS + "))";
-                        parameters.addAll(relations());
-                        parameters.addAll(relations());
+                        condition = "(x.indrelid = ANY (?::oid[]) OR x.indexrelid = ANY (?::oid[]))";
+                        parameters.add(new Object[0]);
+                        parameters.add(new Object[0]);
                     }
                     case FUNCTION -> {
                         condition = "(p.oid = ANY (?::oid[]) OR p.proname = ANY (?::name[]))";
@@ -289,9 +316,6 @@ public record SchemaSnapshot(SortedMap<String, String> objects, Map<String, Stri
             return st;
         }
 
-        private List<Object[]> relations() {
-            return List.of(schemas, scope.relationOids().toArray(), scope.relationNames().toArray());
-        }
     }
 
     /** One object that differs between two snapshots; {@code before} or {@code after} is null when it is absent. */
