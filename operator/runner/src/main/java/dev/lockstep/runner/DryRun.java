@@ -12,6 +12,7 @@ import java.sql.Statement;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Objects;
 import java.util.Optional;
 
 /**
@@ -211,15 +212,24 @@ final class DryRun {
             return nothingToBreak(schemas, steps);
         }
         try (SchemaSnapshot.Reader reader = SchemaSnapshot.reader(c, schemas, scope);
-             CatalogWrites writes = oneTransaction && reads == Reads.BASE_OBJECTS ? CatalogWrites.watch(c) : CatalogWrites.ALWAYS) {
-            return check(base, reader, writes, steps, files, run);
+             CatalogWrites writes = oneTransaction && reads == Reads.BASE_OBJECTS ? CatalogWrites.watch(c) : CatalogWrites.ALWAYS;
+             CatalogDigest digest = reads == Reads.BASE_OBJECTS ? CatalogDigest.of(c, schemas, scope) : null) {
+            return check(base, reader, writes, digest, steps, files, run);
         }
     }
 
+    /**
+     * @param digest of the rows a read is written from, so a step that wrote the catalog but none of those rows (it made
+     *               objects of its own) is not followed by a read; null for the reference, which reads after every step
+     */
     private static List<MigrationPlan.Step> check(SchemaSnapshot base, SchemaSnapshot.Reader reader, CatalogWrites writes,
-                                                  List<MigrationPlan.Step> steps, List<Path> files, StepRun run) throws SQLException {
+                                                  CatalogDigest digest, List<MigrationPlan.Step> steps, List<Path> files,
+                                                  StepRun run) throws SQLException {
         List<MigrationPlan.Step> linted = new ArrayList<>();
         SchemaSnapshot before = base;
+        // The digest as of the last read.
+        String read = digest == null ? null : digest.watch();
+        int unread = -1; // the first step since the last read that wrote the catalog but left the digest as it was
         for (int i = 0; i < steps.size(); i++) {
             MigrationPlan.Step step = steps.get(i);
             Path file = files.get(i);
@@ -238,7 +248,16 @@ final class DryRun {
             String note = run.run(sql, statements);
             // A step that failed midway on a scratch database may have left part of itself behind: what that part
             // changed is reported too. In place, the step was rolled back to its savepoint and nothing changed.
-            SchemaSnapshot after = writes.changed() ? reader.read() : before;
+            SchemaSnapshot after = before;
+            if (writes.changed()) {
+                if (digest == null || !Objects.equals(digest.digest(), read)) {
+                    after = reader.read();
+                    read = digest == null ? null : digest.watch();
+                    unread = -1;
+                } else if (unread < 0) {
+                    unread = linted.size();
+                }
+            }
             List<String> declared = statements.statements().stream().map(ScriptStatements.Located::sql)
                     .filter(st -> TransactionBlocks.of(st).filter(TransactionBlocks.Form::buildsIndex).isPresent())
                     .toList();
@@ -255,7 +274,34 @@ final class DryRun {
             linted.add(step.withLint(findings, note));
             before = after;
         }
+        if (unread >= 0) {
+            missedByTheDigest(base, before, reader.read(), linted, unread);
+        }
         return linted;
+    }
+
+    /**
+     * The last read, when steps since the one before it wrote the catalog but the digest of what a read is written from
+     * stayed the same. It finds nothing unless the digest missed a change; a change it missed is then reported on the
+     * first of those steps, without a line, rather than lost.
+     */
+    private static void missedByTheDigest(SchemaSnapshot base, SchemaSnapshot before, SchemaSnapshot last,
+                                          List<MigrationPlan.Step> linted, int unread) {
+        List<DestructiveChanges.Finding> missed = DestructiveChanges.of(base, before, last, List.of());
+        if (missed.isEmpty()) {
+            return;
+        }
+        MigrationPlan.Step step = linted.get(unread);
+        List<String> findings = new ArrayList<>(step.findings() == null ? List.of() : step.findings());
+        List<String> harmless = new ArrayList<>();
+        for (DestructiveChanges.Finding f : missed) {
+            (f.destructive() ? findings : harmless).add(step.script() + " or a step after it: " + f.change());
+        }
+        String note = step.note();
+        if (!harmless.isEmpty()) {
+            note = (note == null ? "" : note + "; ") + String.join("; ", harmless);
+        }
+        linted.set(unread, step.withLint(findings, note));
     }
 
     /**

@@ -14,6 +14,8 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Random;
 import java.util.stream.Stream;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -45,6 +47,15 @@ class DryRunReadsDatabaseTest {
             CREATE TABLE events (id bigint, at timestamptz NOT NULL) PARTITION BY RANGE (at);
             CREATE DOMAIN email_address AS text;
             CREATE TABLE contacts (id bigint PRIMARY KEY, address email_address);
+            CREATE SCHEMA lookup;
+            CREATE TABLE lookup.countries (code text PRIMARY KEY, name text);
+            CREATE FUNCTION lookup.valid_code(code text) RETURNS boolean LANGUAGE sql IMMUTABLE AS 'SELECT length(code) = 2';
+            ALTER TABLE contacts ADD COLUMN country text REFERENCES lookup.countries (code) CHECK (lookup.valid_code(country));
+            CREATE SCHEMA codes;
+            CREATE DOMAIN codes.iso AS text;
+            ALTER TABLE contacts ADD COLUMN region codes.iso;
+            CREATE COLLATION lookup.plain FROM "C";
+            CREATE INDEX users_nickname_plain_idx ON users (nickname COLLATE lookup.plain);
             """;
 
     @TempDir
@@ -107,6 +118,37 @@ class DryRunReadsDatabaseTest {
                         "DELETE FROM orders;\nALTER TABLE orders DROP COLUMN placed;")),
                 Arguments.of("a step that only sets the search path, which qualifies names the catalog's text gives", List.of(
                         "CREATE SCHEMA side;", "SET search_path TO side;")),
+                Arguments.of("a table in a schema not read, named by a foreign key, renamed", List.of(
+                        "ALTER TABLE lookup.countries RENAME TO nations;")),
+                Arguments.of("a column of a table in a schema not read, named by a foreign key, renamed", List.of(
+                        "CREATE TABLE teams (id bigint);", "ALTER TABLE lookup.countries RENAME COLUMN code TO iso;")),
+                Arguments.of("a function in a schema not read, called by a check constraint, renamed", List.of(
+                        "ALTER FUNCTION lookup.valid_code(text) RENAME TO ok_code;")),
+                Arguments.of("a domain moved to a schema not read, seen in a column's type", List.of(
+                        "CREATE TABLE teams (id bigint);", "ALTER DOMAIN email_address SET SCHEMA lookup;")),
+                Arguments.of("a function a check constraint calls moved into the schema read", List.of(
+                        "CREATE TABLE teams (id bigint);", "ALTER FUNCTION lookup.valid_code(text) SET SCHEMA public;")),
+                Arguments.of("a schema not read renamed, seen in a column's type", List.of(
+                        "CREATE TABLE teams (id bigint);", "ALTER SCHEMA codes RENAME TO iso_codes;")),
+                Arguments.of("a table moved to a schema not read", List.of(
+                        "CREATE TABLE teams (id bigint);", "ALTER TABLE events SET SCHEMA lookup;")),
+                Arguments.of("a collation an index uses renamed", List.of(
+                        "CREATE TABLE teams (id bigint);", "ALTER COLLATION lookup.plain RENAME TO bytewise;")),
+                Arguments.of("a type the plan made, given to a column, then renamed", List.of(
+                        "CREATE DOMAIN handle AS text;\nALTER TABLE users ALTER COLUMN nickname TYPE handle;",
+                        "CREATE TABLE teams (id bigint);", "ALTER DOMAIN handle RENAME TO moniker;")),
+                Arguments.of("a check constraint renamed, a foreign key made deferrable: only their own rows change", List.of(
+                        "CREATE TABLE teams (id bigint);", "ALTER TABLE users RENAME CONSTRAINT users_age_check TO age_not_negative;",
+                        "ALTER TABLE orders ALTER CONSTRAINT orders_user_id_fkey DEFERRABLE;")),
+                Arguments.of("an index added in one step, the one it would replace dropped in the next", List.of(
+                        "CREATE INDEX users_email_nickname_idx ON users (email, nickname);", "CREATE TABLE teams (id bigint);",
+                        "DROP INDEX users_email_idx;")),
+                Arguments.of("the schema renamed away, nothing made in its place", List.of(
+                        "CREATE TABLE teams (id bigint);", "ALTER SCHEMA public RENAME TO old_public;")),
+                Arguments.of("a table dropped, made again under its name steps later, then changed", List.of(
+                        "DROP TABLE orders CASCADE;", "CREATE TABLE teams (id bigint);",
+                        "CREATE TABLE orders (id bigint, user_id bigint, total numeric(10,2), placed timestamptz);",
+                        "CREATE TABLE squads (id bigint);", "ALTER TABLE orders DROP COLUMN total;")),
                 Arguments.of("the search path changed by a step", List.of(
                         "CREATE SCHEMA side;\nSET search_path TO side;\nCREATE TABLE users (x int);",
                         "ALTER TABLE public.users ADD COLUMN tenant bigint NOT NULL;")));
@@ -122,6 +164,61 @@ class DryRunReadsDatabaseTest {
                 assertThat(comparison.reference()).as("the reference finds something in: " + name)
                         .anyMatch(step -> step.findings() != null || step.note() != null);
             }
+            assertThat(comparison.narrow()).isEqualTo(comparison.reference());
+        }
+    }
+
+    /**
+     * On a scratch database each step commits, and the dry run is followed by a read only where the digest of what a read
+     * is written from changed ({@link CatalogDigest}); the plans are dry-run on two copies of the base, once each way.
+     */
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("plansThatTemptANarrowerRead")
+    void onAScratchDatabaseReadingOnlyWhatChangedFindsWhatReadingTheWholeCatalogFinds(String name, List<String> steps)
+            throws Exception {
+        List<MigrationPlan.Step> plan = plan(steps);
+        List<MigrationPlan.Step> reference;
+        List<MigrationPlan.Step> narrow;
+        try (TestDatabase db = TestPostgres.createDatabase(baseTemplate); Connection c = db.connect()) {
+            reference = DryRun.lintOnScratch(c, List.of("public"), plan, files(), Reads.WHOLE_CATALOG);
+        }
+        try (TestDatabase db = TestPostgres.createDatabase(baseTemplate); Connection c = db.connect()) {
+            narrow = DryRun.lintOnScratch(c, List.of("public"), plan, files(), Reads.BASE_OBJECTS);
+        }
+        assertThat(narrow).isEqualTo(reference);
+    }
+
+    /** A database holding {@link #BASE}, copied for each scratch dry run. */
+    private static TestDatabase baseTemplate;
+
+    @BeforeAll
+    static void makeTheBaseTemplate() {
+        baseTemplate = TestPostgres.createDatabase();
+        baseTemplate.execute(BASE);
+    }
+
+    @AfterAll
+    static void dropTheBaseTemplate() {
+        baseTemplate.close();
+    }
+
+    /**
+     * A temporary table that takes the name of one a foreign key names comes first in the search path, and so changes
+     * how the constraint is written (the old table's name is now qualified), though no row the base is read from
+     * changed: the reads after each step must see it as the whole read does. The session's temporary schema is there
+     * before the plan, so only the new table's name can tell.
+     */
+    @Test
+    void aNameTakenEarlierInTheSearchPathIsSeenThroughWhatNamesIt() throws Exception {
+        try (TestDatabase db = TestPostgres.createDatabase(); Connection c = db.connect()) {
+            db.execute(BASE);
+            try (var st = c.createStatement()) {
+                st.execute("CREATE TEMP TABLE scratch (id bigint)");
+            }
+            Comparison comparison = lintBothWays(c, List.of("public"), List.of("CREATE TABLE teams (id bigint);",
+                    "CREATE TEMP TABLE users (id bigint PRIMARY KEY);", "CREATE TABLE squads (id bigint);"));
+            assertThat(comparison.reference().get(1).findings()).as("the reference sees the foreign key written anew")
+                    .anyMatch(f -> f.contains("orders_user_id_fkey") && f.contains("public.users"));
             assertThat(comparison.narrow()).isEqualTo(comparison.reference());
         }
     }
@@ -275,21 +372,35 @@ class DryRunReadsDatabaseTest {
     }
 
     private Comparison lintBothWays(Connection c, List<String> schemas, List<String> steps) throws Exception {
-        List<MigrationPlan.Step> plan = new ArrayList<>();
-        List<Path> files = new ArrayList<>();
+        List<MigrationPlan.Step> plan = plan(steps);
+        List<MigrationPlan.Step> reference = DryRun.lint(c, schemas, plan, files(), Duration.ZERO, Reads.WHOLE_CATALOG);
+        List<MigrationPlan.Step> narrow = DryRun.lint(c, schemas, plan, files(), Duration.ZERO, Reads.BASE_OBJECTS);
+        return new Comparison(reference, narrow);
+    }
+
+    /** The plan of {@code steps}, V2, V3, … in order, its scripts written anew. */
+    private List<MigrationPlan.Step> plan(List<String> steps) throws IOException {
         try (Stream<Path> old = Files.list(scripts)) {
             for (Path p : old.toList()) {
                 Files.delete(p);
             }
         }
+        List<MigrationPlan.Step> plan = new ArrayList<>();
         for (int i = 0; i < steps.size(); i++) {
             String script = "V" + (i + 2) + "__step.sql";
-            files.add(write(script, steps.get(i)));
+            write(script, steps.get(i));
             plan.add(new MigrationPlan.Step(String.valueOf(i + 2), "step", script, MigrationPlan.Kind.Expand, 0, false, null, null));
         }
-        List<MigrationPlan.Step> reference = DryRun.lint(c, schemas, plan, files, Duration.ZERO, Reads.WHOLE_CATALOG);
-        List<MigrationPlan.Step> narrow = DryRun.lint(c, schemas, plan, files, Duration.ZERO, Reads.BASE_OBJECTS);
-        return new Comparison(reference, narrow);
+        return plan;
+    }
+
+    private List<Path> files() {
+        try (Stream<Path> written = Files.list(scripts)) {
+            return written.sorted(java.util.Comparator.comparingInt(
+                    p -> Integer.parseInt(p.getFileName().toString().substring(1, p.getFileName().toString().indexOf("__"))))).toList();
+        } catch (IOException e) {
+            throw new java.io.UncheckedIOException(e);
+        }
     }
 
     private Path write(String name, String sql) throws IOException {

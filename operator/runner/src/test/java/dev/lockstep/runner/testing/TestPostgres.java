@@ -55,10 +55,18 @@ public final class TestPostgres {
 
     /** A fresh, empty database; closing it drops it. */
     public static TestDatabase createDatabase() {
+        return createDatabase(null);
+    }
+
+    /**
+     * A fresh copy of {@code template} (which nobody may be connected to), or an empty database when it is null; closing
+     * it drops it. A copy is much faster than making the same schema again.
+     */
+    public static TestDatabase createDatabase(TestDatabase template) {
         Server s = server();
         String name = "lockstep_test_" + UUID.randomUUID().toString().replace("-", "").substring(0, 16);
         try (Connection c = s.admin(); Statement st = c.createStatement()) {
-            st.execute("CREATE DATABASE " + name);
+            st.execute("CREATE DATABASE " + name + (template == null ? "" : " TEMPLATE " + template.name()));
         } catch (SQLException e) {
             throw new IllegalStateException("cannot create test database on " + s.origin() + ": " + e.getMessage(), e);
         }
