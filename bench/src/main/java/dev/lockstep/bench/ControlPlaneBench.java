@@ -90,6 +90,10 @@ public final class ControlPlaneBench implements Callable<Integer> {
     @Option(names = "--out", defaultValue = "bench/target/results", description = "Where results go. Default: ${DEFAULT-VALUE}.")
     Path out;
 
+    @Option(names = "--keep-databases", description = "Leave the databases it made on the server when it ends, to look"
+            + " into them; by default it drops them, as it does any left by an earlier run that stopped short.")
+    boolean keepDatabases;
+
     static final String SCRIPTS_CONFIG_MAP = "bench-migrations";
     static final String SECRET = "bench-db";
     static final Map<String, String> SCRIPTS = new TreeMap<>(Map.of(
@@ -252,8 +256,27 @@ public final class ControlPlaneBench implements Callable<Integer> {
                 operator.destroy();
                 operator.waitFor(30, TimeUnit.SECONDS);
             }
+            if (!keepDatabases) {
+                dropDatabases(concat(dbs, warmUpDbs));
+            }
         }
         return report;
+    }
+
+    /** Drops what the run made (a thousand databases at the largest size), each on its own, so one failure stops none. */
+    private void dropDatabases(List<String> dbs) {
+        int failed = 0;
+        for (String db : dbs) {
+            try {
+                database.admin("DROP DATABASE IF EXISTS " + db + " WITH (FORCE)");
+            } catch (java.sql.SQLException e) {
+                if (failed++ == 0) {
+                    System.err.println("could not drop database " + db + ": " + e.getMessage());
+                }
+            }
+        }
+        System.err.println(failed == 0 ? "dropped the " + dbs.size() + " databases it made"
+                : failed + " of the " + dbs.size() + " databases it made were not dropped (the first reason above)");
     }
 
     static final String WARM_UP_NAMESPACE = "bench-warm-up";

@@ -39,6 +39,9 @@ public final class ScaleBench implements Callable<Integer> {
     @Option(names = "--out", defaultValue = "bench/target/results", description = "Where results go. Default: ${DEFAULT-VALUE}.")
     Path out;
 
+    @Option(names = "--keep-databases", description = "As control-plane's: leave the databases each size made on the server.")
+    boolean keepDatabases;
+
     @Override
     public Integer call() throws Exception {
         Files.createDirectories(out);
@@ -99,6 +102,7 @@ public final class ScaleBench implements Callable<Integer> {
         part.operatorHeap = "-Xmx256m";
         part.timeoutSeconds = 3600;
         part.out = out;
+        part.keepDatabases = keepDatabases;
         return part;
     }
 }

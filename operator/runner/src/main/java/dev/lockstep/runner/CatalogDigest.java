@@ -1,6 +1,5 @@
 package dev.lockstep.runner;
 
-import java.sql.Array;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;

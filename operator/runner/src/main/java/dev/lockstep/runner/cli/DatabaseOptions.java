@@ -88,7 +88,7 @@ public class DatabaseOptions {
             description = "Dry-run the pending steps in a rolled-back transaction first and look for destructive changes in"
                     + " expand steps (dropped, renamed or retyped columns and tables, new NOT NULL without default, dropped"
                     + " indexes and constraints): block stops before anything runs, warn reports them and goes on, off skips"
-                    + " the dry run. Default: ${DEFAULT-VALUE}.")
+                    + " the dry run (lockstep plan dry-runs whatever this says: it is how plan finds them). Default: ${DEFAULT-VALUE}.")
     MigrationSettings.Destructive destructive;
 
     @Option(names = "--require-approval",
