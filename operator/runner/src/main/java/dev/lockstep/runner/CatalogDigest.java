@@ -76,10 +76,10 @@ final class CatalogDigest implements AutoCloseable {
             """;
 
     /**
-     * The watched rows' versions, each found through a catalog index; parameters as {@link #watch} binds them. Two sums of
-     * 64-bit hashes, not a sorted text, since the order of the rows does not matter. {@code current_schema()} (null when the search
-     * path names no schema that exists) is there also because it is parallel-unsafe: PostgreSQL would otherwise start parallel workers for this small query, whose
-     * start costs ten times the query.
+     * The watched rows' versions, each found through a catalog index; parameters as {@link #watch} binds them. Two sums
+     * of 64-bit hashes, not a sorted text, since the order of the rows does not matter. {@code current_schema()} (null
+     * when the search path names no schema that exists) is there also because it is parallel-unsafe: PostgreSQL would
+     * otherwise start parallel workers for this small query, whose start costs ten times the query.
      */
     private static final String DIGEST = """
             SELECT concat_ws(':', current_schema(), count(*), sum(hashtextextended(v, 0)), sum(hashtextextended(v, 1))) FROM (
