@@ -25,10 +25,10 @@ final class CatalogWrites implements AutoCloseable {
      * settings a session changed; null when PostgreSQL does not count.
      */
     private static final String PROBE = """
-            SELECT CASE WHEN current_setting('track_counts')::boolean THEN
+            SELECT CASE WHEN current_setting('track_counts')::pg_catalog.bool THEN
                    (SELECT sum(pg_stat_get_xact_tuples_inserted(r) + pg_stat_get_xact_tuples_updated(r)
-                               + pg_stat_get_xact_tuples_deleted(r)) FROM unnest(?::oid[]) r)::text
-                   || ' ' || (SELECT coalesce(string_agg(name || '=' || setting, ',' ORDER BY name), '') FROM pg_settings
+                               + pg_stat_get_xact_tuples_deleted(r)) FROM unnest(?::pg_catalog.oid[]) r)::pg_catalog.text
+                   || ' ' || (SELECT coalesce(string_agg(name || '=' || setting, ',' ORDER BY name), '') FROM pg_catalog.pg_settings
                               WHERE source = 'session')
                    END
             """;
@@ -49,8 +49,8 @@ final class CatalogWrites implements AutoCloseable {
     static CatalogWrites watch(Connection c) throws SQLException {
         Array catalogs;
         try (Statement st = c.createStatement();
-             ResultSet rs = st.executeQuery("SELECT array_agg(oid)::text[] FROM pg_class"
-                     + " WHERE relnamespace = 'pg_catalog'::regnamespace AND relkind = 'r'")) {
+             ResultSet rs = st.executeQuery("SELECT array_agg(oid)::pg_catalog.text[] FROM pg_catalog.pg_class"
+                     + " WHERE relnamespace = 'pg_catalog'::pg_catalog.regnamespace AND relkind = 'r'")) {
             rs.next();
             catalogs = c.createArrayOf("text", (Object[]) rs.getArray(1).getArray());
         }

@@ -254,8 +254,8 @@ final class DryRun {
                     after = reader.read();
                     read = digest == null ? null : digest.watch();
                     unread = -1;
-                } else if (unread < 0) {
-                    unread = linted.size();
+                } else if (unread < 0 || step.kind() == MigrationPlan.Kind.Expand && linted.get(unread).kind() != MigrationPlan.Kind.Expand) {
+                    unread = linted.size(); // an expand step, where one is unread, since block weighs only their findings
                 }
             }
             List<String> declared = statements.statements().stream().map(ScriptStatements.Located::sql)
@@ -283,7 +283,7 @@ final class DryRun {
     /**
      * The last read, when steps since the one before it wrote the catalog but the digest of what a read is written from
      * stayed the same. It finds nothing unless the digest missed a change; a change it missed is then reported on the
-     * first of those steps, without a line, rather than lost.
+     * first of those steps that is an expand step (or the first of them, if none is), without a line, rather than lost.
      */
     private static void missedByTheDigest(SchemaSnapshot base, SchemaSnapshot before, SchemaSnapshot last,
                                           List<MigrationPlan.Step> linted, int unread) {

@@ -69,8 +69,8 @@ public record SchemaSnapshot(SortedMap<String, String> objects, Map<String, Stri
 
     private static final List<Query> QUERIES = List.of(
             new Query("""
-                    SELECT n.nspname, c.relname, CASE c.relkind WHEN 'p' THEN 'partitioned table' ELSE 'table' END, c.oid::text
-                    FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+                    SELECT n.nspname, c.relname, CASE c.relkind WHEN 'p' THEN 'partitioned table' ELSE 'table' END, c.oid::pg_catalog.text
+                    FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
                     WHERE n.nspname = ANY (?) AND c.relkind IN ('r', 'p') AND c.relname <> 'flyway_schema_history'
                     """, Covered.RELATION, "c.oid", (r, p, objects, identities) -> {
                         objects.put("table " + p + r.getString(2), r.getString(3));
@@ -78,9 +78,9 @@ public record SchemaSnapshot(SortedMap<String, String> objects, Map<String, Stri
                     }),
             new Query("""
                     SELECT n.nspname, c.relname, a.attname, format_type(a.atttypid, a.atttypmod), a.attnotnull,
-                           pg_get_expr(d.adbin, d.adrelid), a.attidentity, a.attgenerated, c.oid::text || ':' || a.attnum
-                    FROM pg_attribute a JOIN pg_class c ON c.oid = a.attrelid JOIN pg_namespace n ON n.oid = c.relnamespace
-                    LEFT JOIN pg_attrdef d ON d.adrelid = a.attrelid AND d.adnum = a.attnum
+                           pg_get_expr(d.adbin, d.adrelid), a.attidentity, a.attgenerated, c.oid::pg_catalog.text || ':' || a.attnum
+                    FROM pg_catalog.pg_attribute a JOIN pg_catalog.pg_class c ON c.oid = a.attrelid JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
+                    LEFT JOIN pg_catalog.pg_attrdef d ON d.adrelid = a.attrelid AND d.adnum = a.attnum
                     WHERE n.nspname = ANY (?) AND c.relkind IN ('r', 'p', 'v', 'm') AND a.attnum > 0 AND NOT a.attisdropped
                       AND c.relname <> 'flyway_schema_history'
                     """, Covered.RELATION, "a.attrelid", (r, p, objects, identities) -> {
@@ -93,20 +93,20 @@ public record SchemaSnapshot(SortedMap<String, String> objects, Map<String, Stri
                     }),
             new Query("""
                     SELECT n.nspname, c.relname || '.' || con.conname, pg_get_constraintdef(con.oid)
-                    FROM pg_constraint con JOIN pg_class c ON c.oid = con.conrelid JOIN pg_namespace n ON n.oid = c.relnamespace
+                    FROM pg_catalog.pg_constraint con JOIN pg_catalog.pg_class c ON c.oid = con.conrelid JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
                     WHERE n.nspname = ANY (?) AND c.relname <> 'flyway_schema_history' AND con.contype <> 'n'
                     """, Covered.RELATION, "con.conrelid", (r, p, objects, identities) ->
                             objects.put("constraint " + p + r.getString(2), r.getString(3))),
             new Query("""
                     SELECT n.nspname, i.relname, pg_get_indexdef(i.oid), x.indisvalid
-                    FROM pg_index x JOIN pg_class i ON i.oid = x.indexrelid JOIN pg_class c ON c.oid = x.indrelid
-                    JOIN pg_namespace n ON n.oid = i.relnamespace
+                    FROM pg_catalog.pg_index x JOIN pg_catalog.pg_class i ON i.oid = x.indexrelid JOIN pg_catalog.pg_class c ON c.oid = x.indrelid
+                    JOIN pg_catalog.pg_namespace n ON n.oid = i.relnamespace
                     WHERE n.nspname = ANY (?) AND c.relname <> 'flyway_schema_history'
                     """, Covered.INDEX, null, (r, p, objects, identities) -> objects.put("index " + p + r.getString(2),
                             r.getString(3) + (r.getBoolean(4) ? "" : " (INVALID)"))),
             new Query("""
-                    SELECT n.nspname, c.relname, pg_get_viewdef(c.oid, true), c.relkind, c.oid::text
-                    FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+                    SELECT n.nspname, c.relname, pg_get_viewdef(c.oid, true), c.relkind, c.oid::pg_catalog.text
+                    FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
                     WHERE n.nspname = ANY (?) AND c.relkind IN ('v', 'm')
                     """, Covered.RELATION, "c.oid", (r, p, objects, identities) -> {
                         String key = ("m".equals(r.getString(4)) ? "materialized view " : "view ") + p + r.getString(2);
@@ -116,8 +116,8 @@ public record SchemaSnapshot(SortedMap<String, String> objects, Map<String, Stri
             new Query("""
                     SELECT n.nspname, c.relname, format_type(s.seqtypid, NULL) || ' start ' || s.seqstart || ' increment '
                            || s.seqincrement || ' min ' || s.seqmin || ' max ' || s.seqmax || CASE WHEN s.seqcycle THEN ' cycle' ELSE '' END,
-                           c.oid::text
-                    FROM pg_sequence s JOIN pg_class c ON c.oid = s.seqrelid JOIN pg_namespace n ON n.oid = c.relnamespace
+                           c.oid::pg_catalog.text
+                    FROM pg_catalog.pg_sequence s JOIN pg_catalog.pg_class c ON c.oid = s.seqrelid JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
                     WHERE n.nspname = ANY (?)
                     """, Covered.RELATION, "s.seqrelid", (r, p, objects, identities) -> {
                         objects.put("sequence " + p + r.getString(2), r.getString(3));
@@ -125,8 +125,8 @@ public record SchemaSnapshot(SortedMap<String, String> objects, Map<String, Stri
                     }),
             new Query("""
                     SELECT n.nspname, p.proname || '(' || pg_get_function_identity_arguments(p.oid) || ')', pg_get_functiondef(p.oid),
-                           p.oid::text
-                    FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace
+                           p.oid::pg_catalog.text
+                    FROM pg_catalog.pg_proc p JOIN pg_catalog.pg_namespace n ON n.oid = p.pronamespace
                     WHERE n.nspname = ANY (?) AND p.prokind IN ('f', 'p')
                     """, Covered.FUNCTION, null, (r, p, objects, identities) -> {
                         objects.put("function " + p + r.getString(2), r.getString(3).strip());
@@ -206,8 +206,8 @@ public record SchemaSnapshot(SortedMap<String, String> objects, Map<String, Stri
          * looks up those relations' rows by index instead of scanning a catalog that a long dry run's transaction
          * fills with row versions it cannot clean up.
          */
-        private static final String SCOPED_RELATIONS = "SELECT array_agg(sc.oid)::text[] FROM pg_class sc JOIN pg_namespace sn"
-                + " ON sn.oid = sc.relnamespace WHERE sn.nspname = ANY (?) AND (sc.oid = ANY (?::oid[]) OR sc.relname = ANY (?::name[]))";
+        private static final String SCOPED_RELATIONS = "SELECT array_agg(sc.oid)::pg_catalog.text[] FROM pg_catalog.pg_class sc JOIN pg_catalog.pg_namespace sn"
+                + " ON sn.oid = sc.relnamespace WHERE sn.nspname = ANY (?) AND (sc.oid = ANY (?::pg_catalog.oid[]) OR sc.relname = ANY (?::pg_catalog.name[]))";
         private PreparedStatement scoped;
 
         private final Connection connection;
@@ -294,16 +294,16 @@ public record SchemaSnapshot(SortedMap<String, String> objects, Map<String, Stri
                 // The relations' OIDs are bound at each read (parameter 2): see read().
                 switch (query.covered()) {
                     case RELATION -> {
-                        condition = query.scopeColumn() + " = ANY (?::oid[])";
+                        condition = query.scopeColumn() + " = ANY (?::pg_catalog.oid[])";
                         parameters.add(new Object[0]);
                     }
                     case INDEX -> {
-                        condition = "(x.indrelid = ANY (?::oid[]) OR x.indexrelid = ANY (?::oid[]))";
+                        condition = "(x.indrelid = ANY (?::pg_catalog.oid[]) OR x.indexrelid = ANY (?::pg_catalog.oid[]))";
                         parameters.add(new Object[0]);
                         parameters.add(new Object[0]);
                     }
                     case FUNCTION -> {
-                        condition = "(p.oid = ANY (?::oid[]) OR p.proname = ANY (?::name[]))";
+                        condition = "(p.oid = ANY (?::pg_catalog.oid[]) OR p.proname = ANY (?::pg_catalog.name[]))";
                         parameters.add(scope.functionOids().toArray());
                         parameters.add(scope.functionNames().toArray());
                     }

@@ -54,6 +54,7 @@ class DryRunReadsDatabaseTest {
             CREATE SCHEMA codes;
             CREATE DOMAIN codes.iso AS text;
             ALTER TABLE contacts ADD COLUMN region codes.iso;
+            ALTER TABLE contacts ADD COLUMN extra text CHECK (extra::jsonb <> '{}'::jsonb);
             CREATE COLLATION lookup.plain FROM "C";
             CREATE INDEX users_nickname_plain_idx ON users (nickname COLLATE lookup.plain);
             """;
@@ -149,6 +150,8 @@ class DryRunReadsDatabaseTest {
                         "DROP TABLE orders CASCADE;", "CREATE TABLE teams (id bigint);",
                         "CREATE TABLE orders (id bigint, user_id bigint, total numeric(10,2), placed timestamptz);",
                         "CREATE TABLE squads (id bigint);", "ALTER TABLE orders DROP COLUMN total;")),
+                Arguments.of("a step that adds a schema to the search path, which writes a column's type unqualified", List.of(
+                        "CREATE TABLE teams (id bigint);", "SET search_path TO public, codes;")),
                 Arguments.of("the search path changed by a step", List.of(
                         "CREATE SCHEMA side;\nSET search_path TO side;\nCREATE TABLE users (x int);",
                         "ALTER TABLE public.users ADD COLUMN tenant bigint NOT NULL;")));
@@ -203,8 +206,8 @@ class DryRunReadsDatabaseTest {
     }
 
     /**
-     * A temporary table that takes the name of one a foreign key names comes first in the search path, and so changes
-     * how the constraint is written (the old table's name is now qualified), though no row the base is read from
+     * A temporary table that takes the name of one a foreign key names (or of a built-in type a check names) comes first
+     * in the search path, and so changes how the constraint is written (the old table's name is now qualified), though no row the base is read from
      * changed: the reads after each step must see it as the whole read does. The session's temporary schema is there
      * before the plan, so only the new table's name can tell.
      */
@@ -220,6 +223,12 @@ class DryRunReadsDatabaseTest {
             assertThat(comparison.reference().get(1).findings()).as("the reference sees the foreign key written anew")
                     .anyMatch(f -> f.contains("orders_user_id_fkey") && f.contains("public.users"));
             assertThat(comparison.narrow()).isEqualTo(comparison.reference());
+            // A built-in type has no row in pg_depend to follow, but a temporary table can take its name too.
+            Comparison builtIn = lintBothWays(c, List.of("public"), List.of("CREATE TABLE teams (id bigint);",
+                    "CREATE TEMP TABLE jsonb (a int);", "CREATE TABLE squads (id bigint);"));
+            assertThat(builtIn.reference().get(1).findings()).as("the reference sees the check written anew")
+                    .anyMatch(f -> f.contains("contacts_extra_check") && f.contains("pg_catalog.jsonb"));
+            assertThat(builtIn.narrow()).isEqualTo(builtIn.reference());
         }
     }
 
