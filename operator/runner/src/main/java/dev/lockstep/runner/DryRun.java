@@ -266,12 +266,7 @@ final class DryRun {
                 int line = statements.lineOf(f.object());
                 return step.script() + (line > 0 ? ":" + line : "") + ": " + f.change();
             };
-            List<String> findings = all.stream().filter(DestructiveChanges.Finding::destructive).map(located).toList();
-            List<String> harmless = all.stream().filter(f -> !f.destructive()).map(located).toList();
-            if (!harmless.isEmpty()) {
-                note = (note == null ? "" : note + "; ") + String.join("; ", harmless);
-            }
-            linted.add(step.withLint(findings, note));
+            linted.add(withFound(step, List.of(), note, all, located));
             before = after;
         }
         if (unread >= 0) {
@@ -292,16 +287,24 @@ final class DryRun {
             return;
         }
         MigrationPlan.Step step = linted.get(unread);
-        List<String> findings = new ArrayList<>(step.findings() == null ? List.of() : step.findings());
-        List<String> harmless = new ArrayList<>();
-        for (DestructiveChanges.Finding f : missed) {
-            (f.destructive() ? findings : harmless).add(step.script() + " or a step after it: " + f.change());
-        }
-        String note = step.note();
+        linted.set(unread, withFound(step, step.findings() == null ? List.of() : step.findings(), step.note(), missed,
+                f -> step.script() + " or a step after it: " + f.change()));
+    }
+
+    /**
+     * {@code step} linted with {@code findings} and {@code note}, and what the dry run {@code found} there: a destructive
+     * change among the findings, a harmless one appended to the note, each written by {@code located}.
+     */
+    private static MigrationPlan.Step withFound(MigrationPlan.Step step, List<String> findings, String note,
+                                                List<DestructiveChanges.Finding> found,
+                                                java.util.function.Function<DestructiveChanges.Finding, String> located) {
+        List<String> destructive = new ArrayList<>(findings);
+        found.stream().filter(DestructiveChanges.Finding::destructive).map(located).forEach(destructive::add);
+        List<String> harmless = found.stream().filter(f -> !f.destructive()).map(located).toList();
         if (!harmless.isEmpty()) {
             note = (note == null ? "" : note + "; ") + String.join("; ", harmless);
         }
-        linted.set(unread, step.withLint(findings, note));
+        return step.withLint(destructive, note);
     }
 
     /**
